@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using TimingBased.Internal;
+
+namespace TimingBased.Neurons;
+
+public sealed partial class Tempotron
+{
+    private enum ForwardOutput
+    {
+        Voltage,
+        MaxVoltage,
+        SpikeTimes,
+    }
+
+    /// <summary>Computes the voltage traces <c>V[b, o, t]</c> for a batch of input spike times.</summary>
+    /// <param name="inSpikes">
+    /// Input spike times, shape <c>[batch, in]</c> row-major. A time <c>&lt; 0</c> means no spike (<c>-0</c> is a
+    /// spike at 0); non-integer times are valid; times <c>&gt;= T</c> and <c>+Infinity</c> contribute nothing.
+    /// </param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="destination">Receives the voltages, shape <c>[batch, out, T]</c>.</param>
+    /// <remarks>
+    /// Computes <c>V[b,o,t] = V0 sum_i W[o,i] K(t - s[b,i])</c> with <c>K(u) = exp(-u/tau) - exp(-u/tauS)</c> for
+    /// <c>u &gt;= 0</c>, else 0, event by event: each spiking input adds its weight row at time <c>ceil(s)</c>, and
+    /// one exponential recurrence over <c>t</c> turns those into voltages (see <c>docs/event-driven.md</c>). Cost
+    /// <c>O(batch (spikes out + out T))</c>; allocates nothing in steady state.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="inSpikes"/> is not of length <c>batch * in</c>, <paramref name="destination"/> is too short, or an
+    /// input is NaN (the message gives its (batch, input) coordinate).
+    /// </exception>
+    public void Voltage(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination) =>
+        Forward(inSpikes, batchSize, destination, ForwardOutput.Voltage);
+
+    /// <summary>Computes the maximum voltage over time, <c>vMax[b, o] = max_t V[b, o, t]</c>.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>; see <see cref="Voltage(ReadOnlySpan{float}, int, Span{float})"/>.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="destination">Receives the maxima, shape <c>[batch, out]</c>.</param>
+    /// <remarks>Computes the voltage as in <see cref="Voltage(ReadOnlySpan{float}, int, Span{float})"/> and keeps its maximum over <c>t = 0..T-1</c>.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong or an input is NaN.</exception>
+    public void MaxVoltage(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination) =>
+        Forward(inSpikes, batchSize, destination, ForwardOutput.MaxVoltage);
+
+    /// <summary>Computes the output spike times: the first time of the maximum voltage, negated when it stays below threshold.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>; see <see cref="Voltage(ReadOnlySpan{float}, int, Span{float})"/>.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="destination">Receives the spike times, shape <c>[batch, out]</c>.</param>
+    /// <remarks>
+    /// Computes <c>t* = argmax_t V[b,o,t]</c> (the first index of the maximum, as <c>torch.argmax</c>) and returns
+    /// <c>t*</c> when <c>max_t V &gt;= vThreshold</c>, else <c>-t*</c>. A silent neuron whose maximum is at
+    /// <c>t = 0</c> therefore reports <c>+0</c>, which a next layer reads as a spike at 0: SpikingJelly's behaviour,
+    /// kept on purpose. The values are SpikingJelly's forward values; its straight-through soft arg-max only shapes
+    /// the gradient (see <c>SpikeTimesBackward</c>).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong or an input is NaN.</exception>
+    public void SpikeTimes(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination) =>
+        Forward(inSpikes, batchSize, destination, ForwardOutput.SpikeTimes);
+
+    /// <summary>Computes the voltage traces of a <c>[batch, in]</c> tensor as a new <c>[batch, out, T]</c> tensor.</summary>
+    /// <param name="inSpikes">Input spike times, rank 2 with <c>Lengths[1] == in</c>.</param>
+    /// <returns>A new tensor of shape <c>[batch, out, T]</c>.</returns>
+    /// <exception cref="ArgumentException">The shape is wrong or an input is NaN.</exception>
+    public Tensor<float> Voltage(in ReadOnlyTensorSpan<float> inSpikes) => ForwardTensor(inSpikes, ForwardOutput.Voltage);
+
+    /// <summary>Computes the maximum voltages of a <c>[batch, in]</c> tensor as a new <c>[batch, out]</c> tensor.</summary>
+    /// <param name="inSpikes">Input spike times, rank 2 with <c>Lengths[1] == in</c>.</param>
+    /// <returns>A new tensor of shape <c>[batch, out]</c>.</returns>
+    /// <exception cref="ArgumentException">The shape is wrong or an input is NaN.</exception>
+    public Tensor<float> MaxVoltage(in ReadOnlyTensorSpan<float> inSpikes) => ForwardTensor(inSpikes, ForwardOutput.MaxVoltage);
+
+    /// <summary>Computes the output spike times of a <c>[batch, in]</c> tensor as a new <c>[batch, out]</c> tensor.</summary>
+    /// <param name="inSpikes">Input spike times, rank 2 with <c>Lengths[1] == in</c>.</param>
+    /// <returns>A new tensor of shape <c>[batch, out]</c>.</returns>
+    /// <exception cref="ArgumentException">The shape is wrong or an input is NaN.</exception>
+    public Tensor<float> SpikeTimes(in ReadOnlyTensorSpan<float> inSpikes) => ForwardTensor(inSpikes, ForwardOutput.SpikeTimes);
+
+    private Tensor<float> ForwardTensor(in ReadOnlyTensorSpan<float> inSpikes, ForwardOutput kind)
+    {
+        if (inSpikes.Rank != 2 || inSpikes.Lengths[1] != InFeatures || inSpikes.Lengths[0] < 1)
+        {
+            ThrowHelper.TensorShape(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture, $"[batch, {InFeatures}] with batch >= 1"), inSpikes.Lengths);
+        }
+
+        var batch = (int)inSpikes.Lengths[0];
+        var input = new float[inSpikes.FlattenedLength];
+        inSpikes.FlattenTo(input);
+        if (kind == ForwardOutput.Voltage)
+        {
+            var v = new float[(long)batch * OutFeatures * T];
+            Forward(input, batch, v, kind);
+            return Tensor.Create(v, [batch, OutFeatures, T]);
+        }
+
+        var result = new float[(long)batch * OutFeatures];
+        Forward(input, batch, result, kind);
+        return Tensor.Create(result, [batch, OutFeatures]);
+    }
+
+    private void Forward(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination, ForwardOutput kind)
+    {
+        ValidateBatch(inSpikes, batchSize);
+        var required = kind == ForwardOutput.Voltage ? (long)batchSize * OutFeatures * T : (long)batchSize * OutFeatures;
+        if (destination.Length < required)
+        {
+            ThrowHelper.DestinationTooShort(nameof(destination),
+                kind == ForwardOutput.Voltage ? "[batch, out, T]" : "[batch, out]", required, destination.Length);
+        }
+
+        if (MaxDegreeOfParallelism > 1 && batchSize > 1)
+        {
+            ThrowIfNaN(inSpikes);
+            ParallelBatch.Run(this, batchSize, new BatchSpans(inSpikes, destination), static (self, b, in spans, kind) =>
+                self.ForwardOne(spans.Input, b, spans.Output, (ForwardOutput)kind), (int)kind);
+            return;
+        }
+
+        for (var b = 0; b < batchSize; b++)
+        {
+            ForwardOne(inSpikes, b, destination, kind);
+        }
+    }
+
+    private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind)
+    {
+        var buffers = SampleBuffers.Get(this, backward: false);
+        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers);
+        var v = buffers.V;
+        var outs = OutFeatures;
+        var os = _outStride;
+        if (kind == ForwardOutput.Voltage)
+        {
+            var dst = destination.Slice(b * outs * T, outs * T);
+            for (var t = 0; t < T; t++)
+            {
+                for (var o = 0; o < outs; o++)
+                {
+                    dst[(o * T) + t] = v[(t * os) + o];
+                }
+            }
+
+            return;
+        }
+
+        var row = destination.Slice(b * outs, outs);
+        for (var o = 0; o < outs; o++)
+        {
+            var (max, arg) = MaxAndArgMax(v, o);
+            row[o] = kind == ForwardOutput.MaxVoltage ? max : SignedSpikeTime(max, arg);
+        }
+    }
+
+    /// <summary>Returns the maximum over time of output <paramref name="o"/> and its first index.</summary>
+    private (float Max, int ArgMax) MaxAndArgMax(ReadOnlySpan<float> v, int o)
+    {
+        var os = _outStride;
+        var max = v[o];
+        var arg = 0;
+        for (var t = 1; t < T; t++)
+        {
+            var x = v[(t * os) + o];
+            if (x > max)
+            {
+                max = x;
+                arg = t;
+            }
+        }
+
+        return (max, arg);
+    }
+
+    /// <summary><c>t*</c> if the neuron fired, else <c>-t*</c>, with <c>+0</c> (never <c>-0</c>) for <c>t* = 0</c>.</summary>
+    private float SignedSpikeTime(float max, int arg) => max >= _vThresholdF || arg == 0 ? arg : -arg;
+
+    /// <summary>
+    /// The event-driven forward of one sample: collects its spiking inputs into <c>buffers.Indices</c>, adds
+    /// their weight rows into the per-time accumulators and runs the recurrence into <c>buffers.V</c>
+    /// (<c>[T, outStride]</c>). Returns the number of spiking inputs.
+    /// </summary>
+    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers)
+    {
+        var count = EventKernels.CollectSpikes(row, T, buffers.Indices);
+        if (count < 0)
+        {
+            ThrowNaN(b, ~count);
+        }
+
+        var os = _outStride;
+        var a = buffers.A;
+        var delta = buffers.Delta;
+        a.Clear();
+        var anyFraction = false;
+        var weights = _weights.AsSpan();
+        for (var k = 0; k < count; k++)
+        {
+            var i = buffers.Indices[k];
+            var s = row[i];
+            var c = MathF.Ceiling(s);
+            if (c >= T)
+            {
+                continue; // a non-integer time in (T-1, T): its PSP starts after the window
+            }
+
+            var w = weights.Slice(i * os, os);
+            var at = a.Slice((int)c * os, os);
+            var d = c - s; // exact: s and c are within 1 of each other
+            if (d == 0f)
+            {
+                EventKernels.Add(at, w);
+                continue;
+            }
+
+            if (!anyFraction)
+            {
+                delta.Clear();
+                anyFraction = true;
+            }
+
+            var ea = (float)Math.Exp(-d / Tau);
+            var eb = (float)Math.Exp(-d / TauS);
+            EventKernels.AddScaled(at, w, ea);
+            EventKernels.AddScaled(delta.Slice((int)c * os, os), w, eb - ea);
+        }
+
+        EventKernels.Integrate(a, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
+        return count;
+    }
+
+    private void ValidateBatch(ReadOnlySpan<float> inSpikes, int batchSize)
+    {
+        if (batchSize < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(batchSize), batchSize, 1);
+        }
+
+        var expected = (long)batchSize * InFeatures;
+        if (inSpikes.Length != expected)
+        {
+            ThrowHelper.LengthMismatch(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture,
+                $"[batch {batchSize}, in {InFeatures}]"), expected, inSpikes.Length);
+        }
+    }
+
+    private void ThrowIfNaN(ReadOnlySpan<float> inSpikes)
+    {
+        var at = SpanChecks.IndexOfNaN(inSpikes);
+        if (at >= 0)
+        {
+            ThrowNaN(at / InFeatures, at % InFeatures);
+        }
+    }
+
+    private static void ThrowNaN(int b, int i) =>
+        ThrowHelper.NaNAt("inSpikes", string.Create(CultureInfo.InvariantCulture, $"(batch {b}, input {i})"));
+
+    /// <summary>Per-thread scratch for one sample, carved out of <see cref="Scratch.Current"/>.</summary>
+    private readonly ref struct SampleBuffers
+    {
+        public readonly Span<int> Indices;
+        public readonly Span<float> A;
+        public readonly Span<float> Delta;
+        public readonly Span<float> V;
+        public readonly Span<float> G;
+        public readonly Span<float> GA;
+        public readonly Span<float> GB;
+        public readonly Span<float> GK;
+        public readonly Span<float> GS;
+        public readonly Span<double> State;
+
+        private SampleBuffers(Tempotron owner, bool backward)
+        {
+            var scratch = Scratch.Current;
+            var plane = owner.T * owner._outStride;
+            var floats = scratch.Floats(plane * (backward ? 8 : 3));
+            A = floats[..plane];
+            Delta = floats.Slice(plane, plane);
+            V = floats.Slice(2 * plane, plane);
+            if (backward)
+            {
+                G = floats.Slice(3 * plane, plane);
+                GA = floats.Slice(4 * plane, plane);
+                GB = floats.Slice(5 * plane, plane);
+                GK = floats.Slice(6 * plane, plane);
+                GS = floats.Slice(7 * plane, plane);
+            }
+
+            Indices = scratch.Ints(owner.InFeatures);
+            State = scratch.Doubles(2 * owner._outStride);
+        }
+
+        public static SampleBuffers Get(Tempotron owner, bool backward) => new(owner, backward);
+    }
+}

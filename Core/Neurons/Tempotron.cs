@@ -1,0 +1,286 @@
+using System.Globalization;
+using TimingBased.Internal;
+
+namespace TimingBased.Neurons;
+
+/// <summary>
+/// The Tempotron, a spike-timing classifier neuron layer (Gütig &amp; Sompolinsky 2006), as SpikingJelly's
+/// <c>spikingjelly.timing_based.neuron.Tempotron</c> defines it, evaluated event by event.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each of <see cref="OutFeatures"/> neurons sums double-exponential post-synaptic potentials of its
+/// <see cref="InFeatures"/> inputs over the integer time steps <c>t = 0..T-1</c>:
+/// <c>V[b,o,t] = V0 sum_i W[o,i] K(t - s[b,i])</c> over spiking inputs (<c>s &gt;= 0</c>), with the kernel
+/// <c>K(u) = exp(-u/tau) - exp(-u/tauS)</c> for <c>u &gt;= 0</c> and 0 otherwise, and <c>V0</c> chosen so that
+/// one PSP peaks at <see cref="VThreshold"/>.
+/// </para>
+/// <para>
+/// Reference: R. Gütig, H. Sompolinsky, "The tempotron: a neuron that learns spike timing-based decisions",
+/// Nature Neuroscience 9 (2006) 420–428.
+/// </para>
+/// <para>
+/// The weights are stored input-major and padded (the layout the event-driven kernels want); the public view,
+/// <see cref="CopyWeightsTo"/> and <see cref="SetWeights"/>, is <c>[out, in]</c> row-major like PyTorch's
+/// <c>nn.Linear.weight</c> (SpikingJelly's key <c>model.summation_layer.weight</c>).
+/// </para>
+/// <para>
+/// Thread safety: forward and backward calls only read the instance and use per-thread scratch, so any
+/// number may run concurrently. Changing the weights (<see cref="SetWeights"/>, an optimizer step) while
+/// another thread reads them is not safe.
+/// </para>
+/// </remarks>
+public sealed partial class Tempotron
+{
+    /// <summary>SpikingJelly's default membrane time constant: 15.</summary>
+    public const double DefaultTau = 15.0;
+
+    /// <summary>SpikingJelly's default synaptic time constant: 15 / 4.</summary>
+    public const double DefaultTauS = 15.0 / 4;
+
+    /// <summary>SpikingJelly's default firing threshold: 1.</summary>
+    public const double DefaultVThreshold = 1.0;
+
+    private readonly float[] _weights; // [in, outStride], padding columns zero
+    private readonly int _outStride;
+    private readonly double _decayA;
+    private readonly double _decayB;
+    private readonly float _vThresholdF;
+    private int _maxDegreeOfParallelism = 1;
+
+    /// <summary>
+    /// Creates a Tempotron with weights drawn like <c>nn.Linear</c>'s: uniform in <c>[-1/sqrt(in), 1/sqrt(in)]</c>
+    /// from a generator seeded with <paramref name="seed"/>.
+    /// </summary>
+    /// <param name="inFeatures">The number of inputs; at least 1.</param>
+    /// <param name="outFeatures">The number of output neurons; at least 1.</param>
+    /// <param name="t">The number of time steps <c>T</c>; at least 1.</param>
+    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
+    /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
+    /// <param name="vThreshold">The firing threshold; finite and &gt; 0.</param>
+    /// <param name="seed">The seed of the weight initialisation.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 or a constant breaks its rule.</exception>
+    public Tempotron(int inFeatures, int outFeatures, int t, double tau = DefaultTau, double tauS = DefaultTauS,
+        double vThreshold = DefaultVThreshold, int seed = 0)
+        : this(inFeatures, outFeatures, t, tau, tauS, vThreshold)
+    {
+        var rng = new Random(seed);
+        var bound = 1.0 / Math.Sqrt(inFeatures);
+        for (var o = 0; o < outFeatures; o++)
+        {
+            for (var i = 0; i < inFeatures; i++)
+            {
+                _weights[(i * _outStride) + o] = (float)(((2.0 * rng.NextDouble()) - 1.0) * bound);
+            }
+        }
+    }
+
+    /// <summary>Creates a Tempotron with the given weights.</summary>
+    /// <param name="inFeatures">The number of inputs; at least 1.</param>
+    /// <param name="outFeatures">The number of output neurons; at least 1.</param>
+    /// <param name="t">The number of time steps <c>T</c>; at least 1.</param>
+    /// <param name="weights">The weights, shape <c>[out, in]</c> row-major; finite.</param>
+    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
+    /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
+    /// <param name="vThreshold">The firing threshold; finite and &gt; 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 or a constant breaks its rule.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weights"/> has the wrong length or a non-finite value.</exception>
+    public Tempotron(int inFeatures, int outFeatures, int t, ReadOnlySpan<float> weights, double tau = DefaultTau,
+        double tauS = DefaultTauS, double vThreshold = DefaultVThreshold)
+        : this(inFeatures, outFeatures, t, tau, tauS, vThreshold) => SetWeights(weights);
+
+    private Tempotron(int inFeatures, int outFeatures, int t, double tau, double tauS, double vThreshold)
+    {
+        if (inFeatures < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(inFeatures), inFeatures, 1);
+        }
+
+        if (outFeatures < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(outFeatures), outFeatures, 1);
+        }
+
+        if (t < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(t), t, 1);
+        }
+
+        if (!(double.IsFinite(tau) && tau > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(tau), tau);
+        }
+
+        if (!(double.IsFinite(tauS) && tauS > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(tauS), tauS);
+        }
+
+        if (tau == tauS)
+        {
+            ThrowHelper.FloatOutOfRange(nameof(tauS), tauS, "tauS != tau (the kernel would vanish)");
+        }
+
+        if (!(double.IsFinite(vThreshold) && vThreshold > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(vThreshold), vThreshold);
+        }
+
+        _outStride = EventKernels.OutStride(outFeatures);
+        var size = (long)inFeatures * _outStride;
+        if (size > Array.MaxLength)
+        {
+            ThrowHelper.ElementRule(nameof(inFeatures), string.Create(CultureInfo.InvariantCulture,
+                $"inFeatures * outFeatures = {size} exceeds the largest array length."));
+        }
+
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        T = t;
+        Tau = tau;
+        TauS = tauS;
+        VThreshold = vThreshold;
+        TPeak = PeakTime(tau, tauS);
+        V0 = Normalization(tau, tauS, vThreshold);
+        _decayA = Math.Exp(-1.0 / tau);
+        _decayB = Math.Exp(-1.0 / tauS);
+        _vThresholdF = (float)vThreshold;
+        _weights = new float[size];
+    }
+
+    /// <summary>Gets the number of inputs.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Gets the number of output neurons.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>Gets the number of time steps <c>T</c>; voltages are evaluated at <c>t = 0..T-1</c>.</summary>
+    public int T { get; }
+
+    /// <summary>Gets the membrane time constant <c>tau</c>.</summary>
+    public double Tau { get; }
+
+    /// <summary>Gets the synaptic time constant <c>tauS</c>.</summary>
+    public double TauS { get; }
+
+    /// <summary>Gets the firing threshold.</summary>
+    public double VThreshold { get; }
+
+    /// <summary>Gets the time of a PSP's peak, <c>tPeak = tau tauS ln(tau / tauS) / (tau - tauS)</c>.</summary>
+    public double TPeak { get; }
+
+    /// <summary>Gets the PSP normalisation <c>V0 = vThreshold / (exp(-tPeak/tau) - exp(-tPeak/tauS))</c>.</summary>
+    public double V0 { get; }
+
+    /// <summary>
+    /// Gets or sets how many threads a batch may be split across (default 1). Results are bit-identical for
+    /// every value; values above 1 use <see cref="Parallel"/>, which allocates a little per call.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set
+        {
+            if (value < 1)
+            {
+                ThrowHelper.SizeTooSmall(nameof(value), value, 1);
+            }
+
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    /// <summary>Gets the number of weights, <c>out * in</c>.</summary>
+    public int WeightCount => InFeatures * OutFeatures;
+
+    /// <summary>Gets the internal weight storage, input-major and padded; optimizers step over it.</summary>
+    internal Span<float> Parameters => _weights;
+
+    /// <summary>Gets the internal row stride (outputs rounded up to the vector width).</summary>
+    internal int OutStride => _outStride;
+
+    /// <summary>Returns the PSP peak time <c>tau tauS ln(tau/tauS) / (tau - tauS)</c>.</summary>
+    /// <param name="tau">The membrane time constant.</param>
+    /// <param name="tauS">The synaptic time constant.</param>
+    /// <returns>The time at which <c>exp(-t/tau) - exp(-t/tauS)</c> is largest.</returns>
+    public static double PeakTime(double tau, double tauS) => tau * tauS * Math.Log(tau / tauS) / (tau - tauS);
+
+    /// <summary>Returns <c>V0 = vThreshold / (exp(-tPeak/tau) - exp(-tPeak/tauS))</c>.</summary>
+    /// <param name="tau">The membrane time constant.</param>
+    /// <param name="tauS">The synaptic time constant.</param>
+    /// <param name="vThreshold">The firing threshold.</param>
+    /// <returns>The factor that makes one PSP peak at the threshold.</returns>
+    public static double Normalization(double tau, double tauS, double vThreshold)
+    {
+        var tPeak = PeakTime(tau, tauS);
+        return vThreshold / (Math.Exp(-tPeak / tau) - Math.Exp(-tPeak / tauS));
+    }
+
+    /// <summary>Copies the weights into <paramref name="destination"/> as <c>[out, in]</c> row-major.</summary>
+    /// <param name="destination">At least <c>out * in</c> floats.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
+    public void CopyWeightsTo(Span<float> destination)
+    {
+        if (destination.Length < WeightCount)
+        {
+            ThrowHelper.DestinationTooShort(nameof(destination), "[out, in]", WeightCount, destination.Length);
+        }
+
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            var row = destination.Slice(o * InFeatures, InFeatures);
+            for (var i = 0; i < InFeatures; i++)
+            {
+                row[i] = _weights[(i * _outStride) + o];
+            }
+        }
+    }
+
+    /// <summary>Returns weight <c>W[o, i]</c>.</summary>
+    /// <param name="o">The output index.</param>
+    /// <param name="i">The input index.</param>
+    /// <returns>The weight from input <paramref name="i"/> to output <paramref name="o"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
+    public float GetWeight(int o, int i)
+    {
+        if ((uint)o >= (uint)OutFeatures)
+        {
+            ThrowHelper.IntOutOfRange(nameof(o), o, 0, OutFeatures - 1);
+        }
+
+        if ((uint)i >= (uint)InFeatures)
+        {
+            ThrowHelper.IntOutOfRange(nameof(i), i, 0, InFeatures - 1);
+        }
+
+        return _weights[(i * _outStride) + o];
+    }
+
+    /// <summary>Replaces all weights with <paramref name="weights"/>, shape <c>[out, in]</c> row-major.</summary>
+    /// <param name="weights">Exactly <c>out * in</c> finite floats.</param>
+    /// <exception cref="ArgumentException">The length is wrong or a weight is not finite; nothing is changed.</exception>
+    public void SetWeights(ReadOnlySpan<float> weights)
+    {
+        if (weights.Length != WeightCount)
+        {
+            ThrowHelper.LengthMismatch(nameof(weights), "[out, in]", WeightCount, weights.Length);
+        }
+
+        var bad = SpanChecks.IndexOfNonFinite(weights);
+        if (bad >= 0)
+        {
+            ThrowHelper.NotFiniteAt(nameof(weights), string.Create(CultureInfo.InvariantCulture,
+                $"(out {bad / InFeatures}, in {bad % InFeatures})"), weights[bad]);
+        }
+
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            var row = weights.Slice(o * InFeatures, InFeatures);
+            for (var i = 0; i < InFeatures; i++)
+            {
+                _weights[(i * _outStride) + o] = row[i];
+            }
+        }
+    }
+}
