@@ -7,14 +7,14 @@ namespace TimingBased.Internal;
 internal sealed class Scratch
 {
     [ThreadStatic]
-    private static Scratch? t_current;
+    private static Scratch? _current;
 
     private float[] _floats = [];
     private double[] _doubles = [];
     private int[] _ints = [];
 
     /// <summary>Gets this thread's scratch.</summary>
-    public static Scratch Current => t_current ??= new Scratch();
+    public static Scratch Current => _current ??= new Scratch();
 
     /// <summary>Returns at least <paramref name="length"/> floats; contents are unspecified.</summary>
     public Span<float> Floats(int length)
