@@ -25,15 +25,42 @@ internal static class EventKernels
         return (outFeatures + w - 1) / w * w;
     }
 
+    /// <summary>How many ints past the input count the index buffer of <see cref="CollectSpikes"/> needs.</summary>
+    public const int IndexSlack = 8;
+
+    /// <summary>For each 8-bit mask, the positions of its set bits, then zeros: 256 rows of 8 ints.</summary>
+    private static readonly int[] _compactionTable = BuildCompactionTable();
+
+    private static int[] BuildCompactionTable()
+    {
+        var table = new int[256 * 8];
+        for (var mask = 0; mask < 256; mask++)
+        {
+            var n = 0;
+            for (var lane = 0; lane < 8; lane++)
+            {
+                if ((mask & (1 << lane)) != 0)
+                {
+                    table[(mask * 8) + n++] = lane;
+                }
+            }
+        }
+
+        return table;
+    }
+
     /// <summary>
     /// Writes the indices <c>i</c> with <c>0 &lt;= row[i] &lt; window</c> (so <c>-0</c> counts, NaN does not) in
     /// increasing order. Returns their count, or <c>~i</c> (negative) for the first NaN at <c>i</c>.
+    /// <paramref name="indices"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints (whole vectors are stored).
     /// </summary>
     public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices)
     {
         var count = 0;
         var i = 0;
         ref var r = ref MemoryMarshal.GetReference(row);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
         if (Vector256.IsHardwareAccelerated && row.Length >= Vector256<float>.Count)
         {
             var wv = Vector256.Create(window);
@@ -47,11 +74,9 @@ internal static class EventKernels
 
                 var bits = Vector256.ExtractMostSignificantBits(
                     Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThan(v, wv));
-                while (bits != 0)
-                {
-                    indices[count++] = i + BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                }
+                // Branch-free compaction: the table row for this mask lists the set lanes first.
+                (Vector256.Create(i) + Vector256.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
+                count += BitOperations.PopCount(bits);
             }
         }
         else if (Vector128.IsHardwareAccelerated && row.Length >= Vector128<float>.Count)
@@ -67,11 +92,8 @@ internal static class EventKernels
 
                 var bits = Vector128.ExtractMostSignificantBits(
                     Vector128.GreaterThanOrEqual(v, Vector128<float>.Zero) & Vector128.LessThan(v, wv));
-                while (bits != 0)
-                {
-                    indices[count++] = i + BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                }
+                (Vector128.Create(i) + Vector128.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
+                count += BitOperations.PopCount(bits);
             }
         }
 
@@ -122,6 +144,33 @@ internal static class EventKernels
             for (var k = 0; k < destination.Length; k++)
             {
                 destination[k] += source[k];
+            }
+        }
+    }
+
+    /// <summary><c>destination[k] += source[k]</c> for <c>k &lt; length</c>, over references (the scatter's inner loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(ref float destination, ref float source, int length)
+    {
+        if (Vector512.IsHardwareAccelerated && length % Vector512<float>.Count == 0)
+        {
+            for (nuint k = 0; k < (nuint)length; k += (nuint)Vector512<float>.Count)
+            {
+                (Vector512.LoadUnsafe(ref destination, k) + Vector512.LoadUnsafe(ref source, k)).StoreUnsafe(ref destination, k);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated)
+        {
+            for (nuint k = 0; k < (nuint)length; k += (nuint)Vector<float>.Count)
+            {
+                (Vector.LoadUnsafe(ref destination, k) + Vector.LoadUnsafe(ref source, k)).StoreUnsafe(ref destination, k);
+            }
+        }
+        else
+        {
+            for (var k = 0; k < length; k++)
+            {
+                Unsafe.Add(ref destination, k) += Unsafe.Add(ref source, k);
             }
         }
     }
@@ -201,12 +250,17 @@ internal static class EventKernels
         ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
         Span<double> state, Span<float> v)
     {
-        var stateA = state[..outStride];
-        var stateB = state.Slice(outStride, outStride);
-        stateA.Clear();
-        stateB.Clear();
+        state.Clear();
         var steps = a.Length / outStride;
         var hasDelta = !delta.IsEmpty;
+        if (Vector.IsHardwareAccelerated)
+        {
+            IntegrateVector(a, delta, outStride, decayA, decayB, v0, state, v, steps, hasDelta);
+            return;
+        }
+
+        var stateA = state[..outStride];
+        var stateB = state.Slice(outStride, outStride);
         for (var t = 0; t < steps; t++)
         {
             var at = a.Slice(t * outStride, outStride);
@@ -216,10 +270,51 @@ internal static class EventKernels
             {
                 double inA = at[o];
                 var sa = (stateA[o] * decayA) + inA;
-                var sb = (stateB[o] * decayB) + inA + (hasDelta ? dt[o] : 0.0);
+                var sb = (stateB[o] * decayB) + (inA + (hasDelta ? dt[o] : 0.0));
                 stateA[o] = sa;
                 stateB[o] = sb;
                 vt[o] = (float)(v0 * (sa - sb));
+            }
+        }
+    }
+
+    private static void IntegrateVector(
+        ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
+        Span<double> state, Span<float> v, int steps, bool hasDelta)
+    {
+        ref var ra = ref MemoryMarshal.GetReference(a);
+        ref var rd = ref MemoryMarshal.GetReference(delta);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        ref var rsA = ref MemoryMarshal.GetReference(state);
+        ref var rsB = ref Unsafe.Add(ref rsA, outStride);
+        var da = new Vector<double>(decayA);
+        var db = new Vector<double>(decayB);
+        var scale = new Vector<double>(v0);
+        var half = (nuint)Vector<double>.Count;
+        for (var t = 0; t < steps; t++)
+        {
+            var row = (nuint)(t * outStride);
+            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref ra, row + j), out Vector<double> inLo, out Vector<double> inHi);
+                var bLo = inLo;
+                var bHi = inHi;
+                if (hasDelta)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref rd, row + j), out Vector<double> dLo, out Vector<double> dHi);
+                    bLo += dLo;
+                    bHi += dHi;
+                }
+
+                var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + inLo;
+                var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + inHi;
+                var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + bLo;
+                var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + bHi;
+                saLo.StoreUnsafe(ref rsA, j);
+                saHi.StoreUnsafe(ref rsA, j + half);
+                sbLo.StoreUnsafe(ref rsB, j);
+                sbHi.StoreUnsafe(ref rsB, j + half);
+                Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rv, row + j);
             }
         }
     }

@@ -1,11 +1,16 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
 
 public sealed partial class Tempotron
 {
+    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (a power of 2).</summary>
+    private const int AccumulatorBanks = 4;
+
     private enum ForwardOutput
     {
         Voltage,
@@ -189,27 +194,34 @@ public sealed partial class Tempotron
         }
 
         var os = _outStride;
-        var a = buffers.A;
+        var plane = T * os;
+        var banks = buffers.Banks;
+        var a = banks[..plane];
         var delta = buffers.Delta;
-        a.Clear();
+        banks.Clear();
         var anyFraction = false;
-        var weights = _weights.AsSpan();
+        ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref var aRef = ref MemoryMarshal.GetReference(banks);
+        ref var rowRef = ref MemoryMarshal.GetReference(row);
+        ref var indexRef = ref MemoryMarshal.GetReference(buffers.Indices);
+        float window = T;
         for (var k = 0; k < count; k++)
         {
-            var i = buffers.Indices[k];
-            var s = row[i];
+            var i = Unsafe.Add(ref indexRef, k);
+            var s = Unsafe.Add(ref rowRef, i);
             var c = MathF.Ceiling(s);
-            if (c >= T)
+            if (c >= window)
             {
                 continue; // a non-integer time in (T-1, T): its PSP starts after the window
             }
 
-            var w = weights.Slice(i * os, os);
-            var at = a.Slice((int)c * os, os);
+            ref var w = ref Unsafe.Add(ref weights, i * os);
             var d = c - s; // exact: s and c are within 1 of each other
             if (d == 0f)
             {
-                EventKernels.Add(at, w);
+                // Spikes rotate over AccumulatorBanks copies of the integer-time plane, so consecutive
+                // spikes at the same time do not wait on each other's store.
+                EventKernels.Add(ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + ((int)c * os)), ref w, os);
                 continue;
             }
 
@@ -221,8 +233,14 @@ public sealed partial class Tempotron
 
             var ea = (float)Math.Exp(-d / Tau);
             var eb = (float)Math.Exp(-d / TauS);
-            EventKernels.AddScaled(at, w, ea);
-            EventKernels.AddScaled(delta.Slice((int)c * os, os), w, eb - ea);
+            var wRow = MemoryMarshal.CreateReadOnlySpan(ref w, os);
+            EventKernels.AddScaled(a.Slice((int)c * os, os), wRow, ea);
+            EventKernels.AddScaled(delta.Slice((int)c * os, os), wRow, eb - ea);
+        }
+
+        for (var bank = 1; bank < AccumulatorBanks; bank++)
+        {
+            EventKernels.Add(ref aRef, ref Unsafe.Add(ref aRef, bank * plane), plane);
         }
 
         EventKernels.Integrate(a, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
@@ -260,7 +278,7 @@ public sealed partial class Tempotron
     private readonly ref struct SampleBuffers
     {
         public readonly Span<int> Indices;
-        public readonly Span<float> A;
+        public readonly Span<float> Banks;
         public readonly Span<float> Delta;
         public readonly Span<float> V;
         public readonly Span<float> G;
@@ -274,20 +292,21 @@ public sealed partial class Tempotron
         {
             var scratch = Scratch.Current;
             var plane = owner.T * owner._outStride;
-            var floats = scratch.Floats(plane * (backward ? 8 : 3));
-            A = floats[..plane];
-            Delta = floats.Slice(plane, plane);
-            V = floats.Slice(2 * plane, plane);
+            var floats = scratch.Floats(plane * (AccumulatorBanks + (backward ? 7 : 2)));
+            Banks = floats[..(AccumulatorBanks * plane)];
+            var rest = floats[(AccumulatorBanks * plane)..];
+            Delta = rest[..plane];
+            V = rest.Slice(plane, plane);
             if (backward)
             {
-                G = floats.Slice(3 * plane, plane);
-                GA = floats.Slice(4 * plane, plane);
-                GB = floats.Slice(5 * plane, plane);
-                GK = floats.Slice(6 * plane, plane);
-                GS = floats.Slice(7 * plane, plane);
+                G = rest.Slice(2 * plane, plane);
+                GA = rest.Slice(3 * plane, plane);
+                GB = rest.Slice(4 * plane, plane);
+                GK = rest.Slice(5 * plane, plane);
+                GS = rest.Slice(6 * plane, plane);
             }
 
-            Indices = scratch.Ints(owner.InFeatures);
+            Indices = scratch.Ints(owner.InFeatures + EventKernels.IndexSlack);
             State = scratch.Doubles(2 * owner._outStride);
         }
 

@@ -1,0 +1,57 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using TimingBased.Benchmarks.Baselines;
+using TimingBased.Encoding;
+using TimingBased.Neurons;
+
+namespace TimingBased.Benchmarks;
+
+/// <summary>W2: MaxVoltage of a Tempotron (12544, 10, T = 100) on 64 encoded digit images.</summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class ForwardBenchmarks
+{
+    private const int M = 16;
+    private const int T = 100;
+    private const int Out = 10;
+    private Tempotron _tempotron = null!;
+    private DenseTempotron _dense = null!;
+    private float[] _spikes = null!;
+    private float[] _vmax = null!;
+
+    /// <summary>Images in the batch.</summary>
+    [Params(64)]
+    public int Batch { get; set; }
+
+    /// <summary>Encodes seeded digit-like images and builds both implementations with the same weights.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var encoder = new GaussianTuning(1, M, [0f], [1f]);
+        var x = BenchData.DigitLikeImages(Batch, 42);
+        _spikes = new float[x.Length * M];
+        encoder.Encode(x, Batch, _spikes, T);
+        _tempotron = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1);
+        var w = new float[_tempotron.WeightCount];
+        _tempotron.CopyWeightsTo(w);
+        _dense = new DenseTempotron(BenchData.Pixels * M, Out, T, w);
+        _vmax = new float[Batch * Out];
+    }
+
+    /// <summary>SpikingJelly's dense algorithm in plain C#.</summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("W2 forward MaxVoltage")]
+    public float Dense()
+    {
+        _dense.MaxVoltage(_spikes, Batch, _vmax);
+        return _vmax[0];
+    }
+
+    /// <summary>The library's event-driven forward.</summary>
+    [Benchmark, BenchmarkCategory("W2 forward MaxVoltage")]
+    public float EventDriven()
+    {
+        _tempotron.MaxVoltage(_spikes, Batch, _vmax);
+        return _vmax[0];
+    }
+}
