@@ -2,50 +2,67 @@ namespace TimingBased.Internal;
 
 /// <summary>
 /// Per-thread scratch memory for the neuron kernels: grown on demand, then reused, so that steady-state
-/// calls allocate nothing and concurrent calls on different threads never share a buffer.
+/// calls allocate nothing and concurrent calls on different threads never share a buffer. Three independent
+/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>) may be in use at the same time.
 /// </summary>
 internal sealed class Scratch
 {
     [ThreadStatic]
     private static Scratch? _current;
 
-    private float[] _floats = [];
-    private double[] _doubles = [];
-    private int[] _ints = [];
-
     /// <summary>Gets this thread's scratch.</summary>
     public static Scratch Current => _current ??= new Scratch();
 
-    /// <summary>Returns at least <paramref name="length"/> floats; contents are unspecified.</summary>
-    public Span<float> Floats(int length)
+    /// <summary>Gets the pool for one sample's working planes.</summary>
+    public Pool Sample { get; } = new();
+
+    /// <summary>Gets the pool for per-batch buffers that outlive one sample.</summary>
+    public Pool Batch { get; } = new();
+
+    /// <summary>Gets the pool for a weight gradient in internal layout.</summary>
+    public Pool Gradient { get; } = new();
+
+    /// <summary>A set of growable arrays; every call returns the start of the same array.</summary>
+    internal sealed class Pool
     {
-        if (_floats.Length < length)
+        private float[] _floats = [];
+        private double[] _doubles = [];
+        private int[] _ints = [];
+
+        /// <summary>Returns an array of at least <paramref name="length"/> floats; contents are unspecified.</summary>
+        public float[] FloatArray(int length)
         {
-            _floats = new float[length];
+            if (_floats.Length < length)
+            {
+                _floats = new float[length];
+            }
+
+            return _floats;
         }
 
-        return _floats.AsSpan(0, length);
-    }
+        /// <summary>Returns <paramref name="length"/> floats; contents are unspecified.</summary>
+        public Span<float> Floats(int length) => FloatArray(length).AsSpan(0, length);
 
-    /// <summary>Returns at least <paramref name="length"/> doubles; contents are unspecified.</summary>
-    public Span<double> Doubles(int length)
-    {
-        if (_doubles.Length < length)
+        /// <summary>Returns <paramref name="length"/> doubles; contents are unspecified.</summary>
+        public Span<double> Doubles(int length)
         {
-            _doubles = new double[length];
+            if (_doubles.Length < length)
+            {
+                _doubles = new double[length];
+            }
+
+            return _doubles.AsSpan(0, length);
         }
 
-        return _doubles.AsSpan(0, length);
-    }
-
-    /// <summary>Returns at least <paramref name="length"/> ints; contents are unspecified.</summary>
-    public Span<int> Ints(int length)
-    {
-        if (_ints.Length < length)
+        /// <summary>Returns <paramref name="length"/> ints; contents are unspecified.</summary>
+        public Span<int> Ints(int length)
         {
-            _ints = new int[length];
-        }
+            if (_ints.Length < length)
+            {
+                _ints = new int[length];
+            }
 
-        return _ints.AsSpan(0, length);
+            return _ints.AsSpan(0, length);
+        }
     }
 }

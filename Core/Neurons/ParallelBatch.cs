@@ -1,66 +1,83 @@
 namespace TimingBased.Neurons;
 
-/// <summary>The spans a per-sample batch operation reads and writes.</summary>
+/// <summary>The spans a batch operation reads and writes; each item of work touches only its own parts.</summary>
 internal readonly ref struct BatchSpans
 {
-    public readonly ReadOnlySpan<float> Input;
-    public readonly Span<float> Output;
-    public readonly ReadOnlySpan<float> Upstream;
-    public readonly Span<float> Output2;
-
-    public BatchSpans(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> upstream = default, Span<float> output2 = default)
-    {
-        Input = input;
-        Output = output;
-        Upstream = upstream;
-        Output2 = output2;
-    }
+    public ReadOnlySpan<float> Input { get; init; }
+    public ReadOnlySpan<float> Upstream { get; init; }
+    public ReadOnlySpan<int> Labels { get; init; }
+    public Span<float> Output { get; init; }
+    public Span<float> Output2 { get; init; }
+    public Span<float> Planes { get; init; }
+    public Span<int> Indices { get; init; }
+    public Span<double> Stats { get; init; }
 }
 
-/// <summary>A per-sample operation: reads and writes only sample <c>b</c>'s parts of the spans.</summary>
-internal delegate void SampleAction(Tempotron self, int b, in BatchSpans spans, int argument);
+/// <summary>One item of a batch operation (a sample, or a range of inputs).</summary>
+internal delegate void BatchAction(Tempotron self, int item, int items, in BatchSpans spans, int argument);
 
 /// <summary>
-/// Splits a batch into contiguous chunks of samples and runs them on the thread pool. Every sample is computed
-/// by the same code as on one thread, and samples never write to shared memory, so results are bit-identical
-/// to the sequential loop. The spans are pinned for the duration of the call.
+/// Runs the items of a batch operation, in order on the calling thread or in contiguous chunks on the thread
+/// pool. Every item is computed by the same code either way and items never write to the same memory, so
+/// results are bit-identical for every degree of parallelism. The spans are pinned for the duration of the call.
 /// </summary>
 internal static unsafe class ParallelBatch
 {
-    public static void Run(Tempotron self, int batchSize, in BatchSpans spans, SampleAction action, int argument)
+    public static void Run(Tempotron self, int items, in BatchSpans spans, BatchAction action, int argument)
     {
-        fixed (float* input = spans.Input)
-        fixed (float* output = spans.Output)
-        fixed (float* upstream = spans.Upstream)
-        fixed (float* output2 = spans.Output2)
+        var degree = self.MaxDegreeOfParallelism;
+        if (degree <= 1 || items <= 1)
         {
-            var job = new Job(self, batchSize, action, argument,
-                (nint)input, spans.Input.Length, (nint)output, spans.Output.Length,
-                (nint)upstream, spans.Upstream.Length, (nint)output2, spans.Output2.Length);
-            var degree = self.MaxDegreeOfParallelism;
-            Parallel.For(0, Math.Min(batchSize, degree * 4), new ParallelOptions { MaxDegreeOfParallelism = degree }, job.RunChunk);
+            for (var k = 0; k < items; k++)
+            {
+                action(self, k, items, spans, argument);
+            }
+
+            return;
+        }
+
+        fixed (float* input = spans.Input)
+        fixed (float* upstream = spans.Upstream)
+        fixed (int* labels = spans.Labels)
+        fixed (float* output = spans.Output)
+        fixed (float* output2 = spans.Output2)
+        fixed (float* planes = spans.Planes)
+        fixed (int* indices = spans.Indices)
+        fixed (double* stats = spans.Stats)
+        {
+            var job = new Job(self, items, action, argument, Math.Min(items, degree * 4),
+                [
+                    ((nint)input, spans.Input.Length), ((nint)upstream, spans.Upstream.Length),
+                    ((nint)labels, spans.Labels.Length), ((nint)output, spans.Output.Length),
+                    ((nint)output2, spans.Output2.Length), ((nint)planes, spans.Planes.Length),
+                    ((nint)indices, spans.Indices.Length), ((nint)stats, spans.Stats.Length),
+                ]);
+            Parallel.For(0, job.Chunks, new ParallelOptions { MaxDegreeOfParallelism = degree }, job.RunChunk);
         }
     }
 
-    private sealed class Job(
-        Tempotron self, int batchSize, SampleAction action, int argument,
-        nint input, int inputLength, nint output, int outputLength,
-        nint upstream, int upstreamLength, nint output2, int output2Length)
+    private sealed class Job(Tempotron self, int items, BatchAction action, int argument, int chunks, (nint Pointer, int Length)[] spans)
     {
-        private readonly int _chunks = Math.Min(batchSize, self.MaxDegreeOfParallelism * 4);
+        public int Chunks => chunks;
 
         public void RunChunk(int chunk)
         {
-            var spans = new BatchSpans(
-                new ReadOnlySpan<float>((void*)input, inputLength),
-                new Span<float>((void*)output, outputLength),
-                new ReadOnlySpan<float>((void*)upstream, upstreamLength),
-                new Span<float>((void*)output2, output2Length));
-            var start = (int)((long)batchSize * chunk / _chunks);
-            var end = (int)((long)batchSize * (chunk + 1) / _chunks);
-            for (var b = start; b < end; b++)
+            var s = new BatchSpans
             {
-                action(self, b, spans, argument);
+                Input = new ReadOnlySpan<float>((void*)spans[0].Pointer, spans[0].Length),
+                Upstream = new ReadOnlySpan<float>((void*)spans[1].Pointer, spans[1].Length),
+                Labels = new ReadOnlySpan<int>((void*)spans[2].Pointer, spans[2].Length),
+                Output = new Span<float>((void*)spans[3].Pointer, spans[3].Length),
+                Output2 = new Span<float>((void*)spans[4].Pointer, spans[4].Length),
+                Planes = new Span<float>((void*)spans[5].Pointer, spans[5].Length),
+                Indices = new Span<int>((void*)spans[6].Pointer, spans[6].Length),
+                Stats = new Span<double>((void*)spans[7].Pointer, spans[7].Length),
+            };
+            var start = (int)((long)items * chunk / chunks);
+            var end = (int)((long)items * (chunk + 1) / chunks);
+            for (var k = start; k < end; k++)
+            {
+                action(self, k, items, s, argument);
             }
         }
     }

@@ -115,24 +115,19 @@ public sealed partial class Tempotron
                 kind == ForwardOutput.Voltage ? "[batch, out, T]" : "[batch, out]", required, destination.Length);
         }
 
-        if (MaxDegreeOfParallelism > 1 && batchSize > 1)
+        if (MaxDegreeOfParallelism > 1)
         {
-            ThrowIfNaN(inSpikes);
-            ParallelBatch.Run(this, batchSize, new BatchSpans(inSpikes, destination), static (self, b, in spans, kind) =>
-                self.ForwardOne(spans.Input, b, spans.Output, (ForwardOutput)kind), (int)kind);
-            return;
+            ThrowIfNaN(inSpikes); // workers must not throw: check first
         }
 
-        for (var b = 0; b < batchSize; b++)
-        {
-            ForwardOne(inSpikes, b, destination, kind);
-        }
+        ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = destination },
+            static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, (ForwardOutput)kind), (int)kind);
     }
 
     private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind)
     {
         var buffers = SampleBuffers.Get(this, backward: false);
-        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers);
+        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices);
         var v = buffers.V;
         var outs = OutFeatures;
         var os = _outStride;
@@ -181,13 +176,13 @@ public sealed partial class Tempotron
     private float SignedSpikeTime(float max, int arg) => max >= _vThresholdF || arg == 0 ? arg : -arg;
 
     /// <summary>
-    /// The event-driven forward of one sample: collects its spiking inputs into <c>buffers.Indices</c>, adds
+    /// The event-driven forward of one sample: collects its spiking inputs into <paramref name="indices"/>, adds
     /// their weight rows into the per-time accumulators and runs the recurrence into <c>buffers.V</c>
     /// (<c>[T, outStride]</c>). Returns the number of spiking inputs.
     /// </summary>
-    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers)
+    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices)
     {
-        var count = EventKernels.CollectSpikes(row, T, buffers.Indices);
+        var count = EventKernels.CollectSpikes(row, T, indices);
         if (count < 0)
         {
             ThrowNaN(b, ~count);
@@ -203,7 +198,7 @@ public sealed partial class Tempotron
         ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
         ref var aRef = ref MemoryMarshal.GetReference(banks);
         ref var rowRef = ref MemoryMarshal.GetReference(row);
-        ref var indexRef = ref MemoryMarshal.GetReference(buffers.Indices);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
         float window = T;
         for (var k = 0; k < count; k++)
         {
@@ -282,17 +277,13 @@ public sealed partial class Tempotron
         public readonly Span<float> Delta;
         public readonly Span<float> V;
         public readonly Span<float> G;
-        public readonly Span<float> GA;
-        public readonly Span<float> GB;
-        public readonly Span<float> GK;
-        public readonly Span<float> GS;
         public readonly Span<double> State;
 
         private SampleBuffers(Tempotron owner, bool backward)
         {
-            var scratch = Scratch.Current;
+            var scratch = Scratch.Current.Sample;
             var plane = owner.T * owner._outStride;
-            var floats = scratch.Floats(plane * (AccumulatorBanks + (backward ? 7 : 2)));
+            var floats = scratch.Floats(plane * (AccumulatorBanks + (backward ? 3 : 2)));
             Banks = floats[..(AccumulatorBanks * plane)];
             var rest = floats[(AccumulatorBanks * plane)..];
             Delta = rest[..plane];
@@ -300,10 +291,6 @@ public sealed partial class Tempotron
             if (backward)
             {
                 G = rest.Slice(2 * plane, plane);
-                GA = rest.Slice(3 * plane, plane);
-                GB = rest.Slice(4 * plane, plane);
-                GK = rest.Slice(5 * plane, plane);
-                GS = rest.Slice(6 * plane, plane);
             }
 
             Indices = scratch.Ints(owner.InFeatures + EventKernels.IndexSlack);

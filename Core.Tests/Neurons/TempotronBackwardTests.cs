@@ -1,0 +1,254 @@
+using TimingBased.Neurons;
+using TimingBased.Tests.Reference;
+
+namespace TimingBased.Tests.Neurons;
+
+public class TempotronBackwardTests
+{
+    private const double H = 1e-6;
+
+    private sealed record Case(Tempotron Fast, TempotronReference Reference, int Batch, float[] Spikes, double[] SpikesD);
+
+    /// <summary>A small random problem; spike times are integers or at least 0.05 away from the grid.</summary>
+    private static Case MakeCase(int seed, bool allowIntegers = true)
+    {
+        var rng = new Random(seed);
+        var inF = rng.Next(1, 10);
+        var outF = rng.Next(1, 6);
+        var t = rng.Next(5, 41);
+        var batch = rng.Next(1, 5);
+        var (fast, reference) = TempotronForwardTests.Pair(inF, outF, t, rng, scale: 1.5);
+        var s = new float[batch * inF];
+        for (var k = 0; k < s.Length; k++)
+        {
+            s[k] = rng.Next(6) switch
+            {
+                0 => -1f,
+                1 when allowIntegers => rng.Next(t),
+                _ => rng.Next(t - 1) + 0.05f + (0.9f * rng.NextSingle()),
+            };
+        }
+
+        return new Case(fast, reference, batch, s, Array.ConvertAll(s, x => (double)x));
+    }
+
+    private static double[] RandomUpstream(Random rng, int length)
+    {
+        var up = new double[length];
+        for (var k = 0; k < length; k++)
+        {
+            up[k] = (rng.NextDouble() * 2) - 1;
+        }
+
+        return up;
+    }
+
+    private static void AssertClose(float[] actual, double[] expected, string what, double relative = 2e-3)
+    {
+        var scale = expected.Length == 0 ? 0 : expected.Max(Math.Abs);
+        for (var k = 0; k < expected.Length; k++)
+        {
+            Assert.That(actual[k], Is.EqualTo(expected[k]).Within((relative * Math.Abs(expected[k])) + (1e-3 * scale) + 1e-6),
+                $"{what}[{k}]");
+        }
+    }
+
+    /// <summary>Finite differences of <paramref name="objective"/> with respect to every weight.</summary>
+    private static double[] FiniteDifferenceWeights(TempotronReference r, Func<double> objective)
+    {
+        var fd = new double[r.W.Length];
+        for (var k = 0; k < fd.Length; k++)
+        {
+            fd[k] = TempotronReference.Central(r.W, k, H, objective);
+        }
+
+        return fd;
+    }
+
+    /// <summary>Finite differences with respect to every spiking input time (others: 0, as the gradient).</summary>
+    private static double[] FiniteDifferenceInputs(Case c, Func<double> objective)
+    {
+        var fd = new double[c.SpikesD.Length];
+        for (var k = 0; k < fd.Length; k++)
+        {
+            var s = c.SpikesD[k];
+            fd[k] = s >= 0 && s < c.Reference.T - 1 ? TempotronReference.Central(c.SpikesD, k, H, objective) : 0;
+        }
+
+        return fd;
+    }
+
+    [Test]
+    public void MaxVoltageBackward_MatchesFiniteDifferences([Range(0, 24)] int seed)
+    {
+        var c = MakeCase(100 + seed, allowIntegers: false);
+        var up = RandomUpstream(new Random(seed), c.Batch * c.Reference.Out);
+        var dW = new float[c.Fast.WeightCount];
+        var dIn = new float[c.Spikes.Length];
+        c.Fast.MaxVoltageBackward(c.Spikes, c.Batch, Array.ConvertAll(up, x => (float)x), dW, dIn);
+
+        double Objective() => c.Reference.MaxVoltageObjective(c.SpikesD, c.Batch, up);
+        AssertClose(dW, FiniteDifferenceWeights(c.Reference, Objective), "dW");
+        AssertClose(dIn, FiniteDifferenceInputs(c, Objective), "dIn");
+        AssertClose(dW, c.Reference.DenseMaxVoltageWeightGradient(c.SpikesD, c.Batch, up), "dW vs dense");
+    }
+
+    [Test]
+    public void MaxVoltageBackward_MatchesDenseReference_WithIntegerTimes([Range(0, 9)] int seed)
+    {
+        var c = MakeCase(200 + seed);
+        var up = RandomUpstream(new Random(seed), c.Batch * c.Reference.Out);
+        var dW = new float[c.Fast.WeightCount];
+        var dIn = new float[c.Spikes.Length];
+        c.Fast.MaxVoltageBackward(c.Spikes, c.Batch, Array.ConvertAll(up, x => (float)x), dW, dIn);
+        AssertClose(dW, c.Reference.DenseMaxVoltageWeightGradient(c.SpikesD, c.Batch, up), "dW");
+        AssertClose(dIn, c.Reference.DenseMaxVoltageInputGradient(c.SpikesD, c.Batch, up), "dIn (integer times: the t = s term counts)");
+        AssertClose(dW, FiniteDifferenceWeights(c.Reference, () => c.Reference.MaxVoltageObjective(c.SpikesD, c.Batch, up)), "dW fd");
+    }
+
+    [Test]
+    public void SpikeTimesBackward_MatchesFiniteDifferencesOfTheSoftArgMax([Range(0, 24)] int seed)
+    {
+        var c = MakeCase(300 + seed, allowIntegers: seed % 2 == 0);
+        var up = RandomUpstream(new Random(seed), c.Batch * c.Reference.Out);
+        var (max, _) = c.Reference.MaxVoltage(c.SpikesD, c.Batch);
+        var sign = Array.ConvertAll(max, m => m >= c.Reference.VThreshold ? 1.0 : -1.0);
+        var dW = new float[c.Fast.WeightCount];
+        var dIn = new float[c.Spikes.Length];
+        c.Fast.SpikeTimesBackward(c.Spikes, c.Batch, Array.ConvertAll(up, x => (float)x), dW, dIn);
+
+        double Objective() => c.Reference.SoftSpikeObjective(c.SpikesD, c.Batch, up, sign);
+        AssertClose(dW, FiniteDifferenceWeights(c.Reference, Objective), "dW", relative: 5e-3);
+        if (seed % 2 == 1)
+        {
+            AssertClose(dIn, FiniteDifferenceInputs(c, Objective), "dIn", relative: 5e-3);
+        }
+    }
+
+    [Test]
+    public void VoltageBackward_MatchesFiniteDifferences([Range(0, 14)] int seed)
+    {
+        var c = MakeCase(400 + seed, allowIntegers: false);
+        var up = RandomUpstream(new Random(seed), c.Batch * c.Reference.Out * c.Reference.T);
+        var dW = new float[c.Fast.WeightCount];
+        var dIn = new float[c.Spikes.Length];
+        c.Fast.VoltageBackward(c.Spikes, c.Batch, Array.ConvertAll(up, x => (float)x), dW, dIn);
+
+        double Objective() => c.Reference.VoltageObjective(c.SpikesD, c.Batch, up);
+        AssertClose(dW, FiniteDifferenceWeights(c.Reference, Objective), "dW");
+        AssertClose(dIn, FiniteDifferenceInputs(c, Objective), "dIn");
+    }
+
+    [Test]
+    public void LossGradient_MatchesFiniteDifferences([Range(0, 19)] int seed, [Values] TempotronLoss loss)
+    {
+        var c = MakeCase(500 + seed);
+        var rng = new Random(seed);
+        var labels = Enumerable.Range(0, c.Batch).Select(_ => rng.Next(c.Reference.Out)).ToArray();
+        var dW = new float[c.Fast.WeightCount];
+        var value = c.Fast.LossGradient(c.Spikes, labels, dW, loss);
+        var paper = loss == TempotronLoss.PaperCost;
+        Assert.That(value, Is.EqualTo(c.Reference.Loss(c.SpikesD, labels, paper)).Within(1e-5 * (1 + Math.Abs(value))));
+        AssertClose(dW, FiniteDifferenceWeights(c.Reference, () => c.Reference.Loss(c.SpikesD, labels, paper)), "dW");
+    }
+
+    [Test]
+    public void MseLoss_SpikingJellyExample()
+    {
+        var n = new Tempotron(1, 3, 5);
+        Assert.That(n.MseLoss([1.5f, 0.5f, 0.5f, 0.5f, 1.2f, 1.4f], [0, 1]), Is.EqualTo(0.08f).Within(1e-7));
+        Assert.That(n.Loss([1.5f, 0.5f, 0.5f, 0.5f, 1.2f, 1.4f], [0, 1], TempotronLoss.PaperCost), Is.EqualTo(0.4f).Within(1e-6));
+    }
+
+    [Test]
+    public void MseGradient_IsThePaperRuleScaledByTwiceTheMarginOverBatch()
+    {
+        // One sample, so each wrong neuron's row scales by its own 2 |vMax - threshold| / batch.
+        var rng = new Random(9);
+        var (n, _) = TempotronForwardTests.Pair(20, 4, 30, rng, scale: 1.5);
+        var s = TempotronForwardTests.RandomSpikes(rng, 20, 30, integerOnly: true);
+        int[] labels = [2];
+        var mse = new float[80];
+        var paper = new float[80];
+        n.LossGradient(s, labels, mse, TempotronLoss.MeanSquaredError);
+        n.LossGradient(s, labels, paper, TempotronLoss.PaperCost);
+        var vmax = new float[4];
+        n.MaxVoltage(s, 1, vmax);
+        for (var o = 0; o < 4; o++)
+        {
+            var scale = 2 * Math.Abs(vmax[o] - 1f) / labels.Length;
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.That(mse[(o * 20) + i], Is.EqualTo(paper[(o * 20) + i] * scale).Within(1e-5));
+            }
+        }
+    }
+
+    [Test]
+    public void PaperRule_IsThePspAtTheMaximum()
+    {
+        // One input at t = 2, target neuron silent: dW = -V0 K(t* - 2) (missed target).
+        var n = new Tempotron(1, 1, 20, [0.5f]);
+        var dW = new float[1];
+        n.LossGradient([2f], [0], dW, TempotronLoss.PaperCost);
+        var tStar = 2 + 7; // the PSP peaks 6.93 after the spike: grid maximum 7 steps later
+        var expected = -n.V0 * (Math.Exp(-(tStar - 2) / 15.0) - Math.Exp(-(tStar - 2) / 3.75));
+        Assert.That(dW[0], Is.EqualTo(expected).Within(1e-6));
+    }
+
+    [Test]
+    public void Backward_IsBitIdenticalUnderParallelism()
+    {
+        var rng = new Random(4);
+        var (n, _) = TempotronForwardTests.Pair(257, 10, 60, rng);
+        var s = TempotronForwardTests.RandomSpikes(rng, 23 * 257, 60);
+        var up = Enumerable.Range(0, 23 * 10).Select(_ => rng.NextSingle() - 0.5f).ToArray();
+        var labels = Enumerable.Range(0, 23).Select(_ => rng.Next(10)).ToArray();
+        float[] Run(int degree, out float[] dIn, out float[] lossGrad)
+        {
+            n.MaxDegreeOfParallelism = degree;
+            var dW = new float[n.WeightCount];
+            dIn = new float[s.Length];
+            n.SpikeTimesBackward(s, 23, up, dW, dIn);
+            lossGrad = new float[n.WeightCount];
+            n.LossGradient(s, labels, lossGrad);
+            return dW;
+        }
+
+        var w1 = Run(1, out var in1, out var l1);
+        var w3 = Run(3, out var in3, out var l3);
+        Assert.That(w3, Is.EqualTo(w1));
+        Assert.That(in3, Is.EqualTo(in1));
+        Assert.That(l3, Is.EqualTo(l1));
+    }
+
+    [Test]
+    public void SilentAndOutOfWindowInputs_GetZeroInputGradient()
+    {
+        var n = new Tempotron(4, 2, 10, [1f, -1f, 0.5f, 2f, 1f, 1f, 1f, 1f]);
+        var dIn = new float[4];
+        n.MaxVoltageBackward([-1f, 10f, 9.5f, 3.5f], 1, [1f, 1f], [], dIn);
+        Assert.That(dIn[0], Is.Zero);
+        Assert.That(dIn[1], Is.Zero);
+        Assert.That(dIn[2], Is.Zero);
+        Assert.That(dIn[3], Is.Not.Zero);
+    }
+
+    [Test]
+    public void Backward_RejectsBadArguments()
+    {
+        var n = new Tempotron(3, 2, 5, seed: 1);
+        var s = new float[6];
+        Assert.That(Assert.Throws<ArgumentException>(() => n.MaxVoltageBackward(s, 2, new float[3], new float[6], []))!.ParamName, Is.EqualTo("upstream"));
+        Assert.That(Assert.Throws<ArgumentException>(() => n.VoltageBackward(s, 2, new float[4], new float[6], []))!.ParamName, Is.EqualTo("upstream"));
+        Assert.That(Assert.Throws<ArgumentException>(() => n.MaxVoltageBackward(s, 2, new float[4], new float[5], []))!.ParamName, Is.EqualTo("weightGradient"));
+        Assert.That(Assert.Throws<ArgumentException>(() => n.MaxVoltageBackward(s, 2, new float[4], [], new float[5]))!.ParamName, Is.EqualTo("inputGradient"));
+        Assert.That(Assert.Throws<ArgumentException>(() => n.MaxVoltageBackward(s, 2, [0, 0, float.NaN, 0], new float[6], []))!.ParamName, Is.EqualTo("upstream"));
+        var label = Assert.Throws<ArgumentOutOfRangeException>(() => n.LossGradient(s, [0, 2], new float[6]));
+        Assert.That(label!.ParamName, Is.EqualTo("labels"));
+        Assert.That(label.Message, Does.Contain("labels[1]").And.Contain("was 2"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => n.MseLoss(new float[2], [-1]));
+        Assert.Throws<ArgumentException>(() => n.MseLoss(new float[3], [0]));
+        Assert.Throws<ArgumentException>(() => n.LossGradient(new float[5], [0, 1], new float[6]));
+    }
+}

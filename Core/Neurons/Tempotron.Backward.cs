@@ -1,0 +1,425 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TimingBased.Internal;
+
+namespace TimingBased.Neurons;
+
+public sealed partial class Tempotron
+{
+    private enum UpstreamKind
+    {
+        MaxVoltage,
+        SpikeTimes,
+        Voltage,
+        MeanSquaredError,
+        PaperCost,
+    }
+
+    /// <summary>Computes a loss of <c>MaxVoltage(inSpikes)</c> against labels and its gradient with respect to the weights.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (overwritten, summed over the batch).</param>
+    /// <param name="loss">Which loss; see <see cref="TempotronLoss"/>.</param>
+    /// <returns>The loss, as <see cref="Loss"/> computes it.</returns>
+    /// <remarks>
+    /// With <c>t*</c> the first arg-max of <c>V[b,o,·]</c> and <c>g = dL/dvMax[b,o]</c>,
+    /// <c>dL/dW[o,i] = sum_b g V0 K(t* - s[b,i])</c>: for the paper cost this is the tempotron learning rule
+    /// (up to the learning rate). Computed event by event: <c>O(batch (spikes out + out T))</c>.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
+    public float LossGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient,
+        TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    {
+        ValidateLabels(labels);
+        ValidateBatch(inSpikes, labels.Length);
+        RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
+        var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
+        var g = Scratch.Current.Gradient.Floats(Parameters.Length);
+        var (total, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, g, default);
+        CopyInternalToPublic(g, weightGradient);
+        return (float)total;
+    }
+
+    /// <summary>Back-propagates <c>dL/dvMax</c> through <see cref="MaxVoltage(ReadOnlySpan{float}, int, Span{float})"/>.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="upstream"><c>dL/dvMax</c>, shape <c>[batch, out]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (overwritten); empty to skip.</param>
+    /// <param name="inputGradient">Receives <c>dL/dinSpikes</c>, shape <c>[batch, in]</c> (overwritten); empty to skip.</param>
+    /// <remarks>
+    /// The gradient flows to <c>V[b,o,t*]</c> at the first arg-max <c>t*</c>, as PyTorch's <c>max</c> does. With the
+    /// reverse recurrences <c>GA[c] = g[c] + exp(-1/tau) GA[c+1]</c>, <c>GB[c] = g[c] + exp(-1/tauS) GB[c+1]</c> over
+    /// <c>g[t] = dL/dV[b,o,t]</c> and, for an input spike at <c>s</c>, <c>c = ceil(s)</c>, <c>d = c - s</c>:
+    /// <c>dL/dW[o,i] = V0 sum_b (exp(-d/tau) GA[c] - exp(-d/tauS) GB[c])</c> and
+    /// <c>dL/ds[b,i] = V0 sum_o W[o,i] (exp(-d/tau) GA[c]/tau - exp(-d/tauS) GB[c]/tauS)</c>; silent inputs and
+    /// inputs at or beyond <c>T</c> get 0. See <c>docs/gradients.md</c>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
+    public void MaxVoltageBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+        Span<float> weightGradient, Span<float> inputGradient) =>
+        PublicBackward(inSpikes, batchSize, upstream, weightGradient, inputGradient, UpstreamKind.MaxVoltage);
+
+    /// <summary>Back-propagates <c>dL/dspikes</c> through <see cref="SpikeTimes(ReadOnlySpan{float}, int, Span{float})"/> with SpikingJelly's soft arg-max.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="upstream"><c>dL/dspikes</c>, shape <c>[batch, out]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (overwritten); empty to skip.</param>
+    /// <param name="inputGradient">Receives <c>dL/dinSpikes</c>, shape <c>[batch, in]</c> (overwritten); empty to skip.</param>
+    /// <remarks>
+    /// The forward value is the hard arg-max; the gradient is that of <c>sign soft</c> with
+    /// <c>soft = sum_t p_t t</c>, <c>p = softmax(T V)</c> (computed stably) and <c>sign = ±1</c> as in the forward:
+    /// <c>dL/dV[b,o,t] = upstream sign T p_t (t - soft)</c>, then as in <see cref="MaxVoltageBackward"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
+    public void SpikeTimesBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+        Span<float> weightGradient, Span<float> inputGradient) =>
+        PublicBackward(inSpikes, batchSize, upstream, weightGradient, inputGradient, UpstreamKind.SpikeTimes);
+
+    /// <summary>Back-propagates <c>dL/dV</c> through <see cref="Voltage(ReadOnlySpan{float}, int, Span{float})"/>.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="upstream"><c>dL/dV</c>, shape <c>[batch, out, T]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (overwritten); empty to skip.</param>
+    /// <param name="inputGradient">Receives <c>dL/dinSpikes</c>, shape <c>[batch, in]</c> (overwritten); empty to skip.</param>
+    /// <remarks>As <see cref="MaxVoltageBackward"/> with <c>g[t] = upstream[b,o,t]</c>.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
+    public void VoltageBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+        Span<float> weightGradient, Span<float> inputGradient) =>
+        PublicBackward(inSpikes, batchSize, upstream, weightGradient, inputGradient, UpstreamKind.Voltage);
+
+    /// <summary>The training step's gradient: loss, correct count and <c>dL/dW</c> in the internal layout.</summary>
+    internal (double Loss, int Correct) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
+        TempotronLoss loss, Span<float> internalGradient)
+    {
+        ValidateLabels(labels);
+        ValidateBatch(inSpikes, labels.Length);
+        var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
+        return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default);
+    }
+
+    private void PublicBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+        Span<float> weightGradient, Span<float> inputGradient, UpstreamKind kind)
+    {
+        ValidateBatch(inSpikes, batchSize);
+        var upstreamLength = kind == UpstreamKind.Voltage ? (long)batchSize * OutFeatures * T : (long)batchSize * OutFeatures;
+        if (upstream.Length != upstreamLength)
+        {
+            ThrowHelper.LengthMismatch(nameof(upstream), kind == UpstreamKind.Voltage ? "[batch, out, T]" : "[batch, out]",
+                upstreamLength, upstream.Length);
+        }
+
+        var bad = SpanChecks.IndexOfNonFinite(upstream);
+        if (bad >= 0)
+        {
+            ThrowHelper.NotFiniteAt(nameof(upstream), string.Create(CultureInfo.InvariantCulture, $"index {bad}"), upstream[bad]);
+        }
+
+        if (!weightGradient.IsEmpty)
+        {
+            RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
+        }
+
+        if (!inputGradient.IsEmpty)
+        {
+            RequireLength(inputGradient, nameof(inputGradient), "[batch, in]", (long)batchSize * InFeatures);
+        }
+
+        var g = weightGradient.IsEmpty ? default : Scratch.Current.Gradient.Floats(Parameters.Length);
+        BackwardCore(inSpikes, batchSize, upstream, default, kind, g, inputGradient);
+        if (!weightGradient.IsEmpty)
+        {
+            CopyInternalToPublic(g, weightGradient);
+        }
+    }
+
+    private static void RequireLength(Span<float> span, string name, string shape, long length)
+    {
+        if (span.Length != length)
+        {
+            ThrowHelper.LengthMismatch(name, shape, length, span.Length);
+        }
+    }
+
+    /// <summary>
+    /// Phase 1, per sample (in parallel when allowed): forward, upstream gradient over time, reverse recurrences
+    /// into per-sample planes, input gradient. Phase 2, per range of inputs: the weight gradient, summed over the
+    /// batch in sample order, so the result does not depend on the degree of parallelism.
+    /// </summary>
+    private (double Loss, int Correct) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+        ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient)
+    {
+        if (MaxDegreeOfParallelism > 1)
+        {
+            ThrowIfNaN(inSpikes); // workers must not throw: check first
+        }
+
+        var plane = T * _outStride;
+        var pool = Scratch.Current.Batch;
+        var stride = InFeatures + EventKernels.IndexSlack + 1; // per sample: count, then indices
+        var spans = new BatchSpans
+        {
+            Input = inSpikes,
+            Upstream = upstream,
+            Labels = labels,
+            Output = inputGradient,
+            Output2 = internalGradient,
+            Planes = pool.Floats(checked(batchSize * 4 * plane)),
+            Indices = pool.Ints(checked(batchSize * stride)),
+            Stats = pool.Doubles(2 * batchSize),
+        };
+        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, s, (UpstreamKind)kind), (int)kind);
+        if (!internalGradient.IsEmpty)
+        {
+            ParallelBatch.Run(this, MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, 4 * MaxDegreeOfParallelism), spans,
+                static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
+        }
+
+        double loss = 0;
+        var correct = 0;
+        for (var b = 0; b < batchSize; b++)
+        {
+            loss += spans.Stats[2 * b];
+            correct += (int)spans.Stats[(2 * b) + 1];
+        }
+
+        return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct);
+    }
+
+    private void BackwardSample(int b, in BatchSpans spans, UpstreamKind kind)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var stride = InFeatures + EventKernels.IndexSlack + 1;
+        var buffers = SampleBuffers.Get(this, backward: true);
+        var row = spans.Input.Slice(b * InFeatures, InFeatures);
+        var indexBlock = spans.Indices.Slice(b * stride, stride);
+        var indices = indexBlock[1..];
+        var count = SampleVoltage(row, b, buffers, indices);
+        indexBlock[0] = count;
+
+        var g = buffers.G;
+        g.Clear();
+        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers.V, g);
+        spans.Stats[2 * b] = loss;
+        spans.Stats[(2 * b) + 1] = correct;
+
+        var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
+        var ga = planes[..plane];
+        var gb = planes.Slice(plane, plane);
+        var gk = planes.Slice(2 * plane, plane);
+        var gs = planes.Slice(3 * plane, plane);
+        EventKernels.IntegrateBackward(g, os, _decayA, _decayB, V0, Tau, TauS, buffers.State, ga, gb, gk, gs);
+
+        if (spans.Output.IsEmpty)
+        {
+            return;
+        }
+
+        var dIn = spans.Output.Slice(b * InFeatures, InFeatures);
+        dIn.Clear();
+        var weights = Parameters;
+        float window = T;
+        for (var k = 0; k < count; k++)
+        {
+            var i = indices[k];
+            var s = row[i];
+            var c = MathF.Ceiling(s);
+            if (c >= window)
+            {
+                continue;
+            }
+
+            var w = weights.Slice(i * os, os);
+            var at = (int)c * os;
+            var d = c - s;
+            if (d == 0f)
+            {
+                dIn[i] = EventKernels.Dot(w, gs.Slice(at, os));
+                continue;
+            }
+
+            var ea = (float)Math.Exp(-d / Tau);
+            var eb = (float)Math.Exp(-d / TauS);
+            var sum = 0f;
+            for (var o = 0; o < OutFeatures; o++)
+            {
+                sum += w[o] * ((ea * ga[at + o] / (float)Tau) - (eb * gb[at + o] / (float)TauS));
+            }
+
+            dIn[i] = sum;
+        }
+    }
+
+    /// <summary>Fills <paramref name="g"/> (<c>[T, outStride]</c>, zeroed) with <c>dL/dV</c> for sample <paramref name="b"/>; returns its loss share and whether it was classified correctly.</summary>
+    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, ReadOnlySpan<float> v, Span<float> g)
+    {
+        var os = _outStride;
+        var outs = OutFeatures;
+        switch (kind)
+        {
+            case UpstreamKind.Voltage:
+                var up = spans.Upstream.Slice(b * outs * T, outs * T);
+                for (var o = 0; o < outs; o++)
+                {
+                    for (var t = 0; t < T; t++)
+                    {
+                        g[(t * os) + o] = up[(o * T) + t];
+                    }
+                }
+
+                return (0, 0);
+
+            case UpstreamKind.MaxVoltage:
+                for (var o = 0; o < outs; o++)
+                {
+                    var (_, arg) = MaxAndArgMax(v, o);
+                    g[(arg * os) + o] = spans.Upstream[(b * outs) + o];
+                }
+
+                return (0, 0);
+
+            case UpstreamKind.SpikeTimes:
+                for (var o = 0; o < outs; o++)
+                {
+                    SoftArgMaxGradient(v, o, spans.Upstream[(b * outs) + o], g);
+                }
+
+                return (0, 0);
+
+            default:
+                var label = spans.Labels[b];
+                double loss = 0;
+                var best = float.NegativeInfinity;
+                var predicted = 0;
+                for (var o = 0; o < outs; o++)
+                {
+                    var (max, arg) = MaxAndArgMax(v, o);
+                    if (max > best)
+                    {
+                        best = max;
+                        predicted = o;
+                    }
+
+                    var (term, grad) = LossTerm(max, label == o,
+                        kind == UpstreamKind.MeanSquaredError ? TempotronLoss.MeanSquaredError : TempotronLoss.PaperCost,
+                        spans.Labels.Length);
+                    loss += term;
+                    g[(arg * os) + o] = grad;
+                }
+
+                return (loss, predicted == label ? 1 : 0);
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>g[t, o] = upstream sign T p_t (t - soft)</c>, the gradient of SpikingJelly's straight-through
+    /// soft arg-max, with <c>p = softmax(T V[·, o])</c> evaluated stably in double precision.
+    /// </summary>
+    private void SoftArgMaxGradient(ReadOnlySpan<float> v, int o, float upstream, Span<float> g)
+    {
+        var os = _outStride;
+        var (max, _) = MaxAndArgMax(v, o);
+        double scale = T;
+        double z = 0, soft = 0;
+        for (var t = 0; t < T; t++)
+        {
+            var e = Math.Exp(scale * (v[(t * os) + o] - max));
+            z += e;
+            soft += e * t;
+        }
+
+        soft /= z;
+        var sign = max >= _vThresholdF ? 1.0 : -1.0;
+        var factor = upstream * sign * scale / z;
+        for (var t = 0; t < T; t++)
+        {
+            var p = Math.Exp(scale * (v[(t * os) + o] - max));
+            g[(t * os) + o] = (float)(factor * p * (t - soft));
+        }
+    }
+
+    /// <summary>Phase 2: <c>dW</c> rows for inputs in range <paramref name="range"/> of <paramref name="ranges"/>, summed over samples in order.</summary>
+    private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var stride = InFeatures + EventKernels.IndexSlack + 1;
+        var first = (int)((long)InFeatures * range / ranges);
+        var end = (int)((long)InFeatures * (range + 1) / ranges);
+        var dW = spans.Output2;
+        dW.Slice(first * os, (end - first) * os).Clear();
+        ref var dWRef = ref MemoryMarshal.GetReference(dW);
+        float window = T;
+        for (var b = 0; b < batchSize; b++)
+        {
+            var block = spans.Indices.Slice(b * stride, stride);
+            var indices = block.Slice(1, block[0]);
+            var row = spans.Input.Slice(b * InFeatures, InFeatures);
+            var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
+            ref var gk = ref MemoryMarshal.GetReference(planes.Slice(2 * plane, plane));
+            var k = first == 0 ? 0 : LowerBound(indices, first);
+            for (; k < indices.Length; k++)
+            {
+                var i = indices[k];
+                if (i >= end)
+                {
+                    break;
+                }
+
+                var s = row[i];
+                var c = MathF.Ceiling(s);
+                if (c >= window)
+                {
+                    continue;
+                }
+
+                var d = c - s;
+                if (d == 0f)
+                {
+                    EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)c * os), os);
+                    continue;
+                }
+
+                var ea = (float)Math.Exp(-d / Tau);
+                var eb = (float)Math.Exp(-d / TauS);
+                EventKernels.AddCombination(dW.Slice(i * os, os), planes.Slice((int)c * os, os), ea, planes.Slice(plane + ((int)c * os), os), eb);
+            }
+        }
+    }
+
+    private static int LowerBound(ReadOnlySpan<int> sorted, int value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private void CopyInternalToPublic(ReadOnlySpan<float> internalGradient, Span<float> destination)
+    {
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            var dst = destination.Slice(o * InFeatures, InFeatures);
+            for (var i = 0; i < InFeatures; i++)
+            {
+                dst[i] = internalGradient[(i * _outStride) + o];
+            }
+        }
+    }
+}

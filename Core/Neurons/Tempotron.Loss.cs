@@ -1,0 +1,76 @@
+using TimingBased.Internal;
+
+namespace TimingBased.Neurons;
+
+public sealed partial class Tempotron
+{
+    /// <summary>Computes SpikingJelly's <c>mse_loss</c> of maximum voltages against class labels.</summary>
+    /// <param name="vMax">Maximum voltages, shape <c>[batch, out]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <returns><c>sum(((vMax - vThreshold) wrong)²) / batch</c> with <c>wrong = (vMax &gt;= vThreshold) != onehot(label)</c>.</returns>
+    /// <exception cref="ArgumentException">The lengths disagree or are zero.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
+    public float MseLoss(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels) => Loss(vMax, labels, TempotronLoss.MeanSquaredError);
+
+    /// <summary>Computes a training loss of maximum voltages against class labels.</summary>
+    /// <param name="vMax">Maximum voltages, shape <c>[batch, out]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <param name="loss">Which loss; see <see cref="TempotronLoss"/>.</param>
+    /// <returns>The loss of the batch.</returns>
+    /// <exception cref="ArgumentException">The lengths disagree or are zero.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
+    public float Loss(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, TempotronLoss loss)
+    {
+        ValidateLabels(labels);
+        if (vMax.Length != (long)labels.Length * OutFeatures)
+        {
+            ThrowHelper.LengthMismatch(nameof(vMax), "[batch, out]", (long)labels.Length * OutFeatures, vMax.Length);
+        }
+
+        double total = 0;
+        for (var b = 0; b < labels.Length; b++)
+        {
+            for (var o = 0; o < OutFeatures; o++)
+            {
+                total += LossTerm(vMax[(b * OutFeatures) + o], labels[b] == o, loss, labels.Length).Loss;
+            }
+        }
+
+        return (float)(loss == TempotronLoss.MeanSquaredError ? total / labels.Length : total);
+    }
+
+    /// <summary>
+    /// One neuron's share of the loss and its derivative with respect to <c>vMax</c>. MSE:
+    /// <c>((vMax - θ) wrong)²</c> (divided by the batch later) and <c>2 (vMax - θ) wrong / batch</c>; paper cost:
+    /// <c>|vMax - θ| wrong</c> and <c>±1</c> for a false alarm / missed target.
+    /// </summary>
+    private (double Loss, float Gradient) LossTerm(float vMax, bool target, TempotronLoss loss, int batch)
+    {
+        var fired = vMax >= _vThresholdF;
+        if (fired == target)
+        {
+            return (0, 0f);
+        }
+
+        var diff = vMax - _vThresholdF; // float32, as SpikingJelly
+        return loss == TempotronLoss.MeanSquaredError
+            ? ((double)diff * diff, 2f * diff / batch)
+            : (Math.Abs((double)diff), target ? -1f : 1f);
+    }
+
+    private void ValidateLabels(ReadOnlySpan<int> labels)
+    {
+        if (labels.IsEmpty)
+        {
+            ThrowHelper.LengthMismatch(nameof(labels), "[batch] with batch >= 1", 1, 0);
+        }
+
+        for (var b = 0; b < labels.Length; b++)
+        {
+            if ((uint)labels[b] >= (uint)OutFeatures)
+            {
+                ThrowHelper.LabelOutOfRange(nameof(labels), b, labels[b], OutFeatures);
+            }
+        }
+    }
+}

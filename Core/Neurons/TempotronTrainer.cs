@@ -1,0 +1,108 @@
+using System.Globalization;
+using TimingBased.Internal;
+using TimingBased.Optimizers;
+
+namespace TimingBased.Neurons;
+
+/// <summary>Trains a <see cref="Tempotron"/> classifier: forward, loss, hand-derived gradient and optimizer step in one call.</summary>
+/// <remarks>
+/// <para>
+/// The trainer owns a gradient buffer and reuses per-thread scratch sized for the largest batch seen, so after
+/// the first step of the largest batch a step allocates nothing (with <see cref="Tempotron.MaxDegreeOfParallelism"/> 1).
+/// </para>
+/// <para>
+/// A step is all or nothing: bad input (wrong lengths, labels out of range, NaN spike times) or a non-finite loss
+/// or gradient throws before the weights or the optimizer state change.
+/// </para>
+/// <para>Thread safety: a trainer is not thread-safe; use one per model and thread.</para>
+/// </remarks>
+public sealed class TempotronTrainer
+{
+    private readonly float[] _gradient;
+    private float[] _vMax = [];
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="model">The model to train.</param>
+    /// <param name="optimizer">The optimizer; it sees the model's parameters in their internal (input-major, padded) layout.</param>
+    /// <param name="loss">The loss to minimise.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="optimizer"/> is null.</exception>
+    public TempotronTrainer(Tempotron model, IOptimizer optimizer, TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Model = model;
+        Optimizer = optimizer;
+        Loss = loss;
+        _gradient = new float[model.Parameters.Length];
+    }
+
+    /// <summary>Gets the model being trained.</summary>
+    public Tempotron Model { get; }
+
+    /// <summary>Gets the optimizer.</summary>
+    public IOptimizer Optimizer { get; }
+
+    /// <summary>Gets the loss being minimised.</summary>
+    public TempotronLoss Loss { get; }
+
+    /// <summary>Runs one training step on a batch.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <returns>The loss and the number of correct predictions (<c>argmax_o vMax == label</c>), both before the update.</returns>
+    /// <exception cref="ArgumentException">A length is wrong or a spike time is NaN; nothing changed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The loss or gradient is not finite; nothing changed.</exception>
+    public TrainingStepResult Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
+    {
+        var (loss, correct) = Model.TrainingGradient(inSpikes, labels, Loss, _gradient);
+        if (!double.IsFinite(loss))
+        {
+            ThrowHelper.NonFiniteResult("The loss");
+        }
+
+        var bad = SpanChecks.IndexOfNonFinite(_gradient);
+        if (bad >= 0)
+        {
+            ThrowHelper.NonFiniteResult(string.Create(CultureInfo.InvariantCulture, $"The weight gradient (internal element {bad})"));
+        }
+
+        Optimizer.Step(Model.Parameters, _gradient);
+        return new TrainingStepResult((float)loss, correct);
+    }
+
+    /// <summary>Evaluates a batch without changing anything: the loss and the number of correct predictions.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <returns>The loss and the number of samples with <c>argmax_o vMax == label</c>.</returns>
+    /// <exception cref="ArgumentException">A length is wrong or a spike time is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public TrainingStepResult Evaluate(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
+    {
+        var outs = Model.OutFeatures;
+        if (_vMax.Length < labels.Length * outs)
+        {
+            _vMax = new float[labels.Length * outs];
+        }
+
+        var vMax = _vMax.AsSpan(0, labels.Length * outs);
+        Model.MaxVoltage(inSpikes, Math.Max(1, labels.Length), vMax);
+        var loss = Model.Loss(vMax, labels, Loss);
+        var correct = 0;
+        for (var b = 0; b < labels.Length; b++)
+        {
+            var row = vMax.Slice(b * outs, outs);
+            var best = 0;
+            for (var o = 1; o < outs; o++)
+            {
+                if (row[o] > row[best])
+                {
+                    best = o;
+                }
+            }
+
+            correct += best == labels[b] ? 1 : 0;
+        }
+
+        return new TrainingStepResult(loss, correct);
+    }
+}

@@ -1,0 +1,108 @@
+using TimingBased.Internal;
+
+namespace TimingBased.Optimizers;
+
+/// <summary>Adam with bias correction and optional L2 weight decay, as <c>torch.optim.Adam</c>.</summary>
+/// <remarks>
+/// Computes, per element, <c>g = grad + weightDecay p</c>, <c>m = beta1 m + (1 - beta1) g</c>,
+/// <c>v = beta2 v + (1 - beta2) g²</c>, and with step count <c>k</c>:
+/// <c>p -= (lr / (1 - beta1^k)) m / (sqrt(v) / sqrt(1 - beta2^k) + eps)</c>.
+/// Reference: D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+/// Allocates its moment buffers on the first step only.
+/// </remarks>
+public sealed class Adam : IOptimizer
+{
+    private float[]? _m;
+    private float[]? _v;
+    private int _step;
+
+    /// <summary>Creates the optimizer.</summary>
+    /// <param name="lr">The learning rate; finite and &gt;= 0.</param>
+    /// <param name="beta1">The first-moment decay in <c>[0, 1)</c>.</param>
+    /// <param name="beta2">The second-moment decay in <c>[0, 1)</c>.</param>
+    /// <param name="eps">The denominator guard; finite and &gt; 0.</param>
+    /// <param name="weightDecay">The L2 penalty; finite and &gt;= 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A value breaks its rule.</exception>
+    public Adam(float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0f)
+    {
+        if (!(float.IsFinite(lr) && lr >= 0))
+        {
+            ThrowHelper.NotFiniteNonNegative(nameof(lr), lr);
+        }
+
+        if (!(beta1 >= 0 && beta1 < 1))
+        {
+            ThrowHelper.FloatOutOfRange(nameof(beta1), beta1, "0 <= beta1 < 1");
+        }
+
+        if (!(beta2 >= 0 && beta2 < 1))
+        {
+            ThrowHelper.FloatOutOfRange(nameof(beta2), beta2, "0 <= beta2 < 1");
+        }
+
+        if (!(float.IsFinite(eps) && eps > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(eps), eps);
+        }
+
+        if (!(float.IsFinite(weightDecay) && weightDecay >= 0))
+        {
+            ThrowHelper.NotFiniteNonNegative(nameof(weightDecay), weightDecay);
+        }
+
+        LearningRate = lr;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>Gets or sets the learning rate.</summary>
+    public float LearningRate { get; set; }
+
+    /// <summary>Gets the first-moment decay.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Gets the second-moment decay.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>Gets the denominator guard.</summary>
+    public float Eps { get; }
+
+    /// <summary>Gets the L2 penalty.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>Gets the number of steps taken.</summary>
+    public int StepCount => _step;
+
+    /// <inheritdoc/>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
+    {
+        OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
+        var m = _m ??= new float[parameters.Length];
+        var v = _v ??= new float[parameters.Length];
+        _step++;
+        var bias1 = 1.0 - Math.Pow(Beta1, _step);
+        var bias2 = 1.0 - Math.Pow(Beta2, _step);
+        var stepSize = (float)(LearningRate / bias1);
+        var bias2Sqrt = (float)Math.Sqrt(bias2);
+        float b1 = Beta1, b2 = Beta2, eps = Eps, wd = WeightDecay;
+        for (var k = 0; k < parameters.Length; k++)
+        {
+            var g = gradient[k] + (wd * parameters[k]);
+            var mk = (b1 * m[k]) + ((1 - b1) * g);
+            var vk = (b2 * v[k]) + ((1 - b2) * g * g);
+            m[k] = mk;
+            v[k] = vk;
+            parameters[k] -= stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Reset()
+    {
+        _m = null;
+        _v = null;
+        _step = 0;
+    }
+}
