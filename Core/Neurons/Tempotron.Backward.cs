@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
+using TimingBased.Optimizers;
 
 namespace TimingBased.Neurons;
 
@@ -91,6 +92,40 @@ public sealed partial class Tempotron
     public void VoltageBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         Span<float> weightGradient, Span<float> inputGradient) =>
         PublicBackward(inSpikes, batchSize, upstream, weightGradient, inputGradient, UpstreamKind.Voltage);
+
+    /// <summary>Applies one optimizer step to the weights from a gradient in the public <c>[out, in]</c> layout.</summary>
+    /// <param name="optimizer">The optimizer; it must be used with this model only (its state follows the internal layout).</param>
+    /// <param name="weightGradient"><c>dL/dW</c>, shape <c>[out, in]</c>, finite.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException">The gradient has the wrong length or a non-finite value; nothing changed.</exception>
+    public void ApplyGradient(IOptimizer optimizer, ReadOnlySpan<float> weightGradient)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (weightGradient.Length != WeightCount)
+        {
+            ThrowHelper.LengthMismatch(nameof(weightGradient), "[out, in]", WeightCount, weightGradient.Length);
+        }
+
+        var bad = SpanChecks.IndexOfNonFinite(weightGradient);
+        if (bad >= 0)
+        {
+            ThrowHelper.NotFiniteAt(nameof(weightGradient), string.Create(CultureInfo.InvariantCulture,
+                $"(out {bad / InFeatures}, in {bad % InFeatures})"), weightGradient[bad]);
+        }
+
+        var g = Scratch.Current.Gradient.Floats(Parameters.Length);
+        g.Clear();
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            var row = weightGradient.Slice(o * InFeatures, InFeatures);
+            for (var i = 0; i < InFeatures; i++)
+            {
+                g[(i * _outStride) + o] = row[i];
+            }
+        }
+
+        optimizer.Step(Parameters, g);
+    }
 
     /// <summary>The training step's gradient: loss, correct count and <c>dL/dW</c> in the internal layout.</summary>
     internal (double Loss, int Correct) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,

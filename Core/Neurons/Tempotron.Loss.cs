@@ -39,6 +39,36 @@ public sealed partial class Tempotron
         return (float)(loss == TempotronLoss.MeanSquaredError ? total / labels.Length : total);
     }
 
+    /// <summary>Computes a loss of maximum voltages and its gradient with respect to them, for stacking layers by hand.</summary>
+    /// <param name="vMax">Maximum voltages, shape <c>[batch, out]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <param name="vMaxGradient">Receives <c>dL/dvMax</c>, shape <c>[batch, out]</c>.</param>
+    /// <param name="loss">Which loss; see <see cref="TempotronLoss"/>.</param>
+    /// <returns>The loss, as <see cref="Loss"/> computes it.</returns>
+    /// <remarks>MSE: <c>dL/dvMax = 2 (vMax - vThreshold) wrong / batch</c>; paper cost: <c>+1</c> for a false alarm, <c>-1</c> for a missed target.</remarks>
+    /// <exception cref="ArgumentException">A length is wrong.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
+    public float LossBackward(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, Span<float> vMaxGradient,
+        TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    {
+        var value = Loss(vMax, labels, loss);
+        if (vMaxGradient.Length != vMax.Length)
+        {
+            ThrowHelper.LengthMismatch(nameof(vMaxGradient), "[batch, out]", vMax.Length, vMaxGradient.Length);
+        }
+
+        for (var b = 0; b < labels.Length; b++)
+        {
+            for (var o = 0; o < OutFeatures; o++)
+            {
+                var k = (b * OutFeatures) + o;
+                vMaxGradient[k] = LossTerm(vMax[k], labels[b] == o, loss, labels.Length).Gradient;
+            }
+        }
+
+        return value;
+    }
+
     /// <summary>
     /// One neuron's share of the loss and its derivative with respect to <c>vMax</c>. MSE:
     /// <c>((vMax - θ) wrong)²</c> (divided by the batch later) and <c>2 (vMax - θ) wrong / batch</c>; paper cost:

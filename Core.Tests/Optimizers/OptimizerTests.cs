@@ -1,0 +1,104 @@
+using TimingBased.Optimizers;
+
+namespace TimingBased.Tests.Optimizers;
+
+public class OptimizerTests
+{
+    [Test]
+    public void Sgd_Plain()
+    {
+        float[] p = [1f, -2f];
+        new Sgd(0.1f).Step(p, [0.5f, 1f]);
+        Assert.That(p, Is.EqualTo(new[] { 0.95f, -2.1f }).Within(1e-7f));
+    }
+
+    [Test]
+    public void Sgd_WeightDecay()
+    {
+        float[] p = [1f, -2f];
+        new Sgd(0.1f, weightDecay: 0.01f).Step(p, [0.5f, 1f]);
+        Assert.That(p, Is.EqualTo(new[] { 0.949f, -2.098f }).Within(1e-6f));
+    }
+
+    [Test]
+    public void Sgd_Momentum_FirstStepCopiesTheGradient()
+    {
+        float[] p = [1f, -2f];
+        var sgd = new Sgd(0.1f, momentum: 0.9f);
+        sgd.Step(p, [0.5f, 1f]);
+        Assert.That(p, Is.EqualTo(new[] { 0.95f, -2.1f }).Within(1e-6f));
+        sgd.Step(p, [0.5f, -1f]); // buf = 0.9 [0.5, 1] + [0.5, -1] = [0.95, -0.1]
+        Assert.That(p, Is.EqualTo(new[] { 0.855f, -2.09f }).Within(1e-6f));
+        sgd.Reset();
+        sgd.Step(p, [1f, 1f]); // after a reset the buffer is a copy again
+        Assert.That(p, Is.EqualTo(new[] { 0.755f, -2.19f }).Within(1e-6f));
+    }
+
+    [Test]
+    public void Sgd_Nesterov()
+    {
+        float[] p = [1f, -2f];
+        var sgd = new Sgd(0.1f, momentum: 0.9f, nesterov: true);
+        sgd.Step(p, [0.5f, 1f]); // g + 0.9 buf = [0.95, 1.9]
+        Assert.That(p, Is.EqualTo(new[] { 0.905f, -2.19f }).Within(1e-6f));
+        sgd.Step(p, [0.5f, -1f]); // buf = [0.95, -0.1]; g + 0.9 buf = [1.355, -1.09]
+        Assert.That(p, Is.EqualTo(new[] { 0.7695f, -2.081f }).Within(1e-6f));
+    }
+
+    [Test]
+    public void Adam_TwoSteps_ByHand()
+    {
+        float[] p = [1f];
+        var adam = new Adam(lr: 0.1f);
+        adam.Step(p, [0.5f]);
+        // m = 0.05, v = 0.00025; corrected: m^ = 0.5, v^ = 0.25; step = 0.1 * 0.5 / (0.5 + 1e-8)
+        Assert.That(p[0], Is.EqualTo(0.9f).Within(1e-6f));
+        adam.Step(p, [-0.25f]);
+        double m = (0.9 * 0.05) + (0.1 * -0.25), v = (0.999 * 0.00025) + (0.001 * 0.0625);
+        var expected = 0.9 - (0.1 / (1 - (0.9 * 0.9)) * m / ((Math.Sqrt(v) / Math.Sqrt(1 - (0.999 * 0.999))) + 1e-8));
+        Assert.That(p[0], Is.EqualTo(expected).Within(1e-6));
+        Assert.That(adam.StepCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Adam_WeightDecay_AddsToTheGradient()
+    {
+        float[] a = [2f];
+        float[] b = [2f];
+        new Adam(0.01f, weightDecay: 0.5f).Step(a, [0.25f]);
+        new Adam(0.01f).Step(b, [1.25f]); // 0.25 + 0.5 * 2
+        Assert.That(a[0], Is.EqualTo(b[0]));
+    }
+
+    [Test]
+    public void Optimizers_RejectBadArguments()
+    {
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(float.NaN))!.ParamName, Is.EqualTo("lr"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(0.1f, momentum: 1f))!.ParamName, Is.EqualTo("momentum"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(0.1f, nesterov: true))!.ParamName, Is.EqualTo("momentum"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(0.1f, weightDecay: -1))!.ParamName, Is.EqualTo("weightDecay"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Adam(beta1: 1f))!.ParamName, Is.EqualTo("beta1"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Adam(beta2: -0.1f))!.ParamName, Is.EqualTo("beta2"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Adam(eps: 0f))!.ParamName, Is.EqualTo("eps"));
+        var sgd = new Sgd(0.1f, momentum: 0.5f);
+        Assert.That(Assert.Throws<ArgumentException>(() => sgd.Step(new float[2], new float[3]))!.ParamName, Is.EqualTo("gradient"));
+        sgd.Step(new float[2], new float[2]);
+        Assert.That(Assert.Throws<ArgumentException>(() => sgd.Step(new float[3], new float[3]))!.ParamName, Is.EqualTo("parameters"));
+    }
+
+    [Test]
+    public void Steps_DoNotAllocate_AfterTheFirst()
+    {
+        var p = new float[1000];
+        var g = new float[1000];
+        IOptimizer[] all = [new Sgd(0.1f, momentum: 0.9f), new Adam()];
+        foreach (var opt in all)
+        {
+            opt.Step(p, g);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            opt.Step(p, g);
+            opt.Step(p, g);
+            Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, opt.GetType().Name);
+        }
+    }
+}
