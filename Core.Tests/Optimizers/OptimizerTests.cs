@@ -101,4 +101,53 @@ public class OptimizerTests
             Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, opt.GetType().Name);
         }
     }
+
+    /// <summary>Vector and scalar paths against a plain loop, at lengths around the vector widths.</summary>
+    [Test]
+    public void VectorPaths_MatchAPlainLoop([ValueSource(typeof(TestData), nameof(TestData.VectorBoundarySizes))] int n)
+    {
+        var rng = new Random(n);
+        var p0 = TestData.Uniform(rng, n, -1, 1);
+        var g1 = TestData.Uniform(rng, n, -1, 1);
+        var g2 = TestData.Uniform(rng, n, -1, 1);
+        foreach (var nesterov in new[] { false, true })
+        {
+            var p = (float[])p0.Clone();
+            var sgd = new Sgd(0.1f, momentum: 0.8f, weightDecay: 0.01f, nesterov: nesterov);
+            sgd.Step(p, g1);
+            sgd.Step(p, g2);
+            for (var k = 0; k < n; k++)
+            {
+                double x = p0[k], buf = 0;
+                foreach (var (g, first) in new[] { (g1[k], true), (g2[k], false) })
+                {
+                    var d = g + (0.01 * x);
+                    buf = first ? d : (0.8 * buf) + d;
+                    x -= 0.1 * (nesterov ? d + (0.8 * buf) : buf);
+                }
+
+                Assert.That(p[k], Is.EqualTo(x).Within(1e-5), $"sgd nesterov={nesterov} [{k}]");
+            }
+        }
+
+        var pa = (float[])p0.Clone();
+        var adam = new Adam(0.05f, weightDecay: 0.1f);
+        adam.Step(pa, g1);
+        adam.Step(pa, g2);
+        for (var k = 0; k < n; k++)
+        {
+            double x = p0[k], m = 0, v = 0;
+            var step = 0;
+            foreach (var g0 in new[] { g1[k], g2[k] })
+            {
+                step++;
+                var g = g0 + (0.1 * x);
+                m = (0.9 * m) + (0.1 * g);
+                v = (0.999 * v) + (0.001 * g * g);
+                x -= 0.05 / (1 - Math.Pow(0.9, step)) * m / ((Math.Sqrt(v) / Math.Sqrt(1 - Math.Pow(0.999, step))) + 1e-8);
+            }
+
+            Assert.That(pa[k], Is.EqualTo(x).Within(1e-5), $"adam [{k}]");
+        }
+    }
 }

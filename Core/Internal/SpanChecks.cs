@@ -39,7 +39,23 @@ internal static class SpanChecks
     /// <summary>Returns the index of the first non-finite value in <paramref name="values"/>, or -1.</summary>
     public static int IndexOfNonFinite(ReadOnlySpan<float> values)
     {
-        for (var i = 0; i < values.Length; i++)
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            // x - x is 0 for finite x and NaN for NaN and the infinities.
+            ref var r = ref MemoryMarshal.GetReference(values);
+            var last = values.Length - Vector<float>.Count;
+            for (; i <= last; i += Vector<float>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref r, (nuint)i);
+                if (!Vector.EqualsAll(v - v, Vector<float>.Zero))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (; i < values.Length; i++)
         {
             if (!float.IsFinite(values[i]))
             {

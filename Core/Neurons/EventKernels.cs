@@ -329,11 +329,16 @@ internal static class EventKernels
         ReadOnlySpan<float> g, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
         Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
     {
+        state.Clear();
+        var steps = g.Length / outStride;
+        if (Vector.IsHardwareAccelerated)
+        {
+            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, steps);
+            return;
+        }
+
         var stateA = state[..outStride];
         var stateB = state.Slice(outStride, outStride);
-        stateA.Clear();
-        stateB.Clear();
-        var steps = g.Length / outStride;
         for (var t = steps - 1; t >= 0; t--)
         {
             var row = t * outStride;
@@ -347,7 +352,48 @@ internal static class EventKernels
                 ga[row + o] = (float)(v0 * sa);
                 gb[row + o] = (float)(v0 * sb);
                 gk[row + o] = (float)(v0 * (sa - sb));
-                gs[row + o] = (float)(v0 * ((sa / tau) - (sb / tauS)));
+                gs[row + o] = (float)(v0 * ((sa * (1.0 / tau)) - (sb * (1.0 / tauS))));
+            }
+        }
+    }
+
+    private static void IntegrateBackwardVector(
+        ReadOnlySpan<float> g, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
+        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps)
+    {
+        ref var rg = ref MemoryMarshal.GetReference(g);
+        ref var rga = ref MemoryMarshal.GetReference(ga);
+        ref var rgb = ref MemoryMarshal.GetReference(gb);
+        ref var rgk = ref MemoryMarshal.GetReference(gk);
+        ref var rgs = ref MemoryMarshal.GetReference(gs);
+        ref var rsA = ref MemoryMarshal.GetReference(state);
+        ref var rsB = ref Unsafe.Add(ref rsA, outStride);
+        var da = new Vector<double>(decayA);
+        var db = new Vector<double>(decayB);
+        var scale = new Vector<double>(v0);
+        var invTau = new Vector<double>(1.0 / tau);
+        var invTauS = new Vector<double>(1.0 / tauS);
+        var half = (nuint)Vector<double>.Count;
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var row = (nuint)(t * outStride);
+            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref rg, row + j), out Vector<double> xLo, out Vector<double> xHi);
+                var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + xLo;
+                var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + xHi;
+                var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + xLo;
+                var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + xHi;
+                saLo.StoreUnsafe(ref rsA, j);
+                saHi.StoreUnsafe(ref rsA, j + half);
+                sbLo.StoreUnsafe(ref rsB, j);
+                sbHi.StoreUnsafe(ref rsB, j + half);
+                Vector.Narrow(scale * saLo, scale * saHi).StoreUnsafe(ref rga, row + j);
+                Vector.Narrow(scale * sbLo, scale * sbHi).StoreUnsafe(ref rgb, row + j);
+                Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rgk, row + j);
+                Vector.Narrow(
+                    scale * ((saLo * invTau) - (sbLo * invTauS)),
+                    scale * ((saHi * invTau) - (sbHi * invTauS))).StoreUnsafe(ref rgs, row + j);
             }
         }
     }

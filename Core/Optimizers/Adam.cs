@@ -1,3 +1,4 @@
+using System.Numerics;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -87,7 +88,31 @@ public sealed class Adam : IOptimizer
         var stepSize = (float)(LearningRate / bias1);
         var bias2Sqrt = (float)Math.Sqrt(bias2);
         float b1 = Beta1, b2 = Beta2, eps = Eps, wd = WeightDecay;
-        for (var k = 0; k < parameters.Length; k++)
+        var k = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // The same operations, in the same order, as the scalar loop below: identical results.
+            var b1V = new Vector<float>(b1);
+            var b2V = new Vector<float>(b2);
+            var c1V = new Vector<float>(1 - b1);
+            var c2V = new Vector<float>(1 - b2);
+            var epsV = new Vector<float>(eps);
+            var wdV = new Vector<float>(wd);
+            var stepV = new Vector<float>(stepSize);
+            var biasV = new Vector<float>(bias2Sqrt);
+            for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
+            {
+                var p = new Vector<float>(parameters[k..]);
+                var g = new Vector<float>(gradient[k..]) + (wdV * p);
+                var mk = (b1V * new Vector<float>(m, k)) + (c1V * g);
+                var vk = (b2V * new Vector<float>(v, k)) + (c2V * g * g);
+                mk.CopyTo(m, k);
+                vk.CopyTo(v, k);
+                (p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV))).CopyTo(parameters[k..]);
+            }
+        }
+
+        for (; k < parameters.Length; k++)
         {
             var g = gradient[k] + (wd * parameters[k]);
             var mk = (b1 * m[k]) + ((1 - b1) * g);

@@ -1,0 +1,258 @@
+#:project ../../Core/Core.csproj
+
+// SpikingJelly's tempotron_mnist example in C#: Gaussian receptive-field encoding of real MNIST digits,
+// a Tempotron (784*m inputs, 10 outputs) trained with the MSE loss on v_max, prediction argmax v_max.
+//   dotnet run docs/examples/tempotron-mnist.cs                 (defaults: the shipped 10,000-digit subset)
+//   dotnet run docs/examples/tempotron-mnist.cs -- --epochs 20 --log run.csv
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using TimingBased.Encoding;
+using TimingBased.IO;
+using TimingBased.Neurons;
+using TimingBased.Optimizers;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+Options options;
+try
+{
+    options = Options.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine(Options.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(Options.Usage);
+    return 0;
+}
+
+var dataDir = options.Data ?? Path.Combine(ScriptDirectory(), "data");
+var train = Dataset.Load(dataDir, "train");
+var test = Dataset.Load(dataDir, "t10k");
+var m = options.M;
+var inFeatures = Dataset.Pixels * m;
+
+Console.WriteLine("Tempotron on MNIST (SpikingJelly's tempotron_mnist, in C#)");
+Console.WriteLine($"  data        {dataDir}: {train.Count} train / {test.Count} test images");
+Console.WriteLine($"  encoder     GaussianTuning n=1, m={m}, range [0, 1], maxSpikeTime=T={options.T}");
+Console.WriteLine($"  model       Tempotron({inFeatures}, 10, T={options.T}), tau=15, tauS=3.75, threshold 1");
+Console.WriteLine($"  training    {options.Optimizer} lr={options.LearningRate}{(options.Optimizer == "sgd" ? $" momentum={options.Momentum}" : "")}, " +
+                  $"batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, {options.Threads} thread(s), loss MSE on v_max");
+
+var encoder = new GaussianTuning(1, m, [0f], [1f]);
+var model = new Tempotron(inFeatures, 10, options.T, seed: options.Seed) { MaxDegreeOfParallelism = options.Threads };
+IOptimizer optimizer = options.Optimizer == "adam"
+    ? new Adam(options.LearningRate)
+    : new Sgd(options.LearningRate, options.Momentum);
+var trainer = new TempotronTrainer(model, optimizer);
+var batch = options.BatchSize;
+var pixels = new float[batch * Dataset.Pixels];
+var spikes = new float[batch * inFeatures];
+var labels = new int[batch];
+var order = Enumerable.Range(0, train.Count).ToArray();
+var rng = new Random(options.Seed);
+using var log = options.Log is null ? null : new StreamWriter(options.Log);
+log?.WriteLine("epoch,train_loss,train_accuracy,test_accuracy,seconds");
+
+var best = 0.0;
+var total = Stopwatch.StartNew();
+var interactive = !Console.IsOutputRedirected;
+for (var epoch = 1; epoch <= options.Epochs; epoch++)
+{
+    var clock = Stopwatch.StartNew();
+    rng.Shuffle(order);
+    var batches = train.Count / batch; // the last partial batch is dropped, as SpikingJelly's DataLoader(drop_last=True)
+    double lossSum = 0;
+    var correct = 0;
+    for (var k = 0; k < batches; k++)
+    {
+        train.Fill(order.AsSpan(k * batch, batch), pixels, labels);
+        encoder.Encode(pixels, batch, spikes, options.T);
+        var result = trainer.Step(spikes, labels);
+        lossSum += result.Loss;
+        correct += result.Correct;
+        if (interactive && (k % 8 == 7 || k == batches - 1))
+        {
+            Progress(epoch, k + 1, batches, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    if (interactive)
+    {
+        Console.Write("\r" + new string(' ', 100) + "\r");
+    }
+
+    var testAccuracy = Evaluate(test);
+    var trainAccuracy = correct / (double)(batches * batch);
+    var seconds = clock.Elapsed.TotalSeconds;
+    best = Math.Max(best, testAccuracy);
+    Console.WriteLine($"epoch {epoch,3}  train loss {lossSum / batches:F4}  train acc {trainAccuracy:P2}  test acc {testAccuracy:P2}  {seconds:F1} s");
+    log?.WriteLine($"{epoch},{lossSum / batches:R},{trainAccuracy:R},{testAccuracy:R},{seconds:F3}");
+}
+
+Console.WriteLine($"best test accuracy {best:P2}; total {total.Elapsed.TotalSeconds:F1} s");
+return 0;
+
+double Evaluate(Dataset set)
+{
+    var all = Enumerable.Range(0, set.Count).ToArray();
+    var right = 0;
+    for (var start = 0; start < set.Count; start += batch)
+    {
+        var n = Math.Min(batch, set.Count - start);
+        set.Fill(all.AsSpan(start, n), pixels, labels);
+        encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, spikes, options.T);
+        right += trainer.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n)).Correct;
+    }
+
+    return right / (double)set.Count;
+}
+
+void Progress(int epoch, int done, int of, double seconds)
+{
+    const int width = 30;
+    var filled = done * width / of;
+    var rate = done * batch / Math.Max(seconds, 1e-9);
+    var left = (of - done) * batch / Math.Max(rate, 1e-9);
+    Console.Write($"\repoch {epoch,3} [{new string('#', filled)}{new string('.', width - filled)}] {done}/{of}  {rate:F0} samples/s  {left:F1} s left ");
+}
+
+static string ScriptDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+
+/// <summary>An MNIST split in memory: pixels as bytes, labels.</summary>
+internal sealed class Dataset(IdxImages images, byte[] labels)
+{
+    public const int Pixels = 784;
+
+    public int Count => images.Count;
+
+    public static Dataset Load(string dir, string prefix)
+    {
+        var images = IdxFile.ReadImages(Find(dir, $"{prefix}-images-idx3-ubyte"));
+        var labels = IdxFile.ReadLabels(Find(dir, $"{prefix}-labels-idx1-ubyte"));
+        if (images.Rows * images.Columns != Pixels || images.Count != labels.Length)
+        {
+            throw new InvalidDataException($"{prefix}: {images.Count} images of {images.Rows}x{images.Columns} and {labels.Length} labels; expected 28x28 images, one label each.");
+        }
+
+        return new Dataset(images, labels);
+    }
+
+    private static string Find(string dir, string name)
+    {
+        foreach (var candidate in new[] { name + ".gz", name, name.Replace("-idx", ".idx", StringComparison.Ordinal) })
+        {
+            var path = Path.Combine(dir, candidate);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        throw new FileNotFoundException($"{name}(.gz) not found in {dir}");
+    }
+
+    /// <summary>Copies the chosen images as pixel/255 floats (torchvision's ToTensor) and their labels.</summary>
+    public void Fill(ReadOnlySpan<int> indices, Span<float> pixels, Span<int> labelsOut)
+    {
+        for (var k = 0; k < indices.Length; k++)
+        {
+            var src = images.Pixels.AsSpan(indices[k] * Pixels, Pixels);
+            var dst = pixels.Slice(k * Pixels, Pixels);
+            for (var p = 0; p < Pixels; p++)
+            {
+                dst[p] = src[p] / 255f;
+            }
+
+            labelsOut[k] = labels[indices[k]];
+        }
+    }
+}
+
+/// <summary>Command-line options; defaults mirror SpikingJelly's example.</summary>
+internal sealed record Options
+{
+    public const string Usage = """
+        usage: dotnet run docs/examples/tempotron-mnist.cs -- [options]
+          --epochs N          training epochs (default 100, about a minute on 2 cores)
+          --m N               Gaussian neurons per pixel, >= 3 (default 16)
+          --T N               time steps, also the encoder's maxSpikeTime (default 100)
+          --lr X              learning rate (default 0.001)
+          --batch-size N      batch size (default 64)
+          --optimizer NAME    sgd or adam (default sgd)
+          --momentum X        SGD momentum in [0, 1) (default 0)
+          --seed N            shuffling and initialisation seed (default 0)
+          --threads N         threads for a batch (default 1)
+          --data DIR          folder with MNIST IDX files, plain or .gz (default: the shipped subset)
+          --log FILE.csv      write per-epoch results as CSV
+          --help              this text
+        """;
+
+    public int Epochs { get; init; } = 100;
+    public int M { get; init; } = 16;
+    public int T { get; init; } = 100;
+    public float LearningRate { get; init; } = 1e-3f;
+    public int BatchSize { get; init; } = 64;
+    public string Optimizer { get; init; } = "sgd";
+    public float Momentum { get; init; }
+    public int Seed { get; init; }
+    public int Threads { get; init; } = 1;
+    public string? Data { get; init; }
+    public string? Log { get; init; }
+    public bool Help { get; init; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (var k = 0; k < args.Length; k++)
+        {
+            var name = args[k];
+            if (name is "--help" or "-h")
+            {
+                o = o with { Help = true };
+                continue;
+            }
+
+            if (k + 1 >= args.Length)
+            {
+                throw new ArgumentException($"{name} needs a value");
+            }
+
+            var value = args[++k];
+            o = name switch
+            {
+                "--epochs" => o with { Epochs = Int(name, value, 1) },
+                "--m" => o with { M = Int(name, value, 3) },
+                "--T" => o with { T = Int(name, value, 1) },
+                "--lr" => o with { LearningRate = Float(name, value, 0f, float.MaxValue) },
+                "--batch-size" => o with { BatchSize = Int(name, value, 1) },
+                "--optimizer" => value is "sgd" or "adam" ? o with { Optimizer = value } : throw new ArgumentException($"--optimizer must be sgd or adam, not '{value}'"),
+                "--momentum" => o with { Momentum = Float(name, value, 0f, 0.999999f) },
+                "--seed" => o with { Seed = Int(name, value, 0) },
+                "--threads" => o with { Threads = Int(name, value, 1) },
+                "--data" => Directory.Exists(value) ? o with { Data = value } : throw new ArgumentException($"--data: no folder '{value}'"),
+                "--log" => o with { Log = value },
+                _ => throw new ArgumentException($"unknown option '{name}'"),
+            };
+        }
+
+        return o;
+    }
+
+    private static int Int(string name, string value, int min) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min
+            ? v
+            : throw new ArgumentException($"{name} must be an integer >= {min}, not '{value}'");
+
+    private static float Float(string name, string value, float min, float max) =>
+        float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new ArgumentException($"{name} must be a number in [{min}, {max}], not '{value}'");
+}
