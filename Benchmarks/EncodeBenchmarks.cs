@@ -4,7 +4,7 @@ using TimingBased.Encoding;
 
 namespace TimingBased.Benchmarks;
 
-/// <summary>W1: encode a batch of 64 digit-sized images, m = 16, maxSpikeTime = 100.</summary>
+/// <summary>W1: encode a batch of 64 MNIST digits, m = 16, maxSpikeTime = 100 (and uniform random values for contrast).</summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
@@ -23,12 +23,12 @@ public class EncodeBenchmarks
     [Params(64)]
     public int Batch { get; set; }
 
-    /// <summary>Builds the encoder and seeded inputs.</summary>
+    /// <summary>Builds the encoder, loads real digits, and seeded uniform values.</summary>
     [GlobalSetup]
     public void Setup()
     {
         _encoder = new GaussianTuning(1, M, [0f], [1f]);
-        _x = BenchData.DigitLikeImages(Batch, 42);
+        _x = BenchData.Digits(Batch).Pixels;
         var rng = new Random(43);
         _random = new float[_x.Length];
         for (var i = 0; i < _random.Length; i++)

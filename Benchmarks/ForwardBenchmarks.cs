@@ -1,12 +1,11 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using TimingBased.Benchmarks.Baselines;
-using TimingBased.Encoding;
 using TimingBased.Neurons;
 
 namespace TimingBased.Benchmarks;
 
-/// <summary>W2: MaxVoltage of a Tempotron (12544, 10, T = 100) on 64 encoded digit images.</summary>
+/// <summary>W2: MaxVoltage of a Tempotron (12544, 10, T = 100) on 64 encoded MNIST digits.</summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
@@ -28,10 +27,7 @@ public class ForwardBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var encoder = new GaussianTuning(1, M, [0f], [1f]);
-        var x = BenchData.DigitLikeImages(Batch, 42);
-        _spikes = new float[x.Length * M];
-        encoder.Encode(x, Batch, _spikes, T);
+        _spikes = BenchData.Encode(BenchData.Digits(Batch).Pixels, Batch, M, T);
         _tempotron = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1);
         var w = new float[_tempotron.WeightCount];
         _tempotron.CopyWeightsTo(w);

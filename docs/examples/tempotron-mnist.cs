@@ -2,11 +2,10 @@
 
 // SpikingJelly's tempotron_mnist example in C#: Gaussian receptive-field encoding of real MNIST digits,
 // a Tempotron (784*m inputs, 10 outputs) trained with the MSE loss on v_max, prediction argmax v_max.
-//   dotnet run docs/examples/tempotron-mnist.cs                 (defaults: the shipped 10,000-digit subset)
-//   dotnet run docs/examples/tempotron-mnist.cs -- --epochs 20 --log run.csv
+//   dotnet run -c Release docs/examples/tempotron-mnist.cs      (defaults: the shipped 10,000-digit subset)
+//   dotnet run -c Release docs/examples/tempotron-mnist.cs -- --epochs 20 --log run.csv
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using TimingBased.Encoding;
 using TimingBased.IO;
 using TimingBased.Neurons;
@@ -124,7 +123,9 @@ void Progress(int epoch, int done, int of, double seconds)
     Console.Write($"\repoch {epoch,3} [{new string('#', filled)}{new string('.', width - filled)}] {done}/{of}  {rate:F0} samples/s  {left:F1} s left ");
 }
 
-static string ScriptDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+// File-based apps know their source folder; fall back to the working directory's copy of the repository.
+static string ScriptDirectory() =>
+    AppContext.GetData("EntryPointFileDirectoryPath") as string ?? Path.Combine("docs", "examples");
 
 /// <summary>An MNIST split in memory: pixels as bytes, labels.</summary>
 internal sealed class Dataset(IdxImages images, byte[] labels)
@@ -180,7 +181,7 @@ internal sealed class Dataset(IdxImages images, byte[] labels)
 internal sealed record Options
 {
     public const string Usage = """
-        usage: dotnet run docs/examples/tempotron-mnist.cs -- [options]
+        usage: dotnet run -c Release docs/examples/tempotron-mnist.cs -- [options]
           --epochs N          training epochs (default 100, about a minute on 2 cores)
           --m N               Gaussian neurons per pixel, >= 3 (default 16)
           --T N               time steps, also the encoder's maxSpikeTime (default 100)
