@@ -196,6 +196,8 @@ public sealed partial class Tempotron
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
         var stride = InFeatures + EventKernels.IndexSlack + 1; // per sample: count, then indices
+        var sequential = MaxDegreeOfParallelism == 1;
+        var slots = sequential ? 1 : batchSize; // one sample at a time needs one slot, kept hot in cache
         var spans = new BatchSpans
         {
             Input = inSpikes,
@@ -203,15 +205,31 @@ public sealed partial class Tempotron
             Labels = labels,
             Output = inputGradient,
             Output2 = internalGradient,
-            Planes = pool.Floats(checked(batchSize * 4 * plane)),
-            Indices = pool.Ints(checked(batchSize * stride)),
+            Planes = pool.Floats(checked(slots * 4 * plane)),
+            Indices = pool.Ints(checked(slots * stride)),
             Stats = pool.Doubles(2 * batchSize),
         };
-        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, s, (UpstreamKind)kind), (int)kind);
-        if (!internalGradient.IsEmpty)
+        if (sequential)
         {
-            ParallelBatch.Run(this, MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, 4 * MaxDegreeOfParallelism), spans,
-                static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
+            // The same per-sample work and the same order of summation as the two parallel phases below.
+            internalGradient.Clear();
+            for (var b = 0; b < batchSize; b++)
+            {
+                BackwardSample(b, 0, spans, kind);
+                if (!internalGradient.IsEmpty)
+                {
+                    AccumulateSample(b, 0, 0, InFeatures, spans);
+                }
+            }
+        }
+        else
+        {
+            ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, b, s, (UpstreamKind)kind), (int)kind);
+            if (!internalGradient.IsEmpty)
+            {
+                ParallelBatch.Run(this, Math.Min(InFeatures, 4 * MaxDegreeOfParallelism), spans,
+                    static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
+            }
         }
 
         double loss = 0;
@@ -225,14 +243,14 @@ public sealed partial class Tempotron
         return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct);
     }
 
-    private void BackwardSample(int b, in BatchSpans spans, UpstreamKind kind)
+    private void BackwardSample(int b, int slot, in BatchSpans spans, UpstreamKind kind)
     {
         var os = _outStride;
         var plane = T * os;
         var stride = InFeatures + EventKernels.IndexSlack + 1;
         var buffers = SampleBuffers.Get(this, backward: true);
         var row = spans.Input.Slice(b * InFeatures, InFeatures);
-        var indexBlock = spans.Indices.Slice(b * stride, stride);
+        var indexBlock = spans.Indices.Slice(slot * stride, stride);
         var indices = indexBlock[1..];
         var count = SampleVoltage(row, b, buffers, indices);
         indexBlock[0] = count;
@@ -243,7 +261,7 @@ public sealed partial class Tempotron
         spans.Stats[2 * b] = loss;
         spans.Stats[(2 * b) + 1] = correct;
 
-        var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
+        var planes = spans.Planes.Slice(slot * 4 * plane, 4 * plane);
         var ga = planes[..plane];
         var gb = planes.Slice(plane, plane);
         var gk = planes.Slice(2 * plane, plane);
@@ -381,49 +399,55 @@ public sealed partial class Tempotron
     /// <summary>Phase 2: <c>dW</c> rows for inputs in range <paramref name="range"/> of <paramref name="ranges"/>, summed over samples in order.</summary>
     private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
     {
+        var first = (int)((long)InFeatures * range / ranges);
+        var end = (int)((long)InFeatures * (range + 1) / ranges);
+        spans.Output2.Slice(first * _outStride, (end - first) * _outStride).Clear();
+        for (var b = 0; b < batchSize; b++)
+        {
+            AccumulateSample(b, b, first, end, spans);
+        }
+    }
+
+    /// <summary>Adds sample <paramref name="b"/>'s contribution to the <c>dW</c> rows of inputs in <c>[first, end)</c>.</summary>
+    private void AccumulateSample(int b, int slot, int first, int end, in BatchSpans spans)
+    {
         var os = _outStride;
         var plane = T * os;
         var stride = InFeatures + EventKernels.IndexSlack + 1;
-        var first = (int)((long)InFeatures * range / ranges);
-        var end = (int)((long)InFeatures * (range + 1) / ranges);
         var dW = spans.Output2;
-        dW.Slice(first * os, (end - first) * os).Clear();
         ref var dWRef = ref MemoryMarshal.GetReference(dW);
         float window = T;
-        for (var b = 0; b < batchSize; b++)
+        var block = spans.Indices.Slice(slot * stride, stride);
+        var indices = block.Slice(1, block[0]);
+        var row = spans.Input.Slice(b * InFeatures, InFeatures);
+        var planes = spans.Planes.Slice(slot * 4 * plane, 4 * plane);
+        ref var gk = ref MemoryMarshal.GetReference(planes.Slice(2 * plane, plane));
+        var k = first == 0 ? 0 : LowerBound(indices, first);
+        for (; k < indices.Length; k++)
         {
-            var block = spans.Indices.Slice(b * stride, stride);
-            var indices = block.Slice(1, block[0]);
-            var row = spans.Input.Slice(b * InFeatures, InFeatures);
-            var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
-            ref var gk = ref MemoryMarshal.GetReference(planes.Slice(2 * plane, plane));
-            var k = first == 0 ? 0 : LowerBound(indices, first);
-            for (; k < indices.Length; k++)
+            var i = indices[k];
+            if (i >= end)
             {
-                var i = indices[k];
-                if (i >= end)
-                {
-                    break;
-                }
-
-                var s = row[i];
-                var c = MathF.Ceiling(s);
-                if (c >= window)
-                {
-                    continue;
-                }
-
-                var d = c - s;
-                if (d == 0f)
-                {
-                    EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)c * os), os);
-                    continue;
-                }
-
-                var ea = (float)Math.Exp(-d / Tau);
-                var eb = (float)Math.Exp(-d / TauS);
-                EventKernels.AddCombination(dW.Slice(i * os, os), planes.Slice((int)c * os, os), ea, planes.Slice(plane + ((int)c * os), os), eb);
+                break;
             }
+
+            var s = row[i];
+            var c = MathF.Ceiling(s);
+            if (c >= window)
+            {
+                continue;
+            }
+
+            var d = c - s;
+            if (d == 0f)
+            {
+                EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)c * os), os);
+                continue;
+            }
+
+            var ea = (float)Math.Exp(-d / Tau);
+            var eb = (float)Math.Exp(-d / TauS);
+            EventKernels.AddCombination(dW.Slice(i * os, os), planes.Slice((int)c * os, os), ea, planes.Slice(plane + ((int)c * os), os), eb);
         }
     }
 

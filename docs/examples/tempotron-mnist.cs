@@ -47,6 +47,12 @@ Console.WriteLine($"  training    {options.Optimizer} lr={options.LearningRate}{
 
 var encoder = new GaussianTuning(1, m, [0f], [1f]);
 var model = new Tempotron(inFeatures, 10, options.T, seed: options.Seed) { MaxDegreeOfParallelism = options.Threads };
+if (options.Load is not null)
+{
+    TempotronSafetensors.LoadInto(model, options.Load);
+    Console.WriteLine($"  weights     loaded from {options.Load}");
+}
+
 IOptimizer optimizer = options.Optimizer == "adam"
     ? new Adam(options.LearningRate)
     : new Sgd(options.LearningRate, options.Momentum);
@@ -89,6 +95,11 @@ for (var epoch = 1; epoch <= options.Epochs; epoch++)
     }
 
     var testAccuracy = Evaluate(test);
+    if (options.Save is not null && testAccuracy > best)
+    {
+        TempotronSafetensors.Save(model, options.Save); // the best model so far
+    }
+
     var trainAccuracy = correct / (double)(batches * batch);
     var seconds = clock.Elapsed.TotalSeconds;
     best = Math.Max(best, testAccuracy);
@@ -96,7 +107,17 @@ for (var epoch = 1; epoch <= options.Epochs; epoch++)
     log?.WriteLine($"{epoch},{lossSum / batches:R},{trainAccuracy:R},{testAccuracy:R},{seconds:F3}");
 }
 
+if (options.Epochs == 0)
+{
+    best = Evaluate(test);
+}
+
 Console.WriteLine($"best test accuracy {best:P2}; total {total.Elapsed.TotalSeconds:F1} s");
+if (options.Save is not null)
+{
+    Console.WriteLine($"best weights saved to {options.Save} (safetensors; SpikingJelly key {TempotronSafetensors.WeightKey})");
+}
+
 return 0;
 
 double Evaluate(Dataset set)
@@ -182,7 +203,7 @@ internal sealed record Options
 {
     public const string Usage = """
         usage: dotnet run -c Release docs/examples/tempotron-mnist.cs -- [options]
-          --epochs N          training epochs (default 100, about a minute on 2 cores)
+          --epochs N          training epochs (default 100, about a minute on 2 cores; 0 with --load evaluates)
           --m N               Gaussian neurons per pixel, >= 3 (default 16)
           --T N               time steps, also the encoder's maxSpikeTime (default 100)
           --lr X              learning rate (default 0.001)
@@ -193,6 +214,8 @@ internal sealed record Options
           --threads N         threads for a batch (default 1)
           --data DIR          folder with MNIST IDX files, plain or .gz (default: the shipped subset)
           --log FILE.csv      write per-epoch results as CSV
+          --save FILE         save the weights of the best epoch (safetensors, loadable by SpikingJelly)
+          --load FILE         start from saved weights (with --epochs 0: only evaluate them)
           --help              this text
         """;
 
@@ -207,6 +230,8 @@ internal sealed record Options
     public int Threads { get; init; } = 1;
     public string? Data { get; init; }
     public string? Log { get; init; }
+    public string? Save { get; init; }
+    public string? Load { get; init; }
     public bool Help { get; init; }
 
     public static Options Parse(string[] args)
@@ -229,7 +254,7 @@ internal sealed record Options
             var value = args[++k];
             o = name switch
             {
-                "--epochs" => o with { Epochs = Int(name, value, 1) },
+                "--epochs" => o with { Epochs = Int(name, value, 0) },
                 "--m" => o with { M = Int(name, value, 3) },
                 "--T" => o with { T = Int(name, value, 1) },
                 "--lr" => o with { LearningRate = Float(name, value, 0f, float.MaxValue) },
@@ -240,6 +265,8 @@ internal sealed record Options
                 "--threads" => o with { Threads = Int(name, value, 1) },
                 "--data" => Directory.Exists(value) ? o with { Data = value } : throw new ArgumentException($"--data: no folder '{value}'"),
                 "--log" => o with { Log = value },
+                "--save" => o with { Save = value },
+                "--load" => File.Exists(value) ? o with { Load = value } : throw new ArgumentException($"--load: no file '{value}'"),
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }
