@@ -196,8 +196,6 @@ public sealed partial class Tempotron
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
         var stride = InFeatures + EventKernels.IndexSlack + 1; // per sample: count, then indices
-        var sequential = MaxDegreeOfParallelism == 1;
-        var slots = sequential ? 1 : batchSize; // one sample at a time needs one slot, kept hot in cache
         var spans = new BatchSpans
         {
             Input = inSpikes,
@@ -205,31 +203,15 @@ public sealed partial class Tempotron
             Labels = labels,
             Output = inputGradient,
             Output2 = internalGradient,
-            Planes = pool.Floats(checked(slots * 4 * plane)),
-            Indices = pool.Ints(checked(slots * stride)),
+            Planes = pool.Floats(checked(batchSize * 4 * plane)),
+            Indices = pool.Ints(checked(batchSize * stride)),
             Stats = pool.Doubles(2 * batchSize),
         };
-        if (sequential)
+        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, b, s, (UpstreamKind)kind), (int)kind);
+        if (!internalGradient.IsEmpty)
         {
-            // The same per-sample work and the same order of summation as the two parallel phases below.
-            internalGradient.Clear();
-            for (var b = 0; b < batchSize; b++)
-            {
-                BackwardSample(b, 0, spans, kind);
-                if (!internalGradient.IsEmpty)
-                {
-                    AccumulateSample(b, 0, 0, InFeatures, spans);
-                }
-            }
-        }
-        else
-        {
-            ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, b, s, (UpstreamKind)kind), (int)kind);
-            if (!internalGradient.IsEmpty)
-            {
-                ParallelBatch.Run(this, Math.Min(InFeatures, 4 * MaxDegreeOfParallelism), spans,
-                    static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
-            }
+            ParallelBatch.Run(this, MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, 4 * MaxDegreeOfParallelism), spans,
+                static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
         }
 
         double loss = 0;
@@ -396,20 +378,42 @@ public sealed partial class Tempotron
         }
     }
 
-    /// <summary>Phase 2: <c>dW</c> rows for inputs in range <paramref name="range"/> of <paramref name="ranges"/>, summed over samples in order.</summary>
+    /// <summary>Inputs per block of phase 2: their <c>dW</c> rows (16 KB for 16-float rows) stay in L1 while every sample adds to them.</summary>
+    private const int GradientBlock = 256;
+
+    /// <summary>
+    /// Phase 2: <c>dW</c> rows for inputs in range <paramref name="range"/> of <paramref name="ranges"/>. The range is
+    /// walked in blocks of <see cref="GradientBlock"/> inputs; within a block, samples add their spikes in order, so
+    /// each element is summed over the batch in sample order whatever the partition.
+    /// </summary>
     private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
     {
         var first = (int)((long)InFeatures * range / ranges);
         var end = (int)((long)InFeatures * (range + 1) / ranges);
         spans.Output2.Slice(first * _outStride, (end - first) * _outStride).Clear();
+        var stride = InFeatures + EventKernels.IndexSlack + 1;
+        Span<int> cursors = batchSize <= 256 ? stackalloc int[batchSize] : new int[batchSize];
         for (var b = 0; b < batchSize; b++)
         {
-            AccumulateSample(b, b, first, end, spans);
+            var block = spans.Indices.Slice(b * stride, stride);
+            cursors[b] = 1 + (first == 0 ? 0 : LowerBound(block.Slice(1, block[0]), first));
+        }
+
+        for (var blockStart = first; blockStart < end; blockStart += GradientBlock)
+        {
+            var blockEnd = Math.Min(end, blockStart + GradientBlock);
+            for (var b = 0; b < batchSize; b++)
+            {
+                cursors[b] = AccumulateSample(b, cursors[b], blockEnd, spans);
+            }
         }
     }
 
-    /// <summary>Adds sample <paramref name="b"/>'s contribution to the <c>dW</c> rows of inputs in <c>[first, end)</c>.</summary>
-    private void AccumulateSample(int b, int slot, int first, int end, in BatchSpans spans)
+    /// <summary>
+    /// Adds sample <paramref name="b"/>'s contribution to the <c>dW</c> rows of its spiking inputs from position
+    /// <paramref name="cursor"/> of its index block up to input <paramref name="end"/>; returns the next position.
+    /// </summary>
+    private int AccumulateSample(int b, int cursor, int end, in BatchSpans spans)
     {
         var os = _outStride;
         var plane = T * os;
@@ -417,15 +421,15 @@ public sealed partial class Tempotron
         var dW = spans.Output2;
         ref var dWRef = ref MemoryMarshal.GetReference(dW);
         float window = T;
-        var block = spans.Indices.Slice(slot * stride, stride);
-        var indices = block.Slice(1, block[0]);
+        var block = spans.Indices.Slice(b * stride, stride);
+        var last = block[0];
         var row = spans.Input.Slice(b * InFeatures, InFeatures);
-        var planes = spans.Planes.Slice(slot * 4 * plane, 4 * plane);
+        var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
         ref var gk = ref MemoryMarshal.GetReference(planes.Slice(2 * plane, plane));
-        var k = first == 0 ? 0 : LowerBound(indices, first);
-        for (; k < indices.Length; k++)
+        var k = cursor;
+        for (; k <= last; k++)
         {
-            var i = indices[k];
+            var i = block[k];
             if (i >= end)
             {
                 break;
@@ -449,6 +453,8 @@ public sealed partial class Tempotron
             var eb = (float)Math.Exp(-d / TauS);
             EventKernels.AddCombination(dW.Slice(i * os, os), planes.Slice((int)c * os, os), ea, planes.Slice(plane + ((int)c * os), os), eb);
         }
+
+        return k;
     }
 
     private static int LowerBound(ReadOnlySpan<int> sorted, int value)
