@@ -53,10 +53,12 @@ internal static class EventKernels
     /// Writes the indices <c>i</c> with <c>0 &lt;= row[i] &lt; window</c> (so <c>-0</c> counts, NaN does not) in
     /// increasing order. Returns their count, or <c>~i</c> (negative) for the first NaN at <c>i</c>.
     /// <paramref name="indices"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints (whole vectors are stored).
+    /// <paramref name="integerTimes"/> tells whether every collected time is an integer (the encoder's output is).
     /// </summary>
-    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices)
+    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices, out bool integerTimes)
     {
         var count = 0;
+        var fractional = false;
         var i = 0;
         ref var r = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);
@@ -64,37 +66,47 @@ internal static class EventKernels
         if (Vector256.IsHardwareAccelerated && row.Length >= Vector256<float>.Count)
         {
             var wv = Vector256.Create(window);
+            var fractionalLanes = Vector256<float>.Zero;
             for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref r, (nuint)i);
                 if (!Vector256.EqualsAll(v, v))
                 {
+                    integerTimes = false;
                     return ~(i + IndexOfNaN(row.Slice(i, Vector256<float>.Count)));
                 }
 
-                var bits = Vector256.ExtractMostSignificantBits(
-                    Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThan(v, wv));
+                var inWindow = Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThan(v, wv);
+                var bits = Vector256.ExtractMostSignificantBits(inWindow);
                 // Branch-free compaction: the table row for this mask lists the set lanes first.
                 (Vector256.Create(i) + Vector256.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
                 count += BitOperations.PopCount(bits);
+                fractionalLanes |= inWindow & ~Vector256.Equals(Vector256.Floor(v), v);
             }
+
+            fractional = fractionalLanes != Vector256<float>.Zero;
         }
         else if (Vector128.IsHardwareAccelerated && row.Length >= Vector128<float>.Count)
         {
             var wv = Vector128.Create(window);
+            var fractionalLanes = Vector128<float>.Zero;
             for (; i <= row.Length - Vector128<float>.Count; i += Vector128<float>.Count)
             {
                 var v = Vector128.LoadUnsafe(ref r, (nuint)i);
                 if (!Vector128.EqualsAll(v, v))
                 {
+                    integerTimes = false;
                     return ~(i + IndexOfNaN(row.Slice(i, Vector128<float>.Count)));
                 }
 
-                var bits = Vector128.ExtractMostSignificantBits(
-                    Vector128.GreaterThanOrEqual(v, Vector128<float>.Zero) & Vector128.LessThan(v, wv));
+                var inWindow = Vector128.GreaterThanOrEqual(v, Vector128<float>.Zero) & Vector128.LessThan(v, wv);
+                var bits = Vector128.ExtractMostSignificantBits(inWindow);
                 (Vector128.Create(i) + Vector128.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
                 count += BitOperations.PopCount(bits);
+                fractionalLanes |= inWindow & ~Vector128.Equals(Vector128.Floor(v), v);
             }
+
+            fractional = fractionalLanes != Vector128<float>.Zero;
         }
 
         for (; i < row.Length; i++)
@@ -103,13 +115,16 @@ internal static class EventKernels
             if (s >= 0f && s < window)
             {
                 indices[count++] = i;
+                fractional |= MathF.Floor(s) != s;
             }
             else if (float.IsNaN(s))
             {
+                integerTimes = false;
                 return ~i;
             }
         }
 
+        integerTimes = !fractional;
         return count;
     }
 

@@ -195,7 +195,7 @@ public sealed partial class Tempotron
 
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
-        var stride = InFeatures + EventKernels.IndexSlack + 1; // per sample: count, then indices
+        var stride = IndexBlockLength; // per sample: count, integer flag, then indices
         var spans = new BatchSpans
         {
             Input = inSpikes,
@@ -229,13 +229,14 @@ public sealed partial class Tempotron
     {
         var os = _outStride;
         var plane = T * os;
-        var stride = InFeatures + EventKernels.IndexSlack + 1;
+        var stride = IndexBlockLength;
         var buffers = SampleBuffers.Get(this, backward: true);
         var row = spans.Input.Slice(b * InFeatures, InFeatures);
         var indexBlock = spans.Indices.Slice(slot * stride, stride);
-        var indices = indexBlock[1..];
-        var count = SampleVoltage(row, b, buffers, indices);
+        var indices = indexBlock[2..];
+        var count = SampleVoltage(row, b, buffers, indices, out var integerTimes);
         indexBlock[0] = count;
+        indexBlock[1] = integerTimes ? 1 : 0;
 
         var g = buffers.G;
         g.Clear();
@@ -378,6 +379,9 @@ public sealed partial class Tempotron
         }
     }
 
+    /// <summary>Per sample in the batch index buffer: the spike count, 1 if all times are integers, then the indices.</summary>
+    private int IndexBlockLength => InFeatures + EventKernels.IndexSlack + 2;
+
     /// <summary>Inputs per block of phase 2: their <c>dW</c> rows (16 KB for 16-float rows) stay in L1 while every sample adds to them.</summary>
     private const int GradientBlock = 256;
 
@@ -391,12 +395,12 @@ public sealed partial class Tempotron
         var first = (int)((long)InFeatures * range / ranges);
         var end = (int)((long)InFeatures * (range + 1) / ranges);
         spans.Output2.Slice(first * _outStride, (end - first) * _outStride).Clear();
-        var stride = InFeatures + EventKernels.IndexSlack + 1;
+        var stride = IndexBlockLength;
         Span<int> cursors = batchSize <= 256 ? stackalloc int[batchSize] : new int[batchSize];
         for (var b = 0; b < batchSize; b++)
         {
             var block = spans.Indices.Slice(b * stride, stride);
-            cursors[b] = 1 + (first == 0 ? 0 : LowerBound(block.Slice(1, block[0]), first));
+            cursors[b] = 2 + (first == 0 ? 0 : LowerBound(block.Slice(2, block[0]), first));
         }
 
         for (var blockStart = first; blockStart < end; blockStart += GradientBlock)
@@ -417,16 +421,33 @@ public sealed partial class Tempotron
     {
         var os = _outStride;
         var plane = T * os;
-        var stride = InFeatures + EventKernels.IndexSlack + 1;
+        var stride = IndexBlockLength;
         var dW = spans.Output2;
         ref var dWRef = ref MemoryMarshal.GetReference(dW);
         float window = T;
         var block = spans.Indices.Slice(b * stride, stride);
-        var last = block[0];
+        var last = block[0] + 1; // indices sit at positions 2 .. count + 1
         var row = spans.Input.Slice(b * InFeatures, InFeatures);
         var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
         ref var gk = ref MemoryMarshal.GetReference(planes.Slice(2 * plane, plane));
         var k = cursor;
+        if (block[1] == 1)
+        {
+            // All times are integers in [0, T): c = s, d = 0.
+            for (; k <= last; k++)
+            {
+                var i = block[k];
+                if (i >= end)
+                {
+                    break;
+                }
+
+                EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)row[i] * os), os);
+            }
+
+            return k;
+        }
+
         for (; k <= last; k++)
         {
             var i = block[k];

@@ -127,7 +127,7 @@ public sealed partial class Tempotron
     private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind)
     {
         var buffers = SampleBuffers.Get(this, backward: false);
-        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices);
+        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, out _);
         var v = buffers.V;
         var outs = OutFeatures;
         var os = _outStride;
@@ -178,11 +178,11 @@ public sealed partial class Tempotron
     /// <summary>
     /// The event-driven forward of one sample: collects its spiking inputs into <paramref name="indices"/>, adds
     /// their weight rows into the per-time accumulators and runs the recurrence into <c>buffers.V</c>
-    /// (<c>[T, outStride]</c>). Returns the number of spiking inputs.
+    /// (<c>[T, outStride]</c>). Returns the number of spiking inputs, and whether all their times are integers.
     /// </summary>
-    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices)
+    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, out bool integerTimes)
     {
-        var count = EventKernels.CollectSpikes(row, T, indices);
+        var count = EventKernels.CollectSpikes(row, T, indices, out integerTimes);
         if (count < 0)
         {
             ThrowNaN(b, ~count);
@@ -199,6 +199,41 @@ public sealed partial class Tempotron
         ref var aRef = ref MemoryMarshal.GetReference(banks);
         ref var rowRef = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        if (integerTimes)
+        {
+            // All times are integers in [0, T) (the encoder's output): c = s, d = 0, no checks needed.
+            for (var k = 0; k < count; k++)
+            {
+                var i = Unsafe.Add(ref indexRef, k);
+                var c = (int)Unsafe.Add(ref rowRef, i);
+                EventKernels.Add(ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + (c * os)), ref Unsafe.Add(ref weights, i * os), os);
+            }
+        }
+        else
+        {
+            AddGeneralTimes(row, indices[..count], banks, delta, ref anyFraction);
+        }
+
+        for (var bank = 1; bank < AccumulatorBanks; bank++)
+        {
+            EventKernels.Add(ref aRef, ref Unsafe.Add(ref aRef, bank * plane), plane);
+        }
+
+        EventKernels.Integrate(a, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
+        return count;
+    }
+
+    /// <summary>The scatter for samples with non-integer times: <c>c = ceil(s)</c>, <c>d = c - s</c>, both planes.</summary>
+    private void AddGeneralTimes(ReadOnlySpan<float> row, ReadOnlySpan<int> indices, Span<float> banks, Span<float> delta, ref bool anyFraction)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var a = banks[..plane];
+        ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref var aRef = ref MemoryMarshal.GetReference(banks);
+        ref var rowRef = ref MemoryMarshal.GetReference(row);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        var count = indices.Length;
         float window = T;
         for (var k = 0; k < count; k++)
         {
@@ -232,14 +267,6 @@ public sealed partial class Tempotron
             EventKernels.AddScaled(a.Slice((int)c * os, os), wRow, ea);
             EventKernels.AddScaled(delta.Slice((int)c * os, os), wRow, eb - ea);
         }
-
-        for (var bank = 1; bank < AccumulatorBanks; bank++)
-        {
-            EventKernels.Add(ref aRef, ref Unsafe.Add(ref aRef, bank * plane), plane);
-        }
-
-        EventKernels.Integrate(a, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
-        return count;
     }
 
     private void ValidateBatch(ReadOnlySpan<float> inSpikes, int batchSize)
