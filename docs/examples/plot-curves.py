@@ -6,7 +6,7 @@ Usage: python3 plot-curves.py OUT.svg LABEL=run.csv [LABEL=run.csv ...]
 import csv
 import sys
 
-W, H, L, R, TOP, B = 720, 420, 60, 170, 30, 50
+W, H, L, R, TOP, B = 800, 420, 60, 250, 30, 50
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 
 

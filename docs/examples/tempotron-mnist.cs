@@ -203,7 +203,7 @@ internal sealed record Options
 {
     public const string Usage = """
         usage: dotnet run -c Release docs/examples/tempotron-mnist.cs -- [options]
-          --epochs N          training epochs (default 100, about a minute on 2 cores; 0 with --load evaluates)
+          --epochs N          training epochs (default 100, about 35 s on 2 cores; 0 with --load evaluates)
           --m N               Gaussian neurons per pixel, >= 3 (default 16)
           --T N               time steps, also the encoder's maxSpikeTime (default 100)
           --lr X              learning rate (default 0.001)

@@ -1,0 +1,42 @@
+using TimingBased.Encoding;
+using TimingBased.Neurons;
+using TimingBased.Optimizers;
+
+namespace TimingBased.Tests;
+
+/// <summary>The README's code, run as a test: if this changes, change the README (and the other way round).</summary>
+public class ReadMeTests
+{
+    [Test]
+    public void ReadMeExample()
+    {
+        // --- README example begins ---
+        var encoder = new GaussianTuning(n: 1, m: 16, xMin: [0f], xMax: [1f]);
+        var model = new Tempotron(inFeatures: 784 * 16, outFeatures: 10, t: 100);
+        var trainer = new TempotronTrainer(model, new Sgd(lr: 1e-3f));
+
+        float[] pixels = new float[64 * 784];          // [batch 64, n 1, samples 784], values in [0, 1]
+        int[] labels = new int[64];                    // [batch 64]
+        float[] spikes = new float[64 * 784 * 16];     // [64, 1, 784, 16] = [batch, in] for the Tempotron
+        float[] vMax = new float[64 * 10];             // [batch, out]
+
+        encoder.Encode(pixels, batchSize: 64, spikes, maxSpikeTime: 100);
+        TrainingStepResult step = trainer.Step(spikes, labels);   // forward + MSE loss + gradient + SGD
+        model.MaxVoltage(spikes, batchSize: 64, vMax);             // inference: predict argmax over vMax
+        // --- README example ends ---
+
+        Assert.That(float.IsFinite(step.Loss), Is.True);
+        Assert.That(step.Correct, Is.InRange(0, 64));
+        Assert.That(vMax, Is.All.Not.NaN);
+    }
+
+    [Test]
+    public void ReadMeEncoderExample()
+    {
+        var encoder = new GaussianTuning(n: 1, m: 4, xMin: [0f], xMax: [1f]);
+        float[] x = [0.1f, 0.5f, 0.9f];
+        var spikes = new float[x.Length * encoder.M];
+        encoder.Encode(x, batchSize: 1, spikes, maxSpikeTime: 100);
+        Assert.That(spikes, Is.EqualTo(new float[] { 42, 10, 85, -1, 92, 25, 25, 92, -1, 85, 10, 42 }));
+    }
+}
