@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace TimingBased.Neurons;
 
@@ -26,7 +25,7 @@ internal static class EventKernels
         return (outFeatures + w - 1) / w * w;
     }
 
-    /// <summary>How many ints past the input count the index buffer of <c>CollectSpikes</c> needs.</summary>
+    /// <summary>How many ints past the input count the index buffer of <see cref="CollectSpikes"/> needs.</summary>
     public const int IndexSlack = 8;
 
     /// <summary>For each 8-bit mask, the positions of its set bits, then zeros: 256 rows of 8 ints.</summary>
@@ -56,30 +55,17 @@ internal static class EventKernels
     /// <paramref name="indices"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints (whole vectors are stored).
     /// <paramref name="integerTimes"/> tells whether every collected time is an integer (the encoder's output is).
     /// </summary>
-    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices, out bool integerTimes) =>
-        CollectSpikes(row, window, indices, default, 0, out integerTimes);
-
-    /// <summary>
-    /// As the overload without offsets, and when every collected time
-    /// is an integer, also writes <c>offsets[k] = row[indices[k]] * rowLength</c> (the start of the spike's
-    /// accumulator row), so the scatter need not load the time again. <paramref name="offsets"/> must be as long
-    /// as <paramref name="indices"/>; its contents are unspecified when <paramref name="integerTimes"/> is false.
-    /// </summary>
-    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> offsets, int rowLength, out bool integerTimes)
+    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices, out bool integerTimes)
     {
         var count = 0;
         var fractional = false;
         var i = 0;
         ref var r = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);
-        ref var offsetRef = ref MemoryMarshal.GetReference(offsets);
         ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
-        var permuteOffsets = Avx2.IsSupported && !offsets.IsEmpty;
-        var permuted = 0; // how many offsets the vector loop wrote
         if (Vector256.IsHardwareAccelerated && row.Length >= Vector256<float>.Count)
         {
             var wv = Vector256.Create(window);
-            var rowLengthV = Vector256.Create(rowLength);
             var fractionalLanes = Vector256<float>.Zero;
             for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
@@ -93,19 +79,12 @@ internal static class EventKernels
                 var inWindow = Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThan(v, wv);
                 var bits = Vector256.ExtractMostSignificantBits(inWindow);
                 // Branch-free compaction: the table row for this mask lists the set lanes first.
-                var lanes = Vector256.LoadUnsafe(ref table, bits * 8);
-                (Vector256.Create(i) + lanes).StoreUnsafe(ref indexRef, (nuint)count);
-                if (permuteOffsets)
-                {
-                    Avx2.PermuteVar8x32(Vector256.ConvertToInt32(v) * rowLengthV, lanes).StoreUnsafe(ref offsetRef, (nuint)count);
-                }
-
+                (Vector256.Create(i) + Vector256.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
                 count += BitOperations.PopCount(bits);
                 fractionalLanes |= inWindow & ~Vector256.Equals(Vector256.Floor(v), v);
             }
 
             fractional = fractionalLanes != Vector256<float>.Zero;
-            permuted = permuteOffsets ? count : 0;
         }
         else if (Vector128.IsHardwareAccelerated && row.Length >= Vector128<float>.Count)
         {
@@ -146,15 +125,6 @@ internal static class EventKernels
         }
 
         integerTimes = !fractional;
-        if (integerTimes && !offsets.IsEmpty)
-        {
-            // Without AVX2, and for the scalar tail, fill the offsets in a second pass.
-            for (var k = permuted; k < count; k++)
-            {
-                offsets[k] = (int)row[indices[k]] * rowLength;
-            }
-        }
-
         return count;
     }
 

@@ -182,7 +182,7 @@ public sealed partial class Tempotron
     /// </summary>
     private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, out bool integerTimes)
     {
-        var count = EventKernels.CollectSpikes(row, T, indices, buffers.Offsets, _outStride, out integerTimes);
+        var count = EventKernels.CollectSpikes(row, T, indices, out integerTimes);
         if (count < 0)
         {
             ThrowNaN(b, ~count);
@@ -197,16 +197,16 @@ public sealed partial class Tempotron
         var anyFraction = false;
         ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
         ref var aRef = ref MemoryMarshal.GetReference(banks);
+        ref var rowRef = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);
         if (integerTimes)
         {
             // All times are integers in [0, T) (the encoder's output): c = s, d = 0, no checks needed.
-            ref var offsetRef = ref MemoryMarshal.GetReference(buffers.Offsets);
             for (var k = 0; k < count; k++)
             {
                 var i = Unsafe.Add(ref indexRef, k);
-                var rowStart = Unsafe.Add(ref offsetRef, k); // c * outStride, from the compaction
-                EventKernels.Add(ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + rowStart), ref Unsafe.Add(ref weights, i * os), os);
+                var c = (int)Unsafe.Add(ref rowRef, i);
+                EventKernels.Add(ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + (c * os)), ref Unsafe.Add(ref weights, i * os), os);
             }
         }
         else
@@ -300,7 +300,6 @@ public sealed partial class Tempotron
     private readonly ref struct SampleBuffers
     {
         public readonly Span<int> Indices;
-        public readonly Span<int> Offsets;
         public readonly Span<float> Banks;
         public readonly Span<float> Delta;
         public readonly Span<float> V;
@@ -321,10 +320,7 @@ public sealed partial class Tempotron
                 G = rest.Slice(2 * plane, plane);
             }
 
-            var indexLength = owner.InFeatures + EventKernels.IndexSlack;
-            var ints = scratch.Ints(2 * indexLength);
-            Indices = ints[..indexLength];
-            Offsets = ints[indexLength..];
+            Indices = scratch.Ints(owner.InFeatures + EventKernels.IndexSlack);
             State = scratch.Doubles(2 * owner._outStride);
         }
 
