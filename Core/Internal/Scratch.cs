@@ -29,19 +29,16 @@ internal sealed class Scratch
         private double[] _doubles = [];
         private int[] _ints = [];
 
-        /// <summary>Returns an array of at least <paramref name="length"/> floats; contents are unspecified.</summary>
-        public float[] FloatArray(int length)
+        /// <summary>Returns <paramref name="length"/> floats; contents are unspecified.</summary>
+        public Span<float> Floats(int length)
         {
             if (_floats.Length < length)
             {
                 _floats = new float[length];
             }
 
-            return _floats;
+            return _floats.AsSpan(0, length);
         }
-
-        /// <summary>Returns <paramref name="length"/> floats; contents are unspecified.</summary>
-        public Span<float> Floats(int length) => FloatArray(length).AsSpan(0, length);
 
         /// <summary>Returns <paramref name="length"/> doubles; contents are unspecified.</summary>
         public Span<double> Doubles(int length)

@@ -141,28 +141,6 @@ internal static class EventKernels
         return -1;
     }
 
-    /// <summary><c>destination[k] += source[k]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Add(Span<float> destination, ReadOnlySpan<float> source)
-    {
-        if (Vector.IsHardwareAccelerated)
-        {
-            ref var d = ref MemoryMarshal.GetReference(destination);
-            ref var s = ref MemoryMarshal.GetReference(source);
-            for (nuint k = 0; k < (nuint)destination.Length; k += (nuint)Vector<float>.Count)
-            {
-                (Vector.LoadUnsafe(ref d, k) + Vector.LoadUnsafe(ref s, k)).StoreUnsafe(ref d, k);
-            }
-        }
-        else
-        {
-            for (var k = 0; k < destination.Length; k++)
-            {
-                destination[k] += source[k];
-            }
-        }
-    }
-
     /// <summary><c>destination[k] += source[k]</c> for <c>k &lt; length</c>, over references (the scatter's inner loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Add(ref float destination, ref float source, int length)
