@@ -39,7 +39,7 @@ public sealed partial class Tempotron
         var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
         var g = Scratch.Current.Gradient.Floats(Parameters.Length);
         var (total, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, g, default);
-        CopyInternalToPublic(g, weightGradient);
+        ToPublicLayout(g, weightGradient);
         return (float)total;
     }
 
@@ -101,29 +101,10 @@ public sealed partial class Tempotron
     public void ApplyGradient(IOptimizer optimizer, ReadOnlySpan<float> weightGradient)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        if (weightGradient.Length != WeightCount)
-        {
-            ThrowHelper.LengthMismatch(nameof(weightGradient), "[out, in]", WeightCount, weightGradient.Length);
-        }
-
-        var bad = SpanChecks.IndexOfNonFinite(weightGradient);
-        if (bad >= 0)
-        {
-            ThrowHelper.NotFiniteAt(nameof(weightGradient), string.Create(CultureInfo.InvariantCulture,
-                $"(out {bad / InFeatures}, in {bad % InFeatures})"), weightGradient[bad]);
-        }
-
+        ValidatePublicWeights(weightGradient, nameof(weightGradient));
         var g = Scratch.Current.Gradient.Floats(Parameters.Length);
         g.Clear();
-        for (var o = 0; o < OutFeatures; o++)
-        {
-            var row = weightGradient.Slice(o * InFeatures, InFeatures);
-            for (var i = 0; i < InFeatures; i++)
-            {
-                g[(i * _outStride) + o] = row[i];
-            }
-        }
-
+        ToInternalLayout(weightGradient, g);
         optimizer.Step(Parameters, g);
     }
 
@@ -168,7 +149,7 @@ public sealed partial class Tempotron
         BackwardCore(inSpikes, batchSize, upstream, default, kind, g, inputGradient);
         if (!weightGradient.IsEmpty)
         {
-            CopyInternalToPublic(g, weightGradient);
+            ToPublicLayout(g, weightGradient);
         }
     }
 
@@ -495,17 +476,5 @@ public sealed partial class Tempotron
         }
 
         return lo;
-    }
-
-    private void CopyInternalToPublic(ReadOnlySpan<float> internalGradient, Span<float> destination)
-    {
-        for (var o = 0; o < OutFeatures; o++)
-        {
-            var dst = destination.Slice(o * InFeatures, InFeatures);
-            for (var i = 0; i < InFeatures; i++)
-            {
-                dst[i] = internalGradient[(i * _outStride) + o];
-            }
-        }
     }
 }

@@ -227,14 +227,7 @@ public sealed partial class Tempotron
             ThrowHelper.DestinationTooShort(nameof(destination), "[out, in]", WeightCount, destination.Length);
         }
 
-        for (var o = 0; o < OutFeatures; o++)
-        {
-            var row = destination.Slice(o * InFeatures, InFeatures);
-            for (var i = 0; i < InFeatures; i++)
-            {
-                row[i] = _weights[(i * _outStride) + o];
-            }
-        }
+        ToPublicLayout(_weights, destination);
     }
 
     /// <summary>Returns weight <c>W[o, i]</c>.</summary>
@@ -262,24 +255,48 @@ public sealed partial class Tempotron
     /// <exception cref="ArgumentException">The length is wrong or a weight is not finite; nothing is changed.</exception>
     public void SetWeights(ReadOnlySpan<float> weights)
     {
-        if (weights.Length != WeightCount)
+        ValidatePublicWeights(weights, nameof(weights));
+        ToInternalLayout(weights, _weights); // padding columns are not written: they stay zero
+    }
+
+    /// <summary>Throws unless <paramref name="values"/> is <c>[out, in]</c> and finite, naming the first bad coordinate.</summary>
+    private void ValidatePublicWeights(ReadOnlySpan<float> values, string paramName)
+    {
+        if (values.Length != WeightCount)
         {
-            ThrowHelper.LengthMismatch(nameof(weights), "[out, in]", WeightCount, weights.Length);
+            ThrowHelper.LengthMismatch(paramName, "[out, in]", WeightCount, values.Length);
         }
 
-        var bad = SpanChecks.IndexOfNonFinite(weights);
+        var bad = SpanChecks.IndexOfNonFinite(values);
         if (bad >= 0)
         {
-            ThrowHelper.NotFiniteAt(nameof(weights), string.Create(CultureInfo.InvariantCulture,
-                $"(out {bad / InFeatures}, in {bad % InFeatures})"), weights[bad]);
+            ThrowHelper.NotFiniteAt(paramName, string.Create(CultureInfo.InvariantCulture,
+                $"(out {bad / InFeatures}, in {bad % InFeatures})"), values[bad]);
         }
+    }
 
+    /// <summary>Copies a weight-shaped array from the internal <c>[in, outStride]</c> layout to the public <c>[out, in]</c> one.</summary>
+    private void ToPublicLayout(ReadOnlySpan<float> internalLayout, Span<float> publicLayout)
+    {
         for (var o = 0; o < OutFeatures; o++)
         {
-            var row = weights.Slice(o * InFeatures, InFeatures);
+            var row = publicLayout.Slice(o * InFeatures, InFeatures);
             for (var i = 0; i < InFeatures; i++)
             {
-                _weights[(i * _outStride) + o] = row[i];
+                row[i] = internalLayout[(i * _outStride) + o];
+            }
+        }
+    }
+
+    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one (padding untouched).</summary>
+    private void ToInternalLayout(ReadOnlySpan<float> publicLayout, Span<float> internalLayout)
+    {
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            var row = publicLayout.Slice(o * InFeatures, InFeatures);
+            for (var i = 0; i < InFeatures; i++)
+            {
+                internalLayout[(i * _outStride) + o] = row[i];
             }
         }
     }
