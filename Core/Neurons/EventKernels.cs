@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -53,15 +54,19 @@ internal static class EventKernels
     /// Writes the indices <c>i</c> with <c>0 &lt;= row[i] &lt; window</c> (so <c>-0</c> counts, NaN does not) in
     /// increasing order. Returns their count, or <c>~i</c> (negative) for the first NaN at <c>i</c>.
     /// <paramref name="indices"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints (whole vectors are stored).
+    /// <paramref name="times"/> receives, at the same positions, each collected time truncated to an integer (its
+    /// grid step <c>c</c> when the time is an integer) and must be as long as <paramref name="indices"/>.
     /// <paramref name="integerTimes"/> tells whether every collected time is an integer (the encoder's output is).
     /// </summary>
-    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices, out bool integerTimes)
+    public static int CollectSpikes(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
     {
+        Debug.Assert(indices.Length >= row.Length + IndexSlack && times.Length >= indices.Length);
         var count = 0;
         var fractional = false;
         var i = 0;
         ref var r = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
         ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
         if (Vector256.IsHardwareAccelerated && row.Length >= Vector256<float>.Count)
         {
@@ -79,7 +84,9 @@ internal static class EventKernels
                 var inWindow = Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThan(v, wv);
                 var bits = Vector256.ExtractMostSignificantBits(inWindow);
                 // Branch-free compaction: the table row for this mask lists the set lanes first.
-                (Vector256.Create(i) + Vector256.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
+                var lanes = Vector256.LoadUnsafe(ref table, bits * 8);
+                (Vector256.Create(i) + lanes).StoreUnsafe(ref indexRef, (nuint)count);
+                Vector256.ShuffleNative(Vector256.ConvertToInt32Native(v), lanes).StoreUnsafe(ref timeRef, (nuint)count);
                 count += BitOperations.PopCount(bits);
                 fractionalLanes |= inWindow & ~Vector256.Equals(Vector256.Floor(v), v);
             }
@@ -101,7 +108,9 @@ internal static class EventKernels
 
                 var inWindow = Vector128.GreaterThanOrEqual(v, Vector128<float>.Zero) & Vector128.LessThan(v, wv);
                 var bits = Vector128.ExtractMostSignificantBits(inWindow);
-                (Vector128.Create(i) + Vector128.LoadUnsafe(ref table, bits * 8)).StoreUnsafe(ref indexRef, (nuint)count);
+                var lanes = Vector128.LoadUnsafe(ref table, bits * 8);
+                (Vector128.Create(i) + lanes).StoreUnsafe(ref indexRef, (nuint)count);
+                Vector128.ShuffleNative(Vector128.ConvertToInt32Native(v), lanes).StoreUnsafe(ref timeRef, (nuint)count);
                 count += BitOperations.PopCount(bits);
                 fractionalLanes |= inWindow & ~Vector128.Equals(Vector128.Floor(v), v);
             }
@@ -114,6 +123,7 @@ internal static class EventKernels
             var s = row[i];
             if (s >= 0f && s < window)
             {
+                times[count] = (int)s;
                 indices[count++] = i;
                 fractional |= MathF.Floor(s) != s;
             }
@@ -145,14 +155,7 @@ internal static class EventKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Add(ref float destination, ref float source, int length)
     {
-        if (Vector512.IsHardwareAccelerated && length % Vector512<float>.Count == 0)
-        {
-            for (nuint k = 0; k < (nuint)length; k += (nuint)Vector512<float>.Count)
-            {
-                (Vector512.LoadUnsafe(ref destination, k) + Vector512.LoadUnsafe(ref source, k)).StoreUnsafe(ref destination, k);
-            }
-        }
-        else if (Vector.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated)
         {
             for (nuint k = 0; k < (nuint)length; k += (nuint)Vector<float>.Count)
             {
@@ -225,6 +228,54 @@ internal static class EventKernels
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// For every column <c>o &lt; outStride</c> of <paramref name="v"/> (<c>[T, outStride]</c>): the maximum over
+    /// <c>t</c> and its first index, as <c>torch.max</c>/<c>torch.argmax</c> give them for finite values.
+    /// </summary>
+    public static void MaxAndArgMax(ReadOnlySpan<float> v, int outStride, Span<float> max, Span<int> argMax)
+    {
+        var steps = v.Length / outStride;
+        if (Vector.IsHardwareAccelerated)
+        {
+            ref var rv = ref MemoryMarshal.GetReference(v);
+            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
+            {
+                var best = Vector.LoadUnsafe(ref rv, j);
+                var arg = Vector<int>.Zero;
+                for (var t = 1; t < steps; t++)
+                {
+                    var x = Vector.LoadUnsafe(ref rv, ((nuint)t * (nuint)outStride) + j);
+                    var greater = Vector.GreaterThan(x, best); // strict: ties keep the first index
+                    best = Vector.ConditionalSelect(greater, x, best);
+                    arg = Vector.ConditionalSelect(greater, new Vector<int>(t), arg);
+                }
+
+                best.StoreUnsafe(ref MemoryMarshal.GetReference(max), j);
+                arg.StoreUnsafe(ref MemoryMarshal.GetReference(argMax), j);
+            }
+
+            return;
+        }
+
+        for (var o = 0; o < outStride; o++)
+        {
+            var best = v[o];
+            var arg = 0;
+            for (var t = 1; t < steps; t++)
+            {
+                var x = v[(t * outStride) + o];
+                if (x > best)
+                {
+                    best = x;
+                    arg = t;
+                }
+            }
+
+            max[o] = best;
+            argMax[o] = arg;
+        }
     }
 
     /// <summary>
@@ -316,7 +367,8 @@ internal static class EventKernels
     /// The reverse recurrence over time, in double precision:
     /// <c>GA[t] = g[t] + decayA GA[t+1]</c>, <c>GB[t] = g[t] + decayB GB[t+1]</c>. Writes, each of shape
     /// <c>[T, outStride]</c>: <c>ga = v0 GA</c>, <c>gb = v0 GB</c>, <c>gk = v0 (GA - GB)</c> and
-    /// <c>gs = v0 (GA / tau - GB / tauS)</c> (the last two are what an integer-time input needs).
+    /// <c>gs = v0 (GA / tau - GB / tauS)</c> (the last two are what an integer-time input needs). When
+    /// <paramref name="ga"/> is empty only <paramref name="gk"/> is written (integer times, no input gradient).
     /// </summary>
     public static void IntegrateBackward(
         ReadOnlySpan<float> g, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
@@ -324,9 +376,10 @@ internal static class EventKernels
     {
         state.Clear();
         var steps = g.Length / outStride;
+        var all = !ga.IsEmpty;
         if (Vector.IsHardwareAccelerated)
         {
-            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, steps);
+            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, steps, all);
             return;
         }
 
@@ -342,17 +395,20 @@ internal static class EventKernels
                 var sb = (stateB[o] * decayB) + x;
                 stateA[o] = sa;
                 stateB[o] = sb;
-                ga[row + o] = (float)(v0 * sa);
-                gb[row + o] = (float)(v0 * sb);
                 gk[row + o] = (float)(v0 * (sa - sb));
-                gs[row + o] = (float)(v0 * ((sa * (1.0 / tau)) - (sb * (1.0 / tauS))));
+                if (all)
+                {
+                    ga[row + o] = (float)(v0 * sa);
+                    gb[row + o] = (float)(v0 * sb);
+                    gs[row + o] = (float)(v0 * ((sa * (1.0 / tau)) - (sb * (1.0 / tauS))));
+                }
             }
         }
     }
 
     private static void IntegrateBackwardVector(
         ReadOnlySpan<float> g, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
-        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps)
+        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
     {
         ref var rg = ref MemoryMarshal.GetReference(g);
         ref var rga = ref MemoryMarshal.GetReference(ga);
@@ -381,12 +437,15 @@ internal static class EventKernels
                 saHi.StoreUnsafe(ref rsA, j + half);
                 sbLo.StoreUnsafe(ref rsB, j);
                 sbHi.StoreUnsafe(ref rsB, j + half);
-                Vector.Narrow(scale * saLo, scale * saHi).StoreUnsafe(ref rga, row + j);
-                Vector.Narrow(scale * sbLo, scale * sbHi).StoreUnsafe(ref rgb, row + j);
                 Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rgk, row + j);
-                Vector.Narrow(
-                    scale * ((saLo * invTau) - (sbLo * invTauS)),
-                    scale * ((saHi * invTau) - (sbHi * invTauS))).StoreUnsafe(ref rgs, row + j);
+                if (all)
+                {
+                    Vector.Narrow(scale * saLo, scale * saHi).StoreUnsafe(ref rga, row + j);
+                    Vector.Narrow(scale * sbLo, scale * sbHi).StoreUnsafe(ref rgb, row + j);
+                    Vector.Narrow(
+                        scale * ((saLo * invTau) - (sbLo * invTauS)),
+                        scale * ((saHi * invTau) - (sbHi * invTauS))).StoreUnsafe(ref rgs, row + j);
+                }
             }
         }
     }

@@ -214,14 +214,15 @@ public sealed partial class Tempotron
         var buffers = SampleBuffers.Get(this, backward: true);
         var row = spans.Input.Slice(b * InFeatures, InFeatures);
         var indexBlock = spans.Indices.Slice(slot * stride, stride);
-        var indices = indexBlock[2..];
-        var count = SampleVoltage(row, b, buffers, indices, out var integerTimes);
+        var spikeLength = SpikeListLength;
+        var indices = indexBlock.Slice(2, spikeLength);
+        var count = SampleVoltage(row, b, buffers, indices, indexBlock.Slice(2 + spikeLength, spikeLength), out var integerTimes);
         indexBlock[0] = count;
         indexBlock[1] = integerTimes ? 1 : 0;
 
         var g = buffers.G;
         g.Clear();
-        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers.V, g);
+        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers);
         spans.Stats[2 * b] = loss;
         spans.Stats[(2 * b) + 1] = correct;
 
@@ -230,7 +231,10 @@ public sealed partial class Tempotron
         var gb = planes.Slice(plane, plane);
         var gk = planes.Slice(2 * plane, plane);
         var gs = planes.Slice(3 * plane, plane);
-        EventKernels.IntegrateBackward(g, os, _decayA, _decayB, V0, Tau, TauS, buffers.State, ga, gb, gk, gs);
+        // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
+        var onlyGk = integerTimes && spans.Output.IsEmpty;
+        EventKernels.IntegrateBackward(g, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
+            onlyGk ? default : ga, gb, gk, gs);
 
         if (spans.Output.IsEmpty)
         {
@@ -272,11 +276,23 @@ public sealed partial class Tempotron
         }
     }
 
-    /// <summary>Fills <paramref name="g"/> (<c>[T, outStride]</c>, zeroed) with <c>dL/dV</c> for sample <paramref name="b"/>; returns its loss share and whether it was classified correctly.</summary>
-    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, ReadOnlySpan<float> v, Span<float> g)
+    /// <summary>
+    /// Fills <c>buffers.G</c> (<c>[T, outStride]</c>, zeroed) with <c>dL/dV</c> for sample <paramref name="b"/> from its
+    /// voltages <c>buffers.V</c>; returns its loss share and whether it was classified correctly.
+    /// </summary>
+    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, in SampleBuffers buffers)
     {
         var os = _outStride;
         var outs = OutFeatures;
+        var v = buffers.V;
+        var g = buffers.G;
+        var maxima = buffers.Max;
+        var argMax = buffers.ArgMax;
+        if (kind != UpstreamKind.Voltage)
+        {
+            EventKernels.MaxAndArgMax(v, os, maxima, argMax);
+        }
+
         switch (kind)
         {
             case UpstreamKind.Voltage:
@@ -294,8 +310,7 @@ public sealed partial class Tempotron
             case UpstreamKind.MaxVoltage:
                 for (var o = 0; o < outs; o++)
                 {
-                    var (_, arg) = MaxAndArgMax(v, o);
-                    g[(arg * os) + o] = spans.Upstream[(b * outs) + o];
+                    g[(argMax[o] * os) + o] = spans.Upstream[(b * outs) + o];
                 }
 
                 return (0, 0);
@@ -303,7 +318,7 @@ public sealed partial class Tempotron
             case UpstreamKind.SpikeTimes:
                 for (var o = 0; o < outs; o++)
                 {
-                    SoftArgMaxGradient(v, o, spans.Upstream[(b * outs) + o], g);
+                    SoftArgMaxGradient(v, o, maxima[o], spans.Upstream[(b * outs) + o], g);
                 }
 
                 return (0, 0);
@@ -315,7 +330,7 @@ public sealed partial class Tempotron
                 var predicted = 0;
                 for (var o = 0; o < outs; o++)
                 {
-                    var (max, arg) = MaxAndArgMax(v, o);
+                    var max = maxima[o];
                     if (max > best)
                     {
                         best = max;
@@ -326,7 +341,7 @@ public sealed partial class Tempotron
                         kind == UpstreamKind.MeanSquaredError ? TempotronLoss.MeanSquaredError : TempotronLoss.PaperCost,
                         spans.Labels.Length);
                     loss += term;
-                    g[(arg * os) + o] = grad;
+                    g[(argMax[o] * os) + o] = grad;
                 }
 
                 return (loss, predicted == label ? 1 : 0);
@@ -337,10 +352,9 @@ public sealed partial class Tempotron
     /// Writes <c>g[t, o] = upstream sign T p_t (t - soft)</c>, the gradient of SpikingJelly's straight-through
     /// soft arg-max, with <c>p = softmax(T V[·, o])</c> evaluated stably in double precision.
     /// </summary>
-    private void SoftArgMaxGradient(ReadOnlySpan<float> v, int o, float upstream, Span<float> g)
+    private void SoftArgMaxGradient(ReadOnlySpan<float> v, int o, float max, float upstream, Span<float> g)
     {
         var os = _outStride;
-        var (max, _) = MaxAndArgMax(v, o);
         double scale = T;
         double z = 0, soft = 0;
         for (var t = 0; t < T; t++)
@@ -360,8 +374,14 @@ public sealed partial class Tempotron
         }
     }
 
-    /// <summary>Per sample in the batch index buffer: the spike count, 1 if all times are integers, then the indices.</summary>
-    private int IndexBlockLength => InFeatures + EventKernels.IndexSlack + 2;
+    /// <summary>The length of a sample's list of spiking inputs, or of their times: <c>in</c> plus the slack whole-vector stores need.</summary>
+    private int SpikeListLength => InFeatures + EventKernels.IndexSlack;
+
+    /// <summary>
+    /// Per sample in the batch index buffer: the spike count, 1 if all times are integers, then the indices of the
+    /// spiking inputs and, <see cref="SpikeListLength"/> further on, their truncated times.
+    /// </summary>
+    private int IndexBlockLength => (2 * SpikeListLength) + 2;
 
     /// <summary>Inputs per block of phase 2: their <c>dW</c> rows (16 KB for 16-float rows) stay in L1 while every sample adds to them.</summary>
     private const int GradientBlock = 256;
@@ -414,16 +434,18 @@ public sealed partial class Tempotron
         var k = cursor;
         if (block[1] == 1)
         {
-            // All times are integers in [0, T): c = s, d = 0.
+            // All times are integers in [0, T): c = s, d = 0, and the times list holds c.
+            ref var indexRef = ref MemoryMarshal.GetReference(block);
+            ref var timeRef = ref Unsafe.Add(ref indexRef, SpikeListLength);
             for (; k <= last; k++)
             {
-                var i = block[k];
+                var i = Unsafe.Add(ref indexRef, k);
                 if (i >= end)
                 {
                     break;
                 }
 
-                EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)row[i] * os), os);
+                EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, Unsafe.Add(ref timeRef, k) * os), os);
             }
 
             return k;

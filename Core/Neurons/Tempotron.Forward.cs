@@ -8,7 +8,7 @@ namespace TimingBased.Neurons;
 
 public sealed partial class Tempotron
 {
-    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (a power of 2).</summary>
+    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (unrolled in <see cref="AddIntegerTimes"/>).</summary>
     private const int AccumulatorBanks = 4;
 
     private enum ForwardOutput
@@ -127,7 +127,7 @@ public sealed partial class Tempotron
     private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind)
     {
         var buffers = SampleBuffers.Get(this, backward: false);
-        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, out _);
+        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, buffers.Times, out _);
         var v = buffers.V;
         var outs = OutFeatures;
         var os = _outStride;
@@ -146,43 +146,25 @@ public sealed partial class Tempotron
         }
 
         var row = destination.Slice(b * outs, outs);
+        EventKernels.MaxAndArgMax(v, os, buffers.Max, buffers.ArgMax);
         for (var o = 0; o < outs; o++)
         {
-            var (max, arg) = MaxAndArgMax(v, o);
-            row[o] = kind == ForwardOutput.MaxVoltage ? max : SignedSpikeTime(max, arg);
+            row[o] = kind == ForwardOutput.MaxVoltage ? buffers.Max[o] : SignedSpikeTime(buffers.Max[o], buffers.ArgMax[o]);
         }
-    }
-
-    /// <summary>Returns the maximum over time of output <paramref name="o"/> and its first index.</summary>
-    private (float Max, int ArgMax) MaxAndArgMax(ReadOnlySpan<float> v, int o)
-    {
-        var os = _outStride;
-        var max = v[o];
-        var arg = 0;
-        for (var t = 1; t < T; t++)
-        {
-            var x = v[(t * os) + o];
-            if (x > max)
-            {
-                max = x;
-                arg = t;
-            }
-        }
-
-        return (max, arg);
     }
 
     /// <summary><c>t*</c> if the neuron fired, else <c>-t*</c>, with <c>+0</c> (never <c>-0</c>) for <c>t* = 0</c>.</summary>
     private float SignedSpikeTime(float max, int arg) => max >= _vThresholdF || arg == 0 ? arg : -arg;
 
     /// <summary>
-    /// The event-driven forward of one sample: collects its spiking inputs into <paramref name="indices"/>, adds
-    /// their weight rows into the per-time accumulators and runs the recurrence into <c>buffers.V</c>
-    /// (<c>[T, outStride]</c>). Returns the number of spiking inputs, and whether all their times are integers.
+    /// The event-driven forward of one sample: collects its spiking inputs into <paramref name="indices"/> (and their
+    /// truncated times into <paramref name="times"/>), adds their weight rows into the per-time accumulators and runs
+    /// the recurrence into <c>buffers.V</c> (<c>[T, outStride]</c>). Returns the number of spiking inputs, and whether
+    /// all their times are integers.
     /// </summary>
-    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, out bool integerTimes)
+    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes)
     {
-        var count = EventKernels.CollectSpikes(row, T, indices, out integerTimes);
+        var count = EventKernels.CollectSpikes(row, T, indices, times, out integerTimes);
         if (count < 0)
         {
             ThrowNaN(b, ~count);
@@ -195,25 +177,17 @@ public sealed partial class Tempotron
         var delta = buffers.Delta;
         banks.Clear();
         var anyFraction = false;
-        ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
-        ref var aRef = ref MemoryMarshal.GetReference(banks);
-        ref var rowRef = ref MemoryMarshal.GetReference(row);
-        ref var indexRef = ref MemoryMarshal.GetReference(indices);
         if (integerTimes)
         {
             // All times are integers in [0, T) (the encoder's output): c = s, d = 0, no checks needed.
-            for (var k = 0; k < count; k++)
-            {
-                var i = Unsafe.Add(ref indexRef, k);
-                var c = (int)Unsafe.Add(ref rowRef, i);
-                EventKernels.Add(ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + (c * os)), ref Unsafe.Add(ref weights, i * os), os);
-            }
+            AddIntegerTimes(indices[..count], times[..count], banks);
         }
         else
         {
             AddGeneralTimes(row, indices[..count], banks, delta, ref anyFraction);
         }
 
+        ref var aRef = ref MemoryMarshal.GetReference(banks);
         for (var bank = 1; bank < AccumulatorBanks; bank++)
         {
             EventKernels.Add(ref aRef, ref Unsafe.Add(ref aRef, bank * plane), plane);
@@ -221,6 +195,38 @@ public sealed partial class Tempotron
 
         EventKernels.Integrate(a, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
         return count;
+    }
+
+    /// <summary>
+    /// The scatter for integer times: <c>bank[k % 4][times[k]] += W[indices[k]]</c>. Spikes rotate over the
+    /// <see cref="AccumulatorBanks"/> copies of the plane so consecutive spikes at the same time (common: most
+    /// encoded pixels are background) do not wait on each other's store.
+    /// </summary>
+    private void AddIntegerTimes(ReadOnlySpan<int> indices, ReadOnlySpan<int> times, Span<float> banks)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref var bank0 = ref MemoryMarshal.GetReference(banks);
+        ref var bank1 = ref Unsafe.Add(ref bank0, plane);
+        ref var bank2 = ref Unsafe.Add(ref bank0, 2 * plane);
+        ref var bank3 = ref Unsafe.Add(ref bank0, 3 * plane);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var count = indices.Length;
+        var k = 0;
+        for (; k <= count - AccumulatorBanks; k += AccumulatorBanks)
+        {
+            EventKernels.Add(ref Unsafe.Add(ref bank0, Unsafe.Add(ref timeRef, k) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * os), os);
+            EventKernels.Add(ref Unsafe.Add(ref bank1, Unsafe.Add(ref timeRef, k + 1) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 1) * os), os);
+            EventKernels.Add(ref Unsafe.Add(ref bank2, Unsafe.Add(ref timeRef, k + 2) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 2) * os), os);
+            EventKernels.Add(ref Unsafe.Add(ref bank3, Unsafe.Add(ref timeRef, k + 3) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 3) * os), os);
+        }
+
+        for (; k < count; k++)
+        {
+            EventKernels.Add(ref Unsafe.Add(ref bank0, Unsafe.Add(ref timeRef, k) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * os), os);
+        }
     }
 
     /// <summary>The scatter for samples with non-integer times: <c>c = ceil(s)</c>, <c>d = c - s</c>, both planes.</summary>
@@ -300,19 +306,24 @@ public sealed partial class Tempotron
     private readonly ref struct SampleBuffers
     {
         public readonly Span<int> Indices;
+        public readonly Span<int> Times;
         public readonly Span<float> Banks;
         public readonly Span<float> Delta;
         public readonly Span<float> V;
         public readonly Span<float> G;
+        public readonly Span<float> Max;
+        public readonly Span<int> ArgMax;
         public readonly Span<double> State;
 
         private SampleBuffers(Tempotron owner, bool backward)
         {
             var scratch = Scratch.Current.Sample;
             var plane = owner.T * owner._outStride;
-            var floats = scratch.Floats(plane * (AccumulatorBanks + (backward ? 3 : 2)));
+            var os = owner._outStride;
+            var floats = scratch.Floats((plane * (AccumulatorBanks + (backward ? 3 : 2))) + os);
+            Max = floats[^os..];
             Banks = floats[..(AccumulatorBanks * plane)];
-            var rest = floats[(AccumulatorBanks * plane)..];
+            var rest = floats[(AccumulatorBanks * plane)..^os];
             Delta = rest[..plane];
             V = rest.Slice(plane, plane);
             if (backward)
@@ -320,8 +331,12 @@ public sealed partial class Tempotron
                 G = rest.Slice(2 * plane, plane);
             }
 
-            Indices = scratch.Ints(owner.InFeatures + EventKernels.IndexSlack);
-            State = scratch.Doubles(2 * owner._outStride);
+            var spikeLength = owner.InFeatures + EventKernels.IndexSlack;
+            var ints = scratch.Ints((2 * spikeLength) + os);
+            Indices = ints[..spikeLength];
+            Times = ints.Slice(spikeLength, spikeLength);
+            ArgMax = ints[(2 * spikeLength)..];
+            State = scratch.Doubles(2 * os);
         }
 
         public static SampleBuffers Get(Tempotron owner, bool backward) => new(owner, backward);

@@ -1,0 +1,79 @@
+using TimingBased.Neurons;
+
+namespace TimingBased.Tests.Neurons;
+
+/// <summary>The event kernels against plain loops written for clarity, over sizes around the vector widths.</summary>
+public class EventKernelsTests
+{
+    private static IEnumerable<int> Lengths => TestData.VectorBoundarySizes.Concat([0, 100, 257]);
+
+    [TestCaseSource(nameof(Lengths))]
+    public void CollectSpikes_ListsInWindowInputsAndTheirTimesInOrder(int length)
+    {
+        var rng = new Random(length + 11);
+        const int window = 20;
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var integerOnly = trial % 2 == 0;
+            var row = TempotronForwardTests.RandomSpikes(rng, length, window, integerOnly);
+            var indices = new int[length + EventKernels.IndexSlack];
+            var times = new int[indices.Length];
+
+            var count = EventKernels.CollectSpikes(row, window, indices, times, out var integerTimes);
+
+            var expected = Enumerable.Range(0, length).Where(i => row[i] >= 0f && row[i] < window).ToArray();
+            Assert.That(count, Is.EqualTo(expected.Length));
+            Assert.That(indices[..count], Is.EqualTo(expected));
+            Assert.That(times[..count], Is.EqualTo(expected.Select(i => (int)row[i]).ToArray()), "truncated times");
+            Assert.That(integerTimes, Is.EqualTo(expected.All(i => MathF.Floor(row[i]) == row[i])));
+        }
+    }
+
+    [TestCaseSource(nameof(Lengths))]
+    public void CollectSpikes_ReportsTheFirstNaN(int length)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+
+        var rng = new Random(length);
+        var row = TempotronForwardTests.RandomSpikes(rng, length, 10);
+        var first = rng.Next(length);
+        row[first] = float.NaN;
+        row[Math.Min(length - 1, first + 3)] = float.NaN;
+        var indices = new int[length + EventKernels.IndexSlack];
+
+        var count = EventKernels.CollectSpikes(row, 10, indices, new int[indices.Length], out _);
+
+        Assert.That(count, Is.EqualTo(~first));
+    }
+
+    [TestCase(1, 1)]
+    [TestCase(8, 1)]
+    [TestCase(8, 37)]
+    [TestCase(16, 100)]
+    [TestCase(24, 7)]
+    public void MaxAndArgMax_IsTheFirstIndexOfTheMaximumPerColumn(int stride, int steps)
+    {
+        var rng = new Random((stride * 1000) + steps);
+        // Few distinct values, so ties are frequent and the first-index rule is exercised.
+        var v = new float[steps * stride];
+        for (var k = 0; k < v.Length; k++)
+        {
+            v[k] = rng.Next(-3, 4) * 0.5f;
+        }
+
+        var max = new float[stride];
+        var arg = new int[stride];
+
+        EventKernels.MaxAndArgMax(v, stride, max, arg);
+
+        for (var o = 0; o < stride; o++)
+        {
+            var column = Enumerable.Range(0, steps).Select(t => v[(t * stride) + o]).ToArray();
+            Assert.That(max[o], Is.EqualTo(column.Max()), $"column {o}");
+            Assert.That(arg[o], Is.EqualTo(Array.IndexOf(column, column.Max())), $"column {o}");
+        }
+    }
+}
