@@ -107,6 +107,44 @@ public class TempotronBackwardTests
         AssertClose(dW, FiniteDifferenceWeights(c.Reference, () => c.Reference.MaxVoltageObjective(c.SpikesD, c.Batch, up)), "dW fd");
     }
 
+    /// <summary>
+    /// Wider layers than <see cref="MakeCase"/> builds: 9–20 outputs (16- and 24-float rows, the 512-bit phase-2
+    /// path) and up to 700 inputs (several phase-2 blocks), serial and parallel, against the dense gradient.
+    /// </summary>
+    [Test]
+    public void MaxVoltageBackward_MatchesDenseReference_OnWideLayers([Range(0, 7)] int seed)
+    {
+        var rng = new Random(600 + seed);
+        var inF = rng.Next(200, 701);
+        var outF = rng.Next(9, 21);
+        var t = rng.Next(20, 61);
+        var batch = rng.Next(1, 10);
+        var (fast, reference) = TempotronForwardTests.Pair(inF, outF, t, rng);
+        fast.MaxDegreeOfParallelism = 1 + (seed % 3);
+        var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inF, t, integerOnly: seed % 2 == 0);
+        var up = RandomUpstream(rng, batch * outF);
+        var dW = new float[fast.WeightCount];
+        var dIn = new float[spikes.Length];
+
+        fast.MaxVoltageBackward(spikes, batch, Array.ConvertAll(up, x => (float)x), dW, dIn);
+
+        var spikesD = Array.ConvertAll(spikes, x => (double)x);
+        AssertClose(dW, reference.DenseMaxVoltageWeightGradient(spikesD, batch, up), "dW");
+        AssertClose(dIn, reference.DenseMaxVoltageInputGradient(spikesD, batch, up), "dIn");
+
+        // The training path (loss gradient, no input gradient) equals the same backward fed the loss's dL/dvMax.
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(outF)).ToArray();
+        var vMax = new float[batch * outF];
+        var gv = new float[vMax.Length];
+        fast.MaxVoltage(spikes, batch, vMax);
+        fast.LossBackward(vMax, labels, gv);
+        var viaUpstream = new float[fast.WeightCount];
+        fast.MaxVoltageBackward(spikes, batch, gv, viaUpstream, dIn);
+        var viaLoss = new float[fast.WeightCount];
+        fast.LossGradient(spikes, labels, viaLoss);
+        Assert.That(viaLoss, Is.EqualTo(viaUpstream));
+    }
+
     [Test]
     public void SpikeTimesBackward_MatchesFiniteDifferencesOfTheSoftArgMax([Range(0, 24)] int seed)
     {

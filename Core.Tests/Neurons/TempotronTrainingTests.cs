@@ -156,6 +156,27 @@ public class TempotronTrainingTests
         Assert.That(Weights(model), Is.EqualTo(w));
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void TrainerStep_OnNonFiniteGradient_ChangesNothing(int degree)
+    {
+        // vMax is a finite float near 2.7e38, so the loss (in double) is finite, but dL/dvMax = 2 (vMax - 1)
+        // overflows float: only the gradient check can catch it.
+        var w = new float[2 * 3];
+        Array.Fill(w, 9e37f);
+        var model = new Tempotron(3, 2, 20, w) { MaxDegreeOfParallelism = degree };
+        var sgd = new Sgd(0.1f, momentum: 0.5f);
+        var trainer = new TempotronTrainer(model, sgd);
+        var vMax = new float[2];
+        model.MaxVoltage([0f, 1f, 2f], 1, vMax);
+        Assume.That(float.IsFinite(vMax[0]) && vMax[0] > 2e38f, Is.True);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => trainer.Step([0f, 1f, 2f], [1]));
+
+        Assert.That(ex!.Message, Does.Contain("weight gradient"));
+        Assert.That(Weights(model), Is.EqualTo(w));
+    }
+
     [Test]
     public void Training_IsBitIdenticalUnderParallelism()
     {

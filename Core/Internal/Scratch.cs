@@ -25,19 +25,19 @@ internal sealed class Scratch
     /// <summary>A set of growable arrays; every call returns the start of the same array.</summary>
     internal sealed class Pool
     {
-        private float[] _floats = [];
+        private AlignedFloats _floats = new(0);
         private double[] _doubles = [];
         private int[] _ints = [];
 
-        /// <summary>Returns <paramref name="length"/> floats; contents are unspecified.</summary>
+        /// <summary>Returns <paramref name="length"/> floats starting on a cache-line boundary; contents are unspecified.</summary>
         public Span<float> Floats(int length)
         {
             if (_floats.Length < length)
             {
-                _floats = new float[length];
+                _floats = new AlignedFloats(length);
             }
 
-            return _floats.AsSpan(0, length);
+            return _floats.Span[..length];
         }
 
         /// <summary>Returns <paramref name="length"/> doubles; contents are unspecified.</summary>

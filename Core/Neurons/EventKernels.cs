@@ -151,7 +151,53 @@ internal static class EventKernels
         return -1;
     }
 
-    /// <summary><c>destination[k] += source[k]</c> for <c>k &lt; length</c>, over references (the scatter's inner loop).</summary>
+    /// <summary>
+    /// Phase 2 of the backward for integer times: <c>dW[indices[k]] += gk[times[k]]</c> (rows of
+    /// <paramref name="outStride"/> floats) for <c>k = from, from + 1, ...</c> while <c>k &lt;= last</c> and
+    /// <c>indices[k] &lt; end</c>; returns the first <c>k</c> not processed. The <c>dW</c> rows of one call are
+    /// distinct, so nothing reads a row back right after its store and 16-float rows go as one 512-bit
+    /// load-add-store where available (about 8 % faster per training step than two 256-bit ones; in the forward
+    /// scatter, where a row is re-read a few spikes later, the 256-bit form is faster).
+    /// </summary>
+    public static int AddRowsByTime(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    {
+        var k = from;
+        if (Vector512.IsHardwareAccelerated && outStride == Vector512<float>.Count)
+        {
+            for (; k <= last; k++)
+            {
+                var i = Unsafe.Add(ref indices, k);
+                if (i >= end)
+                {
+                    break;
+                }
+
+                ref var row = ref Unsafe.Add(ref dW, i * Vector512<float>.Count);
+                (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, (nuint)(Unsafe.Add(ref times, k) * Vector512<float>.Count)))
+                    .StoreUnsafe(ref row);
+            }
+
+            return k;
+        }
+
+        for (; k <= last; k++)
+        {
+            var i = Unsafe.Add(ref indices, k);
+            if (i >= end)
+            {
+                break;
+            }
+
+            Add(ref Unsafe.Add(ref dW, i * outStride), ref Unsafe.Add(ref gk, Unsafe.Add(ref times, k) * outStride), outStride);
+        }
+
+        return k;
+    }
+
+    /// <summary>
+    /// <c>destination[k] += source[k]</c> for <c>k &lt; length</c>, over references, in <see cref="Vector{T}"/>
+    /// steps (256-bit on x64): the forward scatter's inner loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Add(ref float destination, ref float source, int length)
     {

@@ -38,7 +38,7 @@ public sealed partial class Tempotron
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
         var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
         var g = Scratch.Current.Gradient.Floats(Parameters.Length);
-        var (total, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, g, default);
+        var (total, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, g, default);
         ToPublicLayout(g, weightGradient);
         return (float)total;
     }
@@ -108,8 +108,11 @@ public sealed partial class Tempotron
         optimizer.Step(Parameters, g);
     }
 
-    /// <summary>The training step's gradient: loss, correct count and <c>dL/dW</c> in the internal layout.</summary>
-    internal (double Loss, int Correct) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
+    /// <summary>
+    /// The training step's gradient: loss, correct count and <c>dL/dW</c> in the internal layout, with the internal
+    /// index of its first non-finite element (-1 if none), found while each block of it was still in cache.
+    /// </summary>
+    internal (double Loss, int Correct, int FirstNonFinite) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
         TempotronLoss loss, Span<float> internalGradient)
     {
         ValidateLabels(labels);
@@ -164,9 +167,10 @@ public sealed partial class Tempotron
     /// <summary>
     /// Phase 1, per sample (in parallel when allowed): forward, upstream gradient over time, reverse recurrences
     /// into per-sample planes, input gradient. Phase 2, per range of inputs: the weight gradient, summed over the
-    /// batch in sample order, so the result does not depend on the degree of parallelism.
+    /// batch in sample order, so the result does not depend on the degree of parallelism. Also returns the internal
+    /// index of the first non-finite element of the weight gradient (-1 if none or not computed).
     /// </summary>
-    private (double Loss, int Correct) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+    private (double Loss, int Correct, int FirstNonFinite) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient)
     {
         if (MaxDegreeOfParallelism > 1)
@@ -176,7 +180,8 @@ public sealed partial class Tempotron
 
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
-        var stride = IndexBlockLength; // per sample: count, integer flag, then indices
+        var stride = IndexBlockLength; // per sample: count, integer flag, then indices and times
+        var ranges = internalGradient.IsEmpty ? 0 : MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, 4 * MaxDegreeOfParallelism);
         var spans = new BatchSpans
         {
             Input = inSpikes,
@@ -186,13 +191,17 @@ public sealed partial class Tempotron
             Output2 = internalGradient,
             Planes = pool.Floats(checked(batchSize * 4 * plane)),
             Indices = pool.Ints(checked(batchSize * stride)),
-            Stats = pool.Doubles(2 * batchSize),
+            Stats = pool.Doubles((2 * batchSize) + ranges), // per sample: loss, correct; per range: first non-finite
         };
         ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, b, s, (UpstreamKind)kind), (int)kind);
-        if (!internalGradient.IsEmpty)
+        var firstNonFinite = -1;
+        if (ranges > 0)
         {
-            ParallelBatch.Run(this, MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, 4 * MaxDegreeOfParallelism), spans,
-                static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
+            ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
+            for (var r = 0; r < ranges && firstNonFinite < 0; r++)
+            {
+                firstNonFinite = (int)spans.Stats[(2 * batchSize) + r];
+            }
         }
 
         double loss = 0;
@@ -203,7 +212,7 @@ public sealed partial class Tempotron
             correct += (int)spans.Stats[(2 * b) + 1];
         }
 
-        return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct);
+        return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct, firstNonFinite);
     }
 
     private void BackwardSample(int b, int slot, in BatchSpans spans, UpstreamKind kind)
@@ -389,13 +398,15 @@ public sealed partial class Tempotron
     /// <summary>
     /// Phase 2: <c>dW</c> rows for inputs in range <paramref name="range"/> of <paramref name="ranges"/>. The range is
     /// walked in blocks of <see cref="GradientBlock"/> inputs; within a block, samples add their spikes in order, so
-    /// each element is summed over the batch in sample order whatever the partition.
+    /// each element is summed over the batch in sample order whatever the partition. Each block is cleared, filled
+    /// and checked for non-finite values while it is in L1; the first bad internal index (or -1) goes to the
+    /// range's slot after the per-sample statistics.
     /// </summary>
     private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
     {
+        var os = _outStride;
         var first = (int)((long)InFeatures * range / ranges);
         var end = (int)((long)InFeatures * (range + 1) / ranges);
-        spans.Output2.Slice(first * _outStride, (end - first) * _outStride).Clear();
         var stride = IndexBlockLength;
         Span<int> cursors = batchSize <= 256 ? stackalloc int[batchSize] : new int[batchSize];
         for (var b = 0; b < batchSize; b++)
@@ -404,14 +415,25 @@ public sealed partial class Tempotron
             cursors[b] = 2 + (first == 0 ? 0 : LowerBound(block.Slice(2, block[0]), first));
         }
 
+        var firstNonFinite = -1;
         for (var blockStart = first; blockStart < end; blockStart += GradientBlock)
         {
             var blockEnd = Math.Min(end, blockStart + GradientBlock);
+            var rows = spans.Output2.Slice(blockStart * os, (blockEnd - blockStart) * os);
+            rows.Clear();
             for (var b = 0; b < batchSize; b++)
             {
                 cursors[b] = AccumulateSample(b, cursors[b], blockEnd, spans);
             }
+
+            if (firstNonFinite < 0)
+            {
+                var bad = SpanChecks.IndexOfNonFinite(rows);
+                firstNonFinite = bad < 0 ? -1 : (blockStart * os) + bad;
+            }
         }
+
+        spans.Stats[(2 * batchSize) + range] = firstNonFinite;
     }
 
     /// <summary>
@@ -436,19 +458,7 @@ public sealed partial class Tempotron
         {
             // All times are integers in [0, T): c = s, d = 0, and the times list holds c.
             ref var indexRef = ref MemoryMarshal.GetReference(block);
-            ref var timeRef = ref Unsafe.Add(ref indexRef, SpikeListLength);
-            for (; k <= last; k++)
-            {
-                var i = Unsafe.Add(ref indexRef, k);
-                if (i >= end)
-                {
-                    break;
-                }
-
-                EventKernels.Add(ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, Unsafe.Add(ref timeRef, k) * os), os);
-            }
-
-            return k;
+            return EventKernels.AddRowsByTime(ref dWRef, ref gk, ref indexRef, ref Unsafe.Add(ref indexRef, SpikeListLength), k, last, end, os);
         }
 
         for (; k <= last; k++)

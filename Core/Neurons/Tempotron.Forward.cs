@@ -206,7 +206,7 @@ public sealed partial class Tempotron
     {
         var os = _outStride;
         var plane = T * os;
-        ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref var weights = ref _weights.Reference;
         ref var bank0 = ref MemoryMarshal.GetReference(banks);
         ref var bank1 = ref Unsafe.Add(ref bank0, plane);
         ref var bank2 = ref Unsafe.Add(ref bank0, 2 * plane);
@@ -235,7 +235,7 @@ public sealed partial class Tempotron
         var os = _outStride;
         var plane = T * os;
         var a = banks[..plane];
-        ref var weights = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref var weights = ref _weights.Reference;
         ref var aRef = ref MemoryMarshal.GetReference(banks);
         ref var rowRef = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);

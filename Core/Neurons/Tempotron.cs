@@ -41,7 +41,7 @@ public sealed partial class Tempotron
     /// <summary>SpikingJelly's default firing threshold: 1.</summary>
     public const double DefaultVThreshold = 1.0;
 
-    private readonly float[] _weights; // [in, outStride], padding columns zero
+    private readonly AlignedFloats _weights; // [in, outStride], padding columns zero
     private readonly int _outStride;
     private readonly double _decayA;
     private readonly double _decayB;
@@ -66,11 +66,12 @@ public sealed partial class Tempotron
     {
         var rng = new Random(seed);
         var bound = 1.0 / Math.Sqrt(inFeatures);
+        var weights = _weights.Span;
         for (var o = 0; o < outFeatures; o++)
         {
             for (var i = 0; i < inFeatures; i++)
             {
-                _weights[(i * _outStride) + o] = (float)(((2.0 * rng.NextDouble()) - 1.0) * bound);
+                weights[(i * _outStride) + o] = (float)(((2.0 * rng.NextDouble()) - 1.0) * bound);
             }
         }
     }
@@ -128,7 +129,7 @@ public sealed partial class Tempotron
 
         _outStride = EventKernels.OutStride(outFeatures);
         var size = (long)inFeatures * _outStride;
-        if (size > Array.MaxLength)
+        if (size > AlignedFloats.MaxLength)
         {
             ThrowHelper.ElementRule(nameof(inFeatures), string.Create(CultureInfo.InvariantCulture,
                 $"inFeatures * outFeatures = {size} exceeds the largest array length."));
@@ -145,7 +146,7 @@ public sealed partial class Tempotron
         _decayA = Math.Exp(-1.0 / tau);
         _decayB = Math.Exp(-1.0 / tauS);
         _vThresholdF = (float)vThreshold;
-        _weights = new float[size];
+        _weights = new AlignedFloats((int)size);
     }
 
     /// <summary>Gets the number of inputs.</summary>
@@ -195,7 +196,7 @@ public sealed partial class Tempotron
     public int WeightCount => InFeatures * OutFeatures;
 
     /// <summary>Gets the internal weight storage, input-major and padded; optimizers step over it.</summary>
-    internal Span<float> Parameters => _weights;
+    internal Span<float> Parameters => _weights.Span;
 
     /// <summary>Gets the internal row stride (outputs rounded up to the vector width).</summary>
     internal int OutStride => _outStride;
@@ -227,7 +228,7 @@ public sealed partial class Tempotron
             ThrowHelper.DestinationTooShort(nameof(destination), "[out, in]", WeightCount, destination.Length);
         }
 
-        ToPublicLayout(_weights, destination);
+        ToPublicLayout(_weights.Span, destination);
     }
 
     /// <summary>Returns weight <c>W[o, i]</c>.</summary>
@@ -247,7 +248,7 @@ public sealed partial class Tempotron
             ThrowHelper.IntOutOfRange(nameof(i), i, 0, InFeatures - 1);
         }
 
-        return _weights[(i * _outStride) + o];
+        return _weights.Span[(i * _outStride) + o];
     }
 
     /// <summary>Replaces all weights with <paramref name="weights"/>, shape <c>[out, in]</c> row-major.</summary>
@@ -256,7 +257,7 @@ public sealed partial class Tempotron
     public void SetWeights(ReadOnlySpan<float> weights)
     {
         ValidatePublicWeights(weights, nameof(weights));
-        ToInternalLayout(weights, _weights); // padding columns are not written: they stay zero
+        ToInternalLayout(weights, _weights.Span); // padding columns are not written: they stay zero
     }
 
     /// <summary>Throws unless <paramref name="values"/> is <c>[out, in]</c> and finite, naming the first bad coordinate.</summary>

@@ -18,7 +18,7 @@ namespace TimingBased.Neurons;
 /// </remarks>
 public sealed class TempotronTrainer
 {
-    private readonly float[] _gradient;
+    private readonly AlignedFloats _gradient;
     private float[] _vMax = [];
 
     /// <summary>Creates a trainer.</summary>
@@ -33,7 +33,7 @@ public sealed class TempotronTrainer
         Model = model;
         Optimizer = optimizer;
         Loss = loss;
-        _gradient = new float[model.Parameters.Length];
+        _gradient = new AlignedFloats(model.Parameters.Length);
     }
 
     /// <summary>Gets the model being trained.</summary>
@@ -54,19 +54,19 @@ public sealed class TempotronTrainer
     /// <exception cref="InvalidOperationException">The loss or gradient is not finite; nothing changed.</exception>
     public TrainingStepResult Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
-        var (loss, correct) = Model.TrainingGradient(inSpikes, labels, Loss, _gradient);
+        var gradient = _gradient.Span;
+        var (loss, correct, bad) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
         if (!double.IsFinite(loss))
         {
             ThrowHelper.NonFiniteResult("The loss");
         }
 
-        var bad = SpanChecks.IndexOfNonFinite(_gradient);
         if (bad >= 0)
         {
             ThrowHelper.NonFiniteResult(string.Create(CultureInfo.InvariantCulture, $"The weight gradient (internal element {bad})"));
         }
 
-        Optimizer.Step(Model.Parameters, _gradient);
+        Optimizer.Step(Model.Parameters, gradient);
         return new TrainingStepResult((float)loss, correct);
     }
 
