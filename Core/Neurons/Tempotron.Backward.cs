@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
@@ -242,7 +243,9 @@ public sealed partial class Tempotron
         var gs = planes.Slice(3 * plane, plane);
         // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
         var onlyGk = integerTimes && spans.Output.IsEmpty;
-        EventKernels.IntegrateBackward(g, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
+        // dL/dV of a loss or of vMax is zero after the latest arg-max: the reverse recurrence starts there.
+        var rows = kind is UpstreamKind.Voltage or UpstreamKind.SpikeTimes ? T : 1 + TensorPrimitives.Max<int>(buffers.ArgMax[..OutFeatures]);
+        EventKernels.IntegrateBackward(g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
             onlyGk ? default : ga, gb, gk, gs);
 
         if (spans.Output.IsEmpty)
