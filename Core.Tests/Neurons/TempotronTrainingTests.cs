@@ -178,6 +178,27 @@ public class TempotronTrainingTests
     }
 
     [Test]
+    public void LossGradient_OfACorrectlyClassifiedBatch_IsZero()
+    {
+        // One input at t = 0 drives output 0 over the threshold and output 1 below it: label 0 is right on both
+        // outputs, so the MSE gradient is exactly zero (and the whole sample skips phase 2).
+        var model = new Tempotron(1, 2, 20, [2f, 0.5f]);
+        var vMax = new float[2];
+        model.MaxVoltage([0f], 1, vMax);
+        Assume.That(vMax[0] >= 1f && vMax[1] < 1f, Is.True);
+        var dW = new float[2];
+        Array.Fill(dW, float.NaN);
+
+        var loss = model.LossGradient([0f, 0f], [0, 0], dW);
+
+        Assert.That(loss, Is.Zero);
+        Assert.That(dW, Is.All.EqualTo(0f));
+        var wrong = new float[2];
+        model.LossGradient([0f, 0f], [0, 1], wrong);
+        Assert.That(wrong, Is.Not.All.EqualTo(0f), "one wrong sample gives a gradient");
+    }
+
+    [Test]
     public void Training_IsBitIdenticalUnderParallelism()
     {
         var (spikes, labels) = PatternTask(6, 48, 50, 4, 30);

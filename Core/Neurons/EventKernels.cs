@@ -285,6 +285,39 @@ internal static class EventKernels
         return sum;
     }
 
+    /// <summary>Returns 1 + the index of the last row of <paramref name="g"/> (<c>[T, outStride]</c>) with a non-zero element, or 0 if all are zero.</summary>
+    /// <remarks><c>-0</c> counts as zero; NaN does not (it must reach the gradient check).</remarks>
+    public static int RowsUpToLastNonZero(ReadOnlySpan<float> g, int outStride)
+    {
+        ref var rg = ref MemoryMarshal.GetReference(g);
+        for (var t = (g.Length / outStride) - 1; t >= 0; t--)
+        {
+            var row = (nuint)(t * outStride);
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
+                {
+                    if (!Vector.EqualsAll(Vector.LoadUnsafe(ref rg, row + j), Vector<float>.Zero))
+                    {
+                        return t + 1;
+                    }
+                }
+
+                continue;
+            }
+
+            for (var o = 0; o < outStride; o++)
+            {
+                if (g[(int)row + o] != 0f)
+                {
+                    return t + 1;
+                }
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>
     /// For every column <c>o &lt; outStride</c> of <paramref name="v"/> (<c>[T, outStride]</c>): the maximum over
     /// <c>t</c> and its first index, as <c>torch.max</c>/<c>torch.argmax</c> give them for finite values.

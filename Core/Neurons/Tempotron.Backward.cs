@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
@@ -236,6 +235,21 @@ public sealed partial class Tempotron
         spans.Stats[2 * b] = loss;
         spans.Stats[(2 * b) + 1] = correct;
 
+        // dL/dV is zero after its last non-zero row (for a loss or vMax: the latest arg-max of an output with a
+        // gradient), and a sample whose dL/dV is all zero (every output on the right side of the threshold)
+        // contributes nothing: its phase 2 is skipped and its input gradient is zero.
+        var rows = EventKernels.RowsUpToLastNonZero(g, os);
+        if (rows == 0)
+        {
+            indexBlock[0] = 0;
+            if (!spans.Output.IsEmpty)
+            {
+                spans.Output.Slice(b * InFeatures, InFeatures).Clear();
+            }
+
+            return;
+        }
+
         var planes = spans.Planes.Slice(slot * 4 * plane, 4 * plane);
         var ga = planes[..plane];
         var gb = planes.Slice(plane, plane);
@@ -243,8 +257,6 @@ public sealed partial class Tempotron
         var gs = planes.Slice(3 * plane, plane);
         // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
         var onlyGk = integerTimes && spans.Output.IsEmpty;
-        // dL/dV of a loss or of vMax is zero after the latest arg-max: the reverse recurrence starts there.
-        var rows = kind is UpstreamKind.Voltage or UpstreamKind.SpikeTimes ? T : 1 + TensorPrimitives.Max<int>(buffers.ArgMax[..OutFeatures]);
         EventKernels.IntegrateBackward(g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
             onlyGk ? default : ga, gb, gk, gs);
 
