@@ -465,7 +465,6 @@ internal static class EventKernels
         Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
     {
         state.Clear();
-        var steps = rows;
         var all = !ga.IsEmpty;
         var tail = rows * outStride;
         gk[tail..].Clear();
@@ -478,13 +477,13 @@ internal static class EventKernels
 
         if (Vector.IsHardwareAccelerated)
         {
-            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, steps, all);
+            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, rows, all);
             return;
         }
 
         var stateA = state[..outStride];
         var stateB = state.Slice(outStride, outStride);
-        for (var t = steps - 1; t >= 0; t--)
+        for (var t = rows - 1; t >= 0; t--)
         {
             var row = t * outStride;
             for (var o = 0; o < outStride; o++)

@@ -33,10 +33,8 @@ public sealed partial class Tempotron
     public float LossGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient,
         TempotronLoss loss = TempotronLoss.MeanSquaredError)
     {
-        ValidateLabels(labels);
-        ValidateBatch(inSpikes, labels.Length);
+        var kind = ValidateLossInputs(inSpikes, labels, loss);
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
         var g = Scratch.Current.Gradient.Floats(Parameters.Length);
         var (total, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, g, default);
         ToPublicLayout(g, weightGradient);
@@ -115,10 +113,16 @@ public sealed partial class Tempotron
     internal (double Loss, int Correct, int FirstNonFinite) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
         TempotronLoss loss, Span<float> internalGradient)
     {
+        var kind = ValidateLossInputs(inSpikes, labels, loss);
+        return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default);
+    }
+
+    /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
+    private UpstreamKind ValidateLossInputs(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss)
+    {
         ValidateLabels(labels);
         ValidateBatch(inSpikes, labels.Length);
-        var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
-        return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default);
+        return loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
     }
 
     private void PublicBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
@@ -462,10 +466,8 @@ public sealed partial class Tempotron
         var stride = IndexBlockLength;
         var dW = spans.Output2;
         ref var dWRef = ref MemoryMarshal.GetReference(dW);
-        float window = T;
         var block = spans.Indices.Slice(b * stride, stride);
         var last = block[0] + 1; // indices sit at positions 2 .. count + 1
-        var row = spans.Input.Slice(b * InFeatures, InFeatures);
         var planes = spans.Planes.Slice(b * 4 * plane, 4 * plane);
         ref var gk = ref MemoryMarshal.GetReference(planes.Slice(2 * plane, plane));
         var k = cursor;
@@ -476,6 +478,8 @@ public sealed partial class Tempotron
             return EventKernels.AddRowsByTime(ref dWRef, ref gk, ref indexRef, ref Unsafe.Add(ref indexRef, SpikeListLength), k, last, end, os);
         }
 
+        var row = spans.Input.Slice(b * InFeatures, InFeatures);
+        float window = T;
         for (; k <= last; k++)
         {
             var i = block[k];
