@@ -49,6 +49,30 @@ public class EventKernelsTests
         Assert.That(count, Is.EqualTo(~first));
     }
 
+    [TestCaseSource(nameof(Lengths))]
+    public void KeepEarlierThan_KeepsThePairsBelowTheLimitInOrder(int count)
+    {
+        var rng = new Random(count + 5);
+        foreach (var limit in new[] { 0, 1, 7, 50, 100 })
+        {
+            var times = Enumerable.Range(0, count).Select(_ => rng.Next(100)).ToArray();
+            var indices = Enumerable.Range(0, count).Select(k => (3 * k) + rng.Next(3)).ToArray();
+            var expected = Enumerable.Range(0, count).Where(k => times[k] < limit).ToArray();
+            var expectedIndices = expected.Select(k => indices[k]).ToArray();
+            var expectedTimes = expected.Select(k => times[k]).ToArray();
+            var spare = rng.Next();
+            var paddedIndices = indices.Append(spare).ToArray();
+            var paddedTimes = times.Append(spare).ToArray();
+
+            var kept = EventKernels.KeepEarlierThan(paddedIndices, paddedTimes, count, limit);
+
+            Assert.That(kept, Is.EqualTo(expected.Length), $"limit {limit}");
+            Assert.That(paddedIndices[..kept], Is.EqualTo(expectedIndices), $"limit {limit}");
+            Assert.That(paddedTimes[..kept], Is.EqualTo(expectedTimes), $"limit {limit}");
+            Assert.That((paddedIndices[count], paddedTimes[count]), Is.EqualTo((spare, spare)), "nothing written past count");
+        }
+    }
+
     [TestCase(1, 1)]
     [TestCase(8, 1)]
     [TestCase(8, 37)]

@@ -138,6 +138,49 @@ internal static class EventKernels
         return count;
     }
 
+    /// <summary>
+    /// Keeps, in order and in place, those of the first <paramref name="count"/> entries of the paired lists whose
+    /// time is below <paramref name="limit"/>; returns how many were kept.
+    /// </summary>
+    public static int KeepEarlierThan(Span<int> indices, Span<int> times, int count, int limit)
+    {
+        Debug.Assert(indices.Length >= count && times.Length >= count);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
+        var kept = 0;
+        var k = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The compaction of CollectSpikes again: a lane is kept when its time is below the limit. A store covers
+            // kept .. kept + 7 with kept <= k: it never reaches an entry not yet loaded, nor past count.
+            var limitV = Vector256.Create(limit);
+            for (; k <= count - Vector256<int>.Count; k += Vector256<int>.Count)
+            {
+                var t = Vector256.LoadUnsafe(ref timeRef, (nuint)k);
+                var i = Vector256.LoadUnsafe(ref indexRef, (nuint)k);
+                var bits = Vector256.ExtractMostSignificantBits(Vector256.LessThan(t, limitV));
+                var lanes = Vector256.LoadUnsafe(ref table, bits * 8);
+                Vector256.ShuffleNative(t, lanes).StoreUnsafe(ref timeRef, (nuint)kept);
+                Vector256.ShuffleNative(i, lanes).StoreUnsafe(ref indexRef, (nuint)kept);
+                kept += BitOperations.PopCount(bits);
+            }
+        }
+
+        for (; k < count; k++)
+        {
+            var t = Unsafe.Add(ref timeRef, k);
+            if (t < limit)
+            {
+                Unsafe.Add(ref timeRef, kept) = t;
+                Unsafe.Add(ref indexRef, kept) = Unsafe.Add(ref indexRef, k);
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
     private static int IndexOfNaN(ReadOnlySpan<float> values)
     {
         for (var k = 0; k < values.Length; k++)
