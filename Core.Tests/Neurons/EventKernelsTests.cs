@@ -100,4 +100,89 @@ public class EventKernelsTests
             Assert.That(arg[o], Is.EqualTo(Array.IndexOf(column, column.Max())), $"column {o}");
         }
     }
+
+    private const double DecayA = 0.9355069850316178; // exp(-1/15)
+    private const double DecayB = 0.7659283383646487; // exp(-1/3.75)
+    private const double V0 = 2.1165345;
+
+    [Test]
+    public void IntegrateBanks_IsTheRecurrenceOverTheBanksSummedInOrder(
+        [Values(1, 9, 10, 16, 20)] int outs, [Values(1, 7, 100)] int steps, [Values] bool withDelta)
+    {
+        var stride = EventKernels.OutStride(outs);
+        var plane = steps * stride;
+        var rng = new Random((outs * 1000) + steps + (withDelta ? 7 : 0));
+        var banks = Enumerable.Range(0, 4 * plane).Select(_ => rng.Next(4) == 0 ? (float)((rng.NextDouble() * 2) - 1) : 0f).ToArray();
+        var delta = withDelta ? Enumerable.Range(0, plane).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray() : [];
+        var v = new float[plane];
+
+        // The plain form: add banks 1..3 into bank 0 one after the other, then the double recurrence.
+        var expected = new float[plane];
+        double[] stateA = new double[stride], stateB = new double[stride];
+        for (var t = 0; t < steps; t++)
+        {
+            for (var o = 0; o < stride; o++)
+            {
+                var k = (t * stride) + o;
+                var a = ((banks[k] + banks[plane + k]) + banks[(2 * plane) + k]) + banks[(3 * plane) + k];
+                stateA[o] = (stateA[o] * DecayA) + a;
+                stateB[o] = (stateB[o] * DecayB) + (a + (withDelta ? (double)delta[k] : 0.0));
+                expected[k] = (float)(V0 * (stateA[o] - stateB[o]));
+            }
+        }
+
+        EventKernels.IntegrateBanks(banks, 4, delta, stride, DecayA, DecayB, V0, new double[2 * stride], v);
+
+        Assert.That(v, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void IntegrateBackward_IsTheReverseRecurrenceFromTheLastNonZeroRow(
+        [Values(1, 10, 16, 20)] int outs, [Values(1, 7, 100)] int steps, [Values] bool allPlanes)
+    {
+        const double tau = 15, tauS = 3.75;
+        var stride = EventKernels.OutStride(outs);
+        var plane = steps * stride;
+        var rng = new Random((outs * 1000) + steps + (allPlanes ? 3 : 0));
+        var rows = 1 + rng.Next(steps);
+        var g = new float[plane];
+        for (var k = 0; k < rows * stride; k++)
+        {
+            g[k] = rng.Next(3) == 0 ? (float)((rng.NextDouble() * 2) - 1) : 0f;
+        }
+
+        float[] Garbage() => Enumerable.Repeat(float.NaN, plane).ToArray(); // every element must be written
+        var (ga, gb, gk, gs) = (Garbage(), Garbage(), Garbage(), Garbage());
+        var expected = new float[4][];
+        for (var p = 0; p < 4; p++)
+        {
+            expected[p] = new float[plane];
+        }
+
+        double[] stateA = new double[stride], stateB = new double[stride];
+        for (var t = rows - 1; t >= 0; t--)
+        {
+            for (var o = 0; o < stride; o++)
+            {
+                var k = (t * stride) + o;
+                stateA[o] = (stateA[o] * DecayA) + g[k];
+                stateB[o] = (stateB[o] * DecayB) + g[k];
+                expected[0][k] = (float)(V0 * stateA[o]);
+                expected[1][k] = (float)(V0 * stateB[o]);
+                expected[2][k] = (float)(V0 * (stateA[o] - stateB[o]));
+                expected[3][k] = (float)(V0 * ((stateA[o] * (1.0 / tau)) - (stateB[o] * (1.0 / tauS))));
+            }
+        }
+
+        EventKernels.IntegrateBackward(g, rows, stride, DecayA, DecayB, V0, tau, tauS, new double[2 * stride],
+            allPlanes ? ga : default, gb, gk, gs);
+
+        Assert.That(gk, Is.EqualTo(expected[2]), "gk");
+        if (allPlanes)
+        {
+            Assert.That(ga, Is.EqualTo(expected[0]), "ga");
+            Assert.That(gb, Is.EqualTo(expected[1]), "gb");
+            Assert.That(gs, Is.EqualTo(expected[3]), "gs");
+        }
+    }
 }

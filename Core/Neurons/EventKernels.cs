@@ -410,6 +410,80 @@ internal static class EventKernels
     }
 
     /// <summary>
+    /// <see cref="Integrate"/> over the sum of <paramref name="bankCount"/> accumulator planes stored one after the
+    /// other in <paramref name="banks"/>: <c>a[t] = ((bank0[t] + bank1[t]) + bank2[t]) + ...</c> in float, in that
+    /// order, so the result is bit-identical to adding the banks into the first one and integrating that. For
+    /// 16-float rows on 256-bit hardware the sum is formed per row and the recurrence's state stays in registers
+    /// (one pass, no state round trip through memory); otherwise the banks are added into the first one (which
+    /// is overwritten) and <see cref="Integrate"/> runs.
+    /// </summary>
+    public static void IntegrateBanks(
+        Span<float> banks, int bankCount, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
+        Span<double> state, Span<float> v)
+    {
+        var plane = v.Length;
+        Debug.Assert(banks.Length == bankCount * plane && bankCount == 4);
+        if (Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count && bankCount == 4)
+        {
+            IntegrateFourBanks16(banks, delta, plane, decayA, decayB, v0, v);
+            return;
+        }
+
+        ref var first = ref MemoryMarshal.GetReference(banks);
+        for (var bank = 1; bank < bankCount; bank++)
+        {
+            Add(ref first, ref Unsafe.Add(ref first, bank * plane), plane);
+        }
+
+        Integrate(banks[..plane], delta, outStride, decayA, decayB, v0, state, v);
+    }
+
+    private static void IntegrateFourBanks16(
+        ReadOnlySpan<float> banks, ReadOnlySpan<float> delta, int plane, double decayA, double decayB, double v0, Span<float> v)
+    {
+        ref var b0 = ref MemoryMarshal.GetReference(banks);
+        ref var b1 = ref Unsafe.Add(ref b0, plane);
+        ref var b2 = ref Unsafe.Add(ref b0, 2 * plane);
+        ref var b3 = ref Unsafe.Add(ref b0, 3 * plane);
+        ref var rd = ref MemoryMarshal.GetReference(delta);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        var hasDelta = !delta.IsEmpty;
+        var da = Vector256.Create(decayA);
+        var db = Vector256.Create(decayB);
+        var scale = Vector256.Create(v0);
+        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+        const int half = 8; // floats per 256-bit vector: a row is two of them
+        for (nuint row = 0; row < (nuint)plane; row += 2 * half)
+        {
+            var lo = ((Vector256.LoadUnsafe(ref b0, row) + Vector256.LoadUnsafe(ref b1, row)) + Vector256.LoadUnsafe(ref b2, row))
+                + Vector256.LoadUnsafe(ref b3, row);
+            var hi = ((Vector256.LoadUnsafe(ref b0, row + half) + Vector256.LoadUnsafe(ref b1, row + half))
+                + Vector256.LoadUnsafe(ref b2, row + half)) + Vector256.LoadUnsafe(ref b3, row + half);
+            var (x0, x1) = Vector256.Widen(lo);
+            var (x2, x3) = Vector256.Widen(hi);
+            var (y0, y1, y2, y3) = (x0, x1, x2, x3);
+            if (hasDelta)
+            {
+                var (d0, d1) = Vector256.Widen(Vector256.LoadUnsafe(ref rd, row));
+                var (d2, d3) = Vector256.Widen(Vector256.LoadUnsafe(ref rd, row + half));
+                (y0, y1, y2, y3) = (x0 + d0, x1 + d1, x2 + d2, x3 + d3);
+            }
+
+            a0 = (a0 * da) + x0;
+            a1 = (a1 * da) + x1;
+            a2 = (a2 * da) + x2;
+            a3 = (a3 * da) + x3;
+            s0 = (s0 * db) + y0;
+            s1 = (s1 * db) + y1;
+            s2 = (s2 * db) + y2;
+            s3 = (s3 * db) + y3;
+            Vector256.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rv, row);
+            Vector256.Narrow(scale * (a2 - s2), scale * (a3 - s3)).StoreUnsafe(ref rv, row + half);
+        }
+    }
+
+    /// <summary>
     /// The forward recurrence over time, in double precision:
     /// <c>A = A decayA + a[t]</c>, <c>B = B decayB + a[t] + delta[t]</c>, <c>v[t] = v0 (A - B)</c>, row by row.
     /// </summary>
@@ -518,6 +592,12 @@ internal static class EventKernels
             gs[tail..].Clear();
         }
 
+        if (Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        {
+            IntegrateBackward16(g, decayA, decayB, v0, tau, tauS, ga, gb, gk, gs, rows, all);
+            return;
+        }
+
         if (Vector.IsHardwareAccelerated)
         {
             IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, rows, all);
@@ -543,6 +623,51 @@ internal static class EventKernels
                     gb[row + o] = (float)(v0 * sb);
                     gs[row + o] = (float)(v0 * ((sa * (1.0 / tau)) - (sb * (1.0 / tauS))));
                 }
+            }
+        }
+    }
+
+    /// <summary>The reverse recurrence for 16-float rows with its state in registers; the same operations as <see cref="IntegrateBackwardVector"/>.</summary>
+    private static void IntegrateBackward16(
+        ReadOnlySpan<float> g, double decayA, double decayB, double v0, double tau, double tauS,
+        Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
+    {
+        ref var rg = ref MemoryMarshal.GetReference(g);
+        ref var rga = ref MemoryMarshal.GetReference(ga);
+        ref var rgb = ref MemoryMarshal.GetReference(gb);
+        ref var rgk = ref MemoryMarshal.GetReference(gk);
+        ref var rgs = ref MemoryMarshal.GetReference(gs);
+        var da = Vector256.Create(decayA);
+        var db = Vector256.Create(decayB);
+        var scale = Vector256.Create(v0);
+        var invTau = Vector256.Create(1.0 / tau);
+        var invTauS = Vector256.Create(1.0 / tauS);
+        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+        const int half = 8; // floats per 256-bit vector: a row is two of them
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var row = (nuint)(t * 2 * half);
+            var (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row));
+            var (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row + half));
+            a0 = (a0 * da) + x0;
+            a1 = (a1 * da) + x1;
+            a2 = (a2 * da) + x2;
+            a3 = (a3 * da) + x3;
+            s0 = (s0 * db) + x0;
+            s1 = (s1 * db) + x1;
+            s2 = (s2 * db) + x2;
+            s3 = (s3 * db) + x3;
+            Vector256.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rgk, row);
+            Vector256.Narrow(scale * (a2 - s2), scale * (a3 - s3)).StoreUnsafe(ref rgk, row + half);
+            if (all)
+            {
+                Vector256.Narrow(scale * a0, scale * a1).StoreUnsafe(ref rga, row);
+                Vector256.Narrow(scale * a2, scale * a3).StoreUnsafe(ref rga, row + half);
+                Vector256.Narrow(scale * s0, scale * s1).StoreUnsafe(ref rgb, row);
+                Vector256.Narrow(scale * s2, scale * s3).StoreUnsafe(ref rgb, row + half);
+                Vector256.Narrow(scale * ((a0 * invTau) - (s0 * invTauS)), scale * ((a1 * invTau) - (s1 * invTauS))).StoreUnsafe(ref rgs, row);
+                Vector256.Narrow(scale * ((a2 * invTau) - (s2 * invTauS)), scale * ((a3 * invTau) - (s3 * invTauS))).StoreUnsafe(ref rgs, row + half);
             }
         }
     }

@@ -171,9 +171,7 @@ public sealed partial class Tempotron
         }
 
         var os = _outStride;
-        var plane = T * os;
         var banks = buffers.Banks;
-        var a = banks[..plane];
         var delta = buffers.Delta;
         banks.Clear();
         var anyFraction = false;
@@ -187,13 +185,7 @@ public sealed partial class Tempotron
             AddGeneralTimes(row, indices[..count], banks, delta, ref anyFraction);
         }
 
-        ref var aRef = ref MemoryMarshal.GetReference(banks);
-        for (var bank = 1; bank < AccumulatorBanks; bank++)
-        {
-            EventKernels.Add(ref aRef, ref Unsafe.Add(ref aRef, bank * plane), plane);
-        }
-
-        EventKernels.Integrate(a, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
+        EventKernels.IntegrateBanks(banks, AccumulatorBanks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
         return count;
     }
 
