@@ -185,4 +185,28 @@ public class EventKernelsTests
             Assert.That(gs, Is.EqualTo(expected[3]), "gs");
         }
     }
+
+    [TestCaseSource(nameof(Lengths))]
+    public void ScatterRows16_AddsEachSpikesRowIntoItsTimeInItsBank(int spikes)
+    {
+        const int rows = 40, steps = 30, plane = steps * 16;
+        var rng = new Random(spikes + 3);
+        var weights = Enumerable.Range(0, rows * 16).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var indices = Enumerable.Range(0, spikes).Select(_ => rng.Next(rows)).ToArray();
+        var times = Enumerable.Range(0, spikes).Select(_ => rng.Next(3) == 0 ? 7 : rng.Next(steps)).ToArray(); // many repeats
+        var banks = new float[4 * plane];
+        var expected = new float[4 * plane];
+        for (var k = 0; k < spikes; k++)
+        {
+            var bank = k < spikes - (spikes % 4) ? k % 4 : 0; // the last count % 4 spikes go to bank 0
+            for (var o = 0; o < 16; o++)
+            {
+                expected[(bank * plane) + (times[k] * 16) + o] += weights[(indices[k] * 16) + o];
+            }
+        }
+
+        EventKernels.ScatterRows16(ref weights[0], ref banks[0], plane, indices, times);
+
+        Assert.That(banks, Is.EqualTo(expected));
+    }
 }

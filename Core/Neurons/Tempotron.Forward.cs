@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
@@ -200,6 +201,12 @@ public sealed partial class Tempotron
         var plane = T * os;
         ref var weights = ref _weights.Reference;
         ref var bank0 = ref MemoryMarshal.GetReference(banks);
+        if (Vector256.IsHardwareAccelerated && os == 2 * Vector256<float>.Count && AccumulatorBanks == 4)
+        {
+            EventKernels.ScatterRows16(ref weights, ref bank0, plane, indices, times); // 9 to 16 outputs
+            return;
+        }
+
         ref var bank1 = ref Unsafe.Add(ref bank0, plane);
         ref var bank2 = ref Unsafe.Add(ref bank0, 2 * plane);
         ref var bank3 = ref Unsafe.Add(ref bank0, 3 * plane);
