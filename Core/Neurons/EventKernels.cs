@@ -180,10 +180,23 @@ internal static class EventKernels
         ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
         var kept = 0;
         var k = 0;
+        if (Avx512F.IsSupported)
+        {
+            var limit512 = Vector512.Create(limit);
+            for (; k <= count - Vector512<int>.Count; k += Vector512<int>.Count)
+            {
+                var t = Vector512.LoadUnsafe(ref timeRef, (nuint)k);
+                var keep = Vector512.LessThan(t, limit512);
+                Avx512F.Compress(Vector512<int>.Zero, keep, Vector512.LoadUnsafe(ref indexRef, (nuint)k)).StoreUnsafe(ref indexRef, (nuint)kept);
+                Avx512F.Compress(Vector512<int>.Zero, keep, t).StoreUnsafe(ref timeRef, (nuint)kept);
+                kept += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(keep));
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             // The compaction of CollectSpikes again: a lane is kept when its time is below the limit. A store covers
-            // kept .. kept + 7 with kept <= k: it never reaches an entry not yet loaded, nor past count.
+            // kept .. kept + width - 1 with kept <= k: it never reaches an entry not yet loaded, nor past count.
             var limitV = Vector256.Create(limit);
             for (; k <= count - Vector256<int>.Count; k += Vector256<int>.Count)
             {
@@ -278,6 +291,7 @@ internal static class EventKernels
     /// offsets and two 256-bit adds per row (a 512-bit store read back a few spikes later forwards badly on the
     /// machines measured).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
     public static void ScatterRows16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
     {
         Debug.Assert(times.Length == indices.Length);
