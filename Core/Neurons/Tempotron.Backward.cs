@@ -267,7 +267,7 @@ public sealed partial class Tempotron
             onlyGk ? default : ga, gb, gk, gs);
 
         // The backward planes are zero from row `rows` on, so a spike at c >= rows adds nothing to dW: phase 2
-        // skips it (early in training about 40 % of the encoded digits' spikes; more once the arg-maxes move early).
+        // skips it (at initialisation 32-43 % of the spikes of encoded digits).
         if (onlyGk && rows < T)
         {
             indexBlock[0] = EventKernels.KeepEarlierThan(indices, times, count, rows);
