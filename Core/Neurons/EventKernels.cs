@@ -286,10 +286,10 @@ internal static class EventKernels
     /// <c>bank[k % 4][times[k]] += W[indices[k]]</c>, except that the last <c>count % 4</c> spikes go to bank 0, with
     /// the four banks (each <paramref name="plane"/> floats) one after the other from <paramref name="banks"/>.
     /// Spikes rotate over the banks so consecutive spikes at the same time (common: most encoded pixels are
-    /// background) do not wait on each other's store. The loop is
-    /// throughput-bound, so it is written for the fewest instructions per spike: constant row shifts, zero-extended
-    /// offsets and two 256-bit adds per row (a 512-bit store read back a few spikes later forwards badly on the
-    /// machines measured).
+    /// background) do not wait on each other's store. The loop is limited by throughput and by the weight rows'
+    /// loads, so it is written for the fewest instructions per spike: constant row shifts, zero-extended offsets
+    /// and two 256-bit adds per row (a 512-bit store read back a few spikes later forwards badly on the machines
+    /// measured).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
     public static void ScatterRows16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
