@@ -50,6 +50,44 @@ public class EventKernelsTests
     }
 
     [TestCaseSource(nameof(Lengths))]
+    public void CollectSpikes_IntegerFlagAndNaNIgnoreOutOfWindowValues(int length)
+    {
+        // Out-of-window values that are not integers, or infinite, must not clear the integer flag, and +inf next to
+        // -inf (whose sum is NaN) must not be taken for a NaN.
+        const int window = 20;
+        float[] outside = [-1f, -0.5f, 25.5f, 20f, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -float.MaxValue];
+        var rng = new Random(length + 101);
+        var row = new float[length];
+        for (var k = 0; k < length; k++)
+        {
+            row[k] = rng.Next(3) == 0 ? rng.Next(window) : outside[rng.Next(outside.Length)];
+        }
+
+        if (length > 0)
+        {
+            row[rng.Next(length)] = -0f; // in the window, time 0
+        }
+
+        var indices = new int[length + EventKernels.IndexSlack];
+        var times = new int[indices.Length];
+
+        var count = EventKernels.CollectSpikes(row, window, indices, times, out var integerTimes);
+
+        var expected = Enumerable.Range(0, length).Where(i => row[i] >= 0f && row[i] < window).ToArray();
+        Assert.That(count, Is.EqualTo(expected.Length));
+        Assert.That(indices[..count], Is.EqualTo(expected));
+        Assert.That(times[..count], Is.EqualTo(expected.Select(i => (int)row[i]).ToArray()));
+        Assert.That(integerTimes, Is.True);
+
+        if (length > 0)
+        {
+            row[expected.Length > 0 ? expected[^1] : 0] = 3.25f; // one fractional time in the window
+            EventKernels.CollectSpikes(row, window, indices, times, out integerTimes);
+            Assert.That(integerTimes, Is.False);
+        }
+    }
+
+    [TestCaseSource(nameof(Lengths))]
     public void KeepEarlierThan_KeepsThePairsBelowTheLimitInOrder(int count)
     {
         var rng = new Random(count + 5);
