@@ -16,17 +16,29 @@ public class EventKernelsTests
         {
             var integerOnly = trial % 2 == 0;
             var row = TempotronForwardTests.RandomSpikes(rng, length, window, integerOnly);
-            var indices = new int[length + EventKernels.IndexSlack];
-            var times = new int[indices.Length];
 
-            var count = EventKernels.CollectSpikes(row, window, indices, times, out var integerTimes);
+            var (expected, integerTimes) = CollectAndCheckLists(row, window);
 
-            var expected = Enumerable.Range(0, length).Where(i => row[i] >= 0f && row[i] < window).ToArray();
-            Assert.That(count, Is.EqualTo(expected.Length));
-            Assert.That(indices[..count], Is.EqualTo(expected));
-            Assert.That(times[..count], Is.EqualTo(expected.Select(i => (int)row[i]).ToArray()), "truncated times");
             Assert.That(integerTimes, Is.EqualTo(expected.All(i => MathF.Floor(row[i]) == row[i])));
         }
+    }
+
+    /// <summary>
+    /// Runs <see cref="EventKernels.CollectSpikes"/> and checks its lists against a plain filter; returns the inputs
+    /// in the window and the integer flag it reported.
+    /// </summary>
+    private static (int[] Expected, bool IntegerTimes) CollectAndCheckLists(float[] row, float window)
+    {
+        var indices = new int[row.Length + EventKernels.IndexSlack];
+        var times = new int[indices.Length];
+
+        var count = EventKernels.CollectSpikes(row, window, indices, times, out var integerTimes);
+
+        var expected = Enumerable.Range(0, row.Length).Where(i => row[i] >= 0f && row[i] < window).ToArray();
+        Assert.That(count, Is.EqualTo(expected.Length));
+        Assert.That(indices[..count], Is.EqualTo(expected));
+        Assert.That(times[..count], Is.EqualTo(expected.Select(i => (int)row[i]).ToArray()), "truncated times");
+        return (expected, integerTimes);
     }
 
     [TestCaseSource(nameof(Lengths))]
@@ -68,21 +80,14 @@ public class EventKernelsTests
             row[rng.Next(length)] = -0f; // in the window, time 0
         }
 
-        var indices = new int[length + EventKernels.IndexSlack];
-        var times = new int[indices.Length];
+        var (expected, integerTimes) = CollectAndCheckLists(row, window);
 
-        var count = EventKernels.CollectSpikes(row, window, indices, times, out var integerTimes);
-
-        var expected = Enumerable.Range(0, length).Where(i => row[i] >= 0f && row[i] < window).ToArray();
-        Assert.That(count, Is.EqualTo(expected.Length));
-        Assert.That(indices[..count], Is.EqualTo(expected));
-        Assert.That(times[..count], Is.EqualTo(expected.Select(i => (int)row[i]).ToArray()));
         Assert.That(integerTimes, Is.True);
 
         if (length > 0)
         {
             row[expected.Length > 0 ? expected[^1] : 0] = 3.25f; // one fractional time in the window
-            EventKernels.CollectSpikes(row, window, indices, times, out integerTimes);
+            (_, integerTimes) = CollectAndCheckLists(row, window);
             Assert.That(integerTimes, Is.False);
         }
     }
@@ -224,26 +229,29 @@ public class EventKernelsTests
         }
     }
 
-    [TestCaseSource(nameof(Lengths))]
-    public void ScatterRows16_AddsEachSpikesRowIntoItsTimeInItsBank(int spikes)
+    [Test]
+    public void ScatterRows_AddsEachSpikesRowIntoItsTimeInItsBank([ValueSource(nameof(Lengths))] int spikes, [Values(10, 20)] int outs)
     {
-        const int rows = 40, steps = 30, plane = steps * 16;
+        // 10 outputs take the 16-float-row kernel on 256-bit hardware; 20 outputs the general loop.
+        const int rows = 40, steps = 30;
+        var stride = EventKernels.OutStride(outs);
+        var plane = steps * stride;
         var rng = new Random(spikes + 3);
-        var weights = Enumerable.Range(0, rows * 16).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var weights = Enumerable.Range(0, rows * stride).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
         var indices = Enumerable.Range(0, spikes).Select(_ => rng.Next(rows)).ToArray();
         var times = Enumerable.Range(0, spikes).Select(_ => rng.Next(3) == 0 ? 7 : rng.Next(steps)).ToArray(); // many repeats
-        var banks = new float[4 * plane];
-        var expected = new float[4 * plane];
+        var banks = new float[EventKernels.ScatterBanks * plane];
+        var expected = new float[banks.Length];
         for (var k = 0; k < spikes; k++)
         {
             var bank = k < spikes - (spikes % 4) ? k % 4 : 0; // the last count % 4 spikes go to bank 0
-            for (var o = 0; o < 16; o++)
+            for (var o = 0; o < stride; o++)
             {
-                expected[(bank * plane) + (times[k] * 16) + o] += weights[(indices[k] * 16) + o];
+                expected[(bank * plane) + (times[k] * stride) + o] += weights[(indices[k] * stride) + o];
             }
         }
 
-        EventKernels.ScatterRows16(ref weights[0], ref banks[0], plane, indices, times);
+        EventKernels.ScatterRows(ref weights[0], ref banks[0], plane, indices, times, stride);
 
         Assert.That(banks, Is.EqualTo(expected));
     }

@@ -281,20 +281,56 @@ internal static class EventKernels
         return k;
     }
 
+    /// <summary>The number of accumulator planes <see cref="ScatterRows"/> rotates over.</summary>
+    public const int ScatterBanks = 4;
+
     /// <summary>
-    /// The forward scatter for integer times and 16-float rows (called on 256-bit hardware):
-    /// <c>bank[k % 4][times[k]] += W[indices[k]]</c>, except that the last <c>count % 4</c> spikes go to bank 0, with
-    /// the four banks (each <paramref name="plane"/> floats) one after the other from <paramref name="banks"/>.
-    /// Spikes rotate over the banks so consecutive spikes at the same time (common: most encoded pixels are
-    /// background) do not wait on each other's store. The loop is limited by throughput and by the weight rows'
-    /// loads, so it is written for the fewest instructions per spike: constant row shifts, zero-extended offsets
-    /// and two 256-bit adds per row (a 512-bit store read back a few spikes later forwards badly on the machines
-    /// measured).
+    /// The forward scatter for integer times: <c>bank[k % 4][times[k]] += W[indices[k]]</c> (rows of
+    /// <paramref name="outStride"/> floats), except that the last <c>count % 4</c> spikes go to bank 0, with the
+    /// <see cref="ScatterBanks"/> banks (each <paramref name="plane"/> floats) one after the other from
+    /// <paramref name="banks"/>. Spikes rotate over the banks so consecutive spikes at the same time (common: most
+    /// encoded pixels are background) do not wait on each other's store. Every bank receives its spikes' rows in
+    /// list order whichever path runs, so the result does not depend on the hardware.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
-    public static void ScatterRows16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
+    public static void ScatterRows(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
     {
         Debug.Assert(times.Length == indices.Length);
+        if (Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        {
+            ScatterRows16(ref weights, ref banks, plane, indices, times); // 9 to 16 outputs
+            return;
+        }
+
+        ref var bank1 = ref Unsafe.Add(ref banks, plane);
+        ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
+        ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var count = indices.Length;
+        var k = 0;
+        for (; k <= count - ScatterBanks; k += ScatterBanks)
+        {
+            Add(ref Unsafe.Add(ref banks, Unsafe.Add(ref timeRef, k) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * outStride), outStride);
+            Add(ref Unsafe.Add(ref bank1, Unsafe.Add(ref timeRef, k + 1) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 1) * outStride), outStride);
+            Add(ref Unsafe.Add(ref bank2, Unsafe.Add(ref timeRef, k + 2) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 2) * outStride), outStride);
+            Add(ref Unsafe.Add(ref bank3, Unsafe.Add(ref timeRef, k + 3) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 3) * outStride), outStride);
+        }
+
+        for (; k < count; k++)
+        {
+            Add(ref Unsafe.Add(ref banks, Unsafe.Add(ref timeRef, k) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * outStride), outStride);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScatterRows"/> for 16-float rows on 256-bit hardware. The loop is limited by throughput and by the
+    /// weight rows' loads, so it is written for the fewest instructions per spike: constant row shifts,
+    /// zero-extended offsets and two 256-bit adds per row (a 512-bit store read back a few spikes later forwards
+    /// badly on the machines measured).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
+    private static void ScatterRows16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
+    {
         ref var bank1 = ref Unsafe.Add(ref banks, plane);
         ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
         ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
@@ -302,7 +338,7 @@ internal static class EventKernels
         ref var timeRef = ref MemoryMarshal.GetReference(times);
         var count = (nuint)indices.Length;
         nuint k = 0;
-        for (; k + 4 <= count; k += 4)
+        for (; k + ScatterBanks <= count; k += ScatterBanks)
         {
             AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k))));
             AddRow16(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 1))));

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
@@ -10,7 +9,7 @@ namespace TimingBased.Neurons;
 public sealed partial class Tempotron
 {
     /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (unrolled in <see cref="AddIntegerTimes"/>).</summary>
-    private const int AccumulatorBanks = 4;
+    private const int AccumulatorBanks = EventKernels.ScatterBanks;
 
     private enum ForwardOutput
     {
@@ -191,42 +190,11 @@ public sealed partial class Tempotron
     }
 
     /// <summary>
-    /// The scatter for integer times: <c>bank[k % 4][times[k]] += W[indices[k]]</c>. Spikes rotate over the
-    /// <see cref="AccumulatorBanks"/> copies of the plane so consecutive spikes at the same time (common: most
-    /// encoded pixels are background) do not wait on each other's store.
+    /// The scatter for integer times: <c>bank[k % 4][times[k]] += W[indices[k]]</c> over the
+    /// <see cref="AccumulatorBanks"/> copies of the plane (see <see cref="EventKernels.ScatterRows"/>).
     /// </summary>
-    private void AddIntegerTimes(ReadOnlySpan<int> indices, ReadOnlySpan<int> times, Span<float> banks)
-    {
-        var os = _outStride;
-        var plane = T * os;
-        ref var weights = ref _weights.Reference;
-        ref var bank0 = ref MemoryMarshal.GetReference(banks);
-        if (Vector256.IsHardwareAccelerated && os == 2 * Vector256<float>.Count && AccumulatorBanks == 4)
-        {
-            EventKernels.ScatterRows16(ref weights, ref bank0, plane, indices, times); // 9 to 16 outputs
-            return;
-        }
-
-        ref var bank1 = ref Unsafe.Add(ref bank0, plane);
-        ref var bank2 = ref Unsafe.Add(ref bank0, 2 * plane);
-        ref var bank3 = ref Unsafe.Add(ref bank0, 3 * plane);
-        ref var indexRef = ref MemoryMarshal.GetReference(indices);
-        ref var timeRef = ref MemoryMarshal.GetReference(times);
-        var count = indices.Length;
-        var k = 0;
-        for (; k <= count - AccumulatorBanks; k += AccumulatorBanks)
-        {
-            EventKernels.Add(ref Unsafe.Add(ref bank0, Unsafe.Add(ref timeRef, k) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * os), os);
-            EventKernels.Add(ref Unsafe.Add(ref bank1, Unsafe.Add(ref timeRef, k + 1) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 1) * os), os);
-            EventKernels.Add(ref Unsafe.Add(ref bank2, Unsafe.Add(ref timeRef, k + 2) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 2) * os), os);
-            EventKernels.Add(ref Unsafe.Add(ref bank3, Unsafe.Add(ref timeRef, k + 3) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 3) * os), os);
-        }
-
-        for (; k < count; k++)
-        {
-            EventKernels.Add(ref Unsafe.Add(ref bank0, Unsafe.Add(ref timeRef, k) * os), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * os), os);
-        }
-    }
+    private void AddIntegerTimes(ReadOnlySpan<int> indices, ReadOnlySpan<int> times, Span<float> banks) =>
+        EventKernels.ScatterRows(ref _weights.Reference, ref MemoryMarshal.GetReference(banks), T * _outStride, indices, times, _outStride);
 
     /// <summary>The scatter for samples with non-integer times: <c>c = ceil(s)</c>, <c>d = c - s</c>, both planes.</summary>
     private void AddGeneralTimes(ReadOnlySpan<float> row, ReadOnlySpan<int> indices, Span<float> banks, Span<float> delta, ref bool anyFraction)
