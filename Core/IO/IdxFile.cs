@@ -55,7 +55,14 @@ public static class IdxFile
         var count = Header(data, ImagesMagic, 3, name);
         var rows = Dimension(data, 1, name);
         var columns = Dimension(data, 2, name);
-        var length = (long)count * rows * columns;
+        var image = (long)rows * columns; // < 2^62: no overflow
+        if (image != 0 && count > Array.MaxLength / image)
+        {
+            throw new InvalidDataException(Message(name,
+                $"has dimensions {count} x {rows} x {columns}, more than the {Array.MaxLength} bytes an array can hold"));
+        }
+
+        var length = count * image;
         var pixels = Payload(data, 16, length, name);
         return new IdxImages(pixels, count, rows, columns);
     }
@@ -88,7 +95,9 @@ public static class IdxFile
             using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
             using var output = new MemoryStream();
             gz.CopyTo(output);
-            return output.ToArray();
+            var data = output.ToArray();
+            CheckGzipTrailer(raw, data, name);
+            return data;
         }
         catch (InvalidDataException e)
         {
@@ -98,6 +107,59 @@ public static class IdxFile
         {
             throw new InvalidDataException(Message(name, "is a truncated gzip stream"), e);
         }
+    }
+
+    /// <summary>
+    /// Checks the 8-byte gzip trailer (RFC 1952: CRC-32 and length mod 2^32 of the data, little-endian), which
+    /// <see cref="GZipStream"/> does not require: a file cut inside its trailer would otherwise read without error.
+    /// Files of one gzip member (what gzip writes) are supported.
+    /// </summary>
+    private static void CheckGzipTrailer(byte[] raw, byte[] data, string name)
+    {
+        if (raw.Length < 18)
+        {
+            throw new InvalidDataException(Message(name, $"is a {raw.Length}-byte gzip stream, shorter than the 18 bytes of header and trailer"));
+        }
+
+        var trailer = raw.AsSpan(raw.Length - 8);
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        var size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        if (size != (uint)data.Length || crc != Crc32(data))
+        {
+            throw new InvalidDataException(Message(name,
+                $"is a truncated or corrupt gzip stream: its trailer says {size} bytes with CRC-32 0x{crc:X8}, the data has {(uint)data.Length} bytes with CRC-32 0x{Crc32(data):X8}"));
+        }
+    }
+
+    private static readonly uint[] _crcTable = BuildCrcTable();
+
+    private static uint[] BuildCrcTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            var c = n;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+
+            table[n] = c;
+        }
+
+        return table;
+    }
+
+    /// <summary>The CRC-32 of gzip and zlib (polynomial 0xEDB88320, reflected, inverted in and out).</summary>
+    internal static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc = _crcTable[(int)((crc ^ b) & 0xFF)] ^ (crc >> 8);
+        }
+
+        return ~crc;
     }
 
     private static int Header(byte[] data, int magic, int dimensions, string name)

@@ -383,19 +383,21 @@ public static class TempotronSafetensors
     private static void CheckLayout(List<Entry> entries, int bodyLength)
     {
         var sorted = entries.ToArray();
-        Array.Sort(sorted, (a, b) => a.Begin.CompareTo(b.Begin));
+        // Sorted by (begin, end) as the reference implementation does, so a zero-size tensor sorts before the
+        // tensor that starts at the same offset whatever order the header lists them in.
+        Array.Sort(sorted, static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
         long expectedBegin = 0;
         foreach (var e in sorted)
         {
-            var size = e.DType switch
+            // Bits per element of every dtype in the safetensors format; only the weight tensor's values are read.
+            var bits = e.DType switch
             {
-                "F32" => 4,
-                "F64" => 8,
-                "F16" or "BF16" => 2,
-                "I64" or "U64" => 8,
-                "I32" or "U32" => 4,
-                "I16" or "U16" => 2,
-                "I8" or "U8" or "BOOL" => 1,
+                "F64" or "I64" or "U64" or "C64" => 64,
+                "F32" or "I32" or "U32" => 32,
+                "F16" or "BF16" or "I16" or "U16" => 16,
+                "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" or "F8_E8M0" => 8,
+                "F6_E2M3" or "F6_E3M2" => 6,
+                "F4" => 4,
                 _ => throw Invalid($"tensor \"{e.Name}\" has unknown dtype \"{e.DType}\""),
             };
             if (e.End < e.Begin)
@@ -421,7 +423,7 @@ public static class TempotronSafetensors
                 elements = d == 0 ? 0 : elements > long.MaxValue / d ? throw Invalid($"tensor \"{e.Name}\" has a shape too large to count") : elements * d;
             }
 
-            if (elements > long.MaxValue / size || elements * size != e.End - e.Begin)
+            if (elements > long.MaxValue / bits || (elements * bits) % 8 != 0 || elements * bits / 8 != e.End - e.Begin)
             {
                 throw Invalid($"tensor \"{e.Name}\" has shape [{string.Join(", ", e.Shape)}] of {e.DType} ({elements} elements) but {e.End - e.Begin} data bytes");
             }

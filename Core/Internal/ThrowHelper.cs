@@ -24,6 +24,12 @@ internal static class ThrowHelper
         throw new ArgumentOutOfRangeException(paramName, value,
             F($"{paramName} must be in [{minimum}, {maximum}]; was {value}."));
 
+    /// <summary>Throws when a size breaks a documented limit that involves other sizes.</summary>
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void SizeRule(string paramName, long value, string rule) =>
+        throw new ArgumentOutOfRangeException(paramName, value,
+            F($"{paramName} = {value} breaks the size limit {rule}."));
+
     /// <summary>Throws when a floating-point parameter is not finite and strictly positive.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void NotFinitePositive(string paramName, double value) =>

@@ -96,6 +96,7 @@ public sealed partial class Tempotron
     /// <param name="weightGradient"><c>dL/dW</c>, shape <c>[out, in]</c>, finite.</param>
     /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
     /// <exception cref="ArgumentException">The gradient has the wrong length or a non-finite value; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The update would make a weight or optimizer state non-finite; nothing changed.</exception>
     public void ApplyGradient(IOptimizer optimizer, ReadOnlySpan<float> weightGradient)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -122,6 +123,7 @@ public sealed partial class Tempotron
     {
         ValidateLabels(labels);
         ValidateBatch(inSpikes, labels.Length);
+        ValidateBackwardBatch(labels.Length);
         return loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
     }
 
@@ -129,6 +131,7 @@ public sealed partial class Tempotron
         Span<float> weightGradient, Span<float> inputGradient, UpstreamKind kind)
     {
         ValidateBatch(inSpikes, batchSize);
+        ValidateBackwardBatch(batchSize);
         var upstreamLength = kind == UpstreamKind.Voltage ? (long)batchSize * OutFeatures * T : (long)batchSize * OutFeatures;
         if (upstream.Length != upstreamLength)
         {
@@ -152,11 +155,28 @@ public sealed partial class Tempotron
             RequireLength(inputGradient, nameof(inputGradient), "[batch, in]", (long)batchSize * InFeatures);
         }
 
+        // A failed call writes nothing: find a NaN before phase 1 writes any input gradient.
+        ThrowIfNaN(inSpikes);
         var g = weightGradient.IsEmpty ? default : Scratch.Current.Gradient.Floats(Parameters.Length);
         BackwardCore(inSpikes, batchSize, upstream, default, kind, g, inputGradient);
         if (!weightGradient.IsEmpty)
         {
             ToPublicLayout(g, weightGradient);
+        }
+    }
+
+    /// <summary>
+    /// Throws unless a backward batch's working memory fits: <c>batch * 4 * T * outStride</c> floats of backward planes
+    /// and <c>batch * (2 (in + 16) + 3)</c> ints of spike lists, each at most the largest array.
+    /// </summary>
+    private void ValidateBackwardBatch(int batchSize)
+    {
+        var planes = (long)batchSize * 4 * T * _outStride;
+        var lists = (long)batchSize * IndexBlockLength;
+        if (planes > AlignedFloats.MaxLength || lists > Array.MaxLength)
+        {
+            ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
+                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 3) <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
         }
     }
 
@@ -193,8 +213,8 @@ public sealed partial class Tempotron
             Labels = labels,
             Output = inputGradient,
             Output2 = internalGradient,
-            Planes = pool.Floats(checked(batchSize * 4 * plane)),
-            Indices = pool.Ints(checked(batchSize * stride)),
+            Planes = pool.Floats(batchSize * 4 * plane), // bounded by ValidateBackwardBatch
+            Indices = pool.Ints(batchSize * stride),
             Stats = pool.Doubles((2 * batchSize) + ranges), // per sample: loss, correct; per range: first non-finite
         };
         ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, b, s, (UpstreamKind)kind), (int)kind);

@@ -8,7 +8,7 @@ namespace TimingBased.Neurons;
 
 public sealed partial class Tempotron
 {
-    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (unrolled in <see cref="AddIntegerTimes"/>).</summary>
+    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (see <see cref="EventKernels.ScatterRows"/>).</summary>
     private const int AccumulatorBanks = EventKernels.ScatterBanks;
 
     private enum ForwardOutput
@@ -91,6 +91,13 @@ public sealed partial class Tempotron
         }
 
         var batch = (int)inSpikes.Lengths[0];
+        var resultLength = (long)batch * OutFeatures * (kind == ForwardOutput.Voltage ? T : 1);
+        if (resultLength > Array.MaxLength)
+        {
+            ThrowHelper.TensorShape(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture,
+                $"[batch, {InFeatures}] with a result of at most {Array.MaxLength} elements (batch * {OutFeatures}{(kind == ForwardOutput.Voltage ? $" * {T}" : "")})"), inSpikes.Lengths);
+        }
+
         var input = new float[inSpikes.FlattenedLength];
         inSpikes.FlattenTo(input);
         if (kind == ForwardOutput.Voltage)
@@ -115,13 +122,22 @@ public sealed partial class Tempotron
                 kind == ForwardOutput.Voltage ? "[batch, out, T]" : "[batch, out]", required, destination.Length);
         }
 
-        if (MaxDegreeOfParallelism > 1)
+        // A failed call writes nothing. Workers must not throw, and a voltage plane is too large to stage, so those
+        // calls scan for NaN first; a serial vMax or spike-time call stages its [batch, out] results in scratch,
+        // lets the spike scan find a NaN, and copies the results out only when every sample has succeeded.
+        var staged = MaxDegreeOfParallelism == 1 && kind != ForwardOutput.Voltage;
+        if (!staged)
         {
-            ThrowIfNaN(inSpikes); // workers must not throw: check first
+            ThrowIfNaN(inSpikes);
         }
 
-        ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = destination },
+        var output = staged ? Scratch.Current.Batch.Floats((int)required) : destination;
+        ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = output },
             static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, (ForwardOutput)kind), (int)kind);
+        if (staged)
+        {
+            output.CopyTo(destination);
+        }
     }
 
     private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
@@ -8,7 +9,7 @@ public sealed partial class Tempotron
     /// <param name="vMax">Maximum voltages, shape <c>[batch, out]</c>, batch = <c>labels.Length</c>.</param>
     /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
     /// <returns><c>sum(((vMax - vThreshold) wrong)²) / batch</c> with <c>wrong = (vMax &gt;= vThreshold) != onehot(label)</c>.</returns>
-    /// <exception cref="ArgumentException">The lengths disagree or are zero.</exception>
+    /// <exception cref="ArgumentException">The lengths disagree or are zero, or a maximum voltage is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
     public float MseLoss(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels) => Loss(vMax, labels, TempotronLoss.MeanSquaredError);
 
@@ -17,7 +18,7 @@ public sealed partial class Tempotron
     /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
     /// <param name="loss">Which loss; see <see cref="TempotronLoss"/>.</param>
     /// <returns>The loss of the batch.</returns>
-    /// <exception cref="ArgumentException">The lengths disagree or are zero.</exception>
+    /// <exception cref="ArgumentException">The lengths disagree or are zero, or a maximum voltage is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
     public float Loss(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, TempotronLoss loss)
     {
@@ -25,6 +26,13 @@ public sealed partial class Tempotron
         if (vMax.Length != (long)labels.Length * OutFeatures)
         {
             ThrowHelper.LengthMismatch(nameof(vMax), "[batch, out]", (long)labels.Length * OutFeatures, vMax.Length);
+        }
+
+        var bad = SpanChecks.IndexOfNonFinite(vMax);
+        if (bad >= 0)
+        {
+            ThrowHelper.NotFiniteAt(nameof(vMax), string.Create(CultureInfo.InvariantCulture,
+                $"(batch {bad / OutFeatures}, out {bad % OutFeatures})"), vMax[bad]);
         }
 
         double total = 0;
@@ -46,7 +54,7 @@ public sealed partial class Tempotron
     /// <param name="loss">Which loss; see <see cref="TempotronLoss"/>.</param>
     /// <returns>The loss, as <see cref="Loss"/> computes it.</returns>
     /// <remarks>MSE: <c>dL/dvMax = 2 (vMax - vThreshold) wrong / batch</c>; paper cost: <c>+1</c> for a false alarm, <c>-1</c> for a missed target.</remarks>
-    /// <exception cref="ArgumentException">A length is wrong.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or a maximum voltage is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
     public float LossBackward(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, Span<float> vMaxGradient,
         TempotronLoss loss = TempotronLoss.MeanSquaredError)
@@ -86,6 +94,13 @@ public sealed partial class Tempotron
         return loss == TempotronLoss.MeanSquaredError
             ? ((double)diff * diff, 2f * diff / batch)
             : (Math.Abs((double)diff), target ? -1f : 1f);
+    }
+
+    /// <summary>Checks the labels (first, so that empty labels are named) and the <c>[batch, in]</c> shape of an evaluation.</summary>
+    internal void ValidateEvaluation(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
+    {
+        ValidateLabels(labels);
+        ValidateBatch(inSpikes, labels.Length);
     }
 
     private void ValidateLabels(ReadOnlySpan<int> labels)

@@ -41,6 +41,24 @@ public sealed partial class Tempotron
     /// <summary>SpikingJelly's default firing threshold: 1.</summary>
     public const double DefaultVThreshold = 1.0;
 
+    /// <summary>
+    /// The largest number of time steps <c>T</c>: <c>2^20</c>, the <see cref="MaxPlaneLength"/> rule for up to 16
+    /// outputs (wider layers allow proportionally fewer steps). Every step is exact in float32.
+    /// </summary>
+    public const int MaxT = 1 << 20;
+
+    /// <summary>
+    /// The largest time plane, <c>T * ceil(out / 16) * 16 &lt;= 2^24</c> floats (64 MiB): one sample's working planes
+    /// (about seven of them per thread) must be allocatable, and every index into them must fit an <c>int</c>.
+    /// </summary>
+    public const int MaxPlaneLength = 1 << 24;
+
+    /// <summary>
+    /// The largest weight storage, <c>in * ceil(out / 16) * 16 &lt;= 2^28</c> floats (1 GiB): the weights, a trainer's
+    /// gradient and an optimizer's state are each this large, and every index into them must fit an <c>int</c>.
+    /// </summary>
+    public const int MaxWeightStorage = 1 << 28;
+
     private readonly AlignedFloats _weights; // [in, outStride], padding columns zero
     private readonly int _outStride;
     private readonly double _decayA;
@@ -53,13 +71,17 @@ public sealed partial class Tempotron
     /// from a generator seeded with <paramref name="seed"/>.
     /// </summary>
     /// <param name="inFeatures">The number of inputs; at least 1.</param>
-    /// <param name="outFeatures">The number of output neurons; at least 1.</param>
-    /// <param name="t">The number of time steps <c>T</c>; at least 1.</param>
+    /// <param name="outFeatures">The number of output neurons; at least 1, with <c>in * ceil(out / 16) * 16 &lt;= </c><see cref="MaxWeightStorage"/>.</param>
+    /// <param name="t">The number of time steps <c>T</c>; in <c>[1, </c><see cref="MaxT"/><c>]</c>, with <c>T * ceil(out / 16) * 16 &lt;= </c><see cref="MaxPlaneLength"/>.</param>
     /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
     /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
     /// <param name="vThreshold">The firing threshold; finite and &gt; 0.</param>
     /// <param name="seed">The seed of the weight initialisation.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 or a constant breaks its rule.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A size is below 1 or breaks a size limit (<see cref="MaxT"/>, <see cref="MaxPlaneLength"/>, <see cref="MaxWeightStorage"/>),
+    /// or a constant breaks its rule (including constants so extreme that <see cref="V0"/>, <see cref="TPeak"/> or a per-step
+    /// decay would be zero or infinite).
+    /// </exception>
     public Tempotron(int inFeatures, int outFeatures, int t, double tau = DefaultTau, double tauS = DefaultTauS,
         double vThreshold = DefaultVThreshold, int seed = 0)
         : this(inFeatures, outFeatures, t, tau, tauS, vThreshold)
@@ -78,19 +100,48 @@ public sealed partial class Tempotron
 
     /// <summary>Creates a Tempotron with the given weights.</summary>
     /// <param name="inFeatures">The number of inputs; at least 1.</param>
-    /// <param name="outFeatures">The number of output neurons; at least 1.</param>
-    /// <param name="t">The number of time steps <c>T</c>; at least 1.</param>
+    /// <param name="outFeatures">The number of output neurons; at least 1, with <c>in * ceil(out / 16) * 16 &lt;= </c><see cref="MaxWeightStorage"/>.</param>
+    /// <param name="t">The number of time steps <c>T</c>; in <c>[1, </c><see cref="MaxT"/><c>]</c>, with <c>T * ceil(out / 16) * 16 &lt;= </c><see cref="MaxPlaneLength"/>.</param>
     /// <param name="weights">The weights, shape <c>[out, in]</c> row-major; finite.</param>
     /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
     /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
     /// <param name="vThreshold">The firing threshold; finite and &gt; 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 or a constant breaks its rule.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A size is below 1 or breaks a size limit (<see cref="MaxT"/>, <see cref="MaxPlaneLength"/>, <see cref="MaxWeightStorage"/>),
+    /// or a constant breaks its rule (including constants so extreme that <see cref="V0"/>, <see cref="TPeak"/> or a per-step
+    /// decay would be zero or infinite).
+    /// </exception>
     /// <exception cref="ArgumentException"><paramref name="weights"/> has the wrong length or a non-finite value.</exception>
     public Tempotron(int inFeatures, int outFeatures, int t, ReadOnlySpan<float> weights, double tau = DefaultTau,
         double tauS = DefaultTauS, double vThreshold = DefaultVThreshold)
         : this(inFeatures, outFeatures, t, tau, tauS, vThreshold) => SetWeights(weights);
 
     private Tempotron(int inFeatures, int outFeatures, int t, double tau, double tauS, double vThreshold)
+    {
+        ValidateShape(inFeatures, outFeatures, t);
+        ValidateConstants(tau, tauS, vThreshold);
+        _outStride = EventKernels.OutStride(outFeatures);
+        var size = (int)((long)inFeatures * _outStride); // bounded by MaxWeightStorage in ValidateShape
+
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        T = t;
+        Tau = tau;
+        TauS = tauS;
+        VThreshold = vThreshold;
+        TPeak = PeakTime(tau, tauS);
+        V0 = Normalization(tau, tauS, vThreshold);
+        _decayA = Math.Exp(-1.0 / tau);
+        _decayB = Math.Exp(-1.0 / tauS);
+        _vThresholdF = (float)vThreshold;
+        _weights = new AlignedFloats(size);
+    }
+
+    /// <summary>
+    /// Throws unless the sizes are at least 1 and within the documented limits (<see cref="MaxT"/>,
+    /// <see cref="MaxPlaneLength"/>, <see cref="MaxWeightStorage"/>); all products are computed in 64 bits.
+    /// </summary>
+    private static void ValidateShape(int inFeatures, int outFeatures, int t)
     {
         if (inFeatures < 1)
         {
@@ -107,6 +158,35 @@ public sealed partial class Tempotron
             ThrowHelper.SizeTooSmall(nameof(t), t, 1);
         }
 
+        if (t > MaxT)
+        {
+            ThrowHelper.IntOutOfRange(nameof(t), t, 1, MaxT);
+        }
+
+        var paddedOut = PaddedOutputs(outFeatures);
+        if (paddedOut * t > MaxPlaneLength)
+        {
+            ThrowHelper.SizeRule(nameof(outFeatures), outFeatures, string.Create(CultureInfo.InvariantCulture,
+                $"T * ceil(outFeatures / 16) * 16 <= {MaxPlaneLength} (one sample's time plane); T = {t} gives {paddedOut * t}"));
+        }
+
+        if (paddedOut * inFeatures > MaxWeightStorage)
+        {
+            ThrowHelper.SizeRule(nameof(inFeatures), inFeatures, string.Create(CultureInfo.InvariantCulture,
+                $"inFeatures * ceil(outFeatures / 16) * 16 <= {MaxWeightStorage} (the weight storage); outFeatures = {outFeatures} gives {paddedOut * inFeatures}"));
+        }
+    }
+
+    /// <summary><c>ceil(out / 16) * 16</c> in 64 bits: at least the internal row stride on every hardware.</summary>
+    private static long PaddedOutputs(int outFeatures) => ((long)outFeatures + 15) / 16 * 16;
+
+    /// <summary>
+    /// Throws unless the time constants and threshold are finite and positive, <c>tau != tauS</c>, and the derived
+    /// <see cref="V0"/>, <see cref="TPeak"/> and per-step decays <c>exp(-1/tau)</c>, <c>exp(-1/tauS)</c> are finite
+    /// and non-zero (extreme but finite constants such as <c>1e-300</c> break these).
+    /// </summary>
+    private static void ValidateConstants(double tau, double tauS, double vThreshold)
+    {
         if (!(double.IsFinite(tau) && tau > 0))
         {
             ThrowHelper.NotFinitePositive(nameof(tau), tau);
@@ -127,26 +207,16 @@ public sealed partial class Tempotron
             ThrowHelper.NotFinitePositive(nameof(vThreshold), vThreshold);
         }
 
-        _outStride = EventKernels.OutStride(outFeatures);
-        var size = (long)inFeatures * _outStride;
-        if (size > AlignedFloats.MaxLength)
+        var tPeak = PeakTime(tau, tauS);
+        var v0 = Normalization(tau, tauS, vThreshold);
+        var decayA = Math.Exp(-1.0 / tau);
+        var decayB = Math.Exp(-1.0 / tauS);
+        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0 && decayA > 0 && decayB > 0
+            && (float)v0 is > 0 and < float.PositiveInfinity))
         {
-            ThrowHelper.ElementRule(nameof(inFeatures), string.Create(CultureInfo.InvariantCulture,
-                $"inFeatures * outFeatures = {size} exceeds the largest array length."));
+            ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
+                $"time constants whose tPeak, V0 (as float32) and per-step decays exp(-1/tau), exp(-1/tauS) are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}, decays {decayA:R}, {decayB:R}"));
         }
-
-        InFeatures = inFeatures;
-        OutFeatures = outFeatures;
-        T = t;
-        Tau = tau;
-        TauS = tauS;
-        VThreshold = vThreshold;
-        TPeak = PeakTime(tau, tauS);
-        V0 = Normalization(tau, tauS, vThreshold);
-        _decayA = Math.Exp(-1.0 / tau);
-        _decayB = Math.Exp(-1.0 / tauS);
-        _vThresholdF = (float)vThreshold;
-        _weights = new AlignedFloats((int)size);
     }
 
     /// <summary>Gets the number of inputs.</summary>

@@ -11,8 +11,9 @@ namespace TimingBased.Neurons;
 /// the first step of the largest batch a step allocates nothing (with <see cref="Tempotron.MaxDegreeOfParallelism"/> 1).
 /// </para>
 /// <para>
-/// A step is all or nothing: bad input (wrong lengths, labels out of range, NaN spike times) or a non-finite loss
-/// or gradient throws before the weights or the optimizer state change.
+/// A step is all or nothing: bad input (wrong lengths, labels out of range, NaN spike times), a non-finite loss or
+/// gradient, or an optimizer update that would make a weight or optimizer state non-finite throws before the
+/// weights or the optimizer state change.
 /// </para>
 /// <para>Thread safety: a trainer is not thread-safe; use one per model and thread.</para>
 /// </remarks>
@@ -51,7 +52,7 @@ public sealed class TempotronTrainer
     /// <returns>The loss and the number of correct predictions (<c>argmax_o vMax == label</c>), both before the update.</returns>
     /// <exception cref="ArgumentException">A length is wrong or a spike time is NaN; nothing changed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range; nothing changed.</exception>
-    /// <exception cref="InvalidOperationException">The loss or gradient is not finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite; nothing changed.</exception>
     public TrainingStepResult Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
         var gradient = _gradient.Span;
@@ -78,14 +79,22 @@ public sealed class TempotronTrainer
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
     public TrainingStepResult Evaluate(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
+        Model.ValidateEvaluation(inSpikes, labels);
         var outs = Model.OutFeatures;
-        if (_vMax.Length < labels.Length * outs)
+        var needed = (long)labels.Length * outs;
+        if (needed > Array.MaxLength)
         {
-            _vMax = new float[labels.Length * outs];
+            ThrowHelper.SizeRule(nameof(labels), labels.Length, string.Create(CultureInfo.InvariantCulture,
+                $"batch * out <= {Array.MaxLength} (the [batch, out] maxima); out = {outs}"));
         }
 
-        var vMax = _vMax.AsSpan(0, labels.Length * outs);
-        Model.MaxVoltage(inSpikes, Math.Max(1, labels.Length), vMax);
+        if (_vMax.Length < needed)
+        {
+            _vMax = new float[needed];
+        }
+
+        var vMax = _vMax.AsSpan(0, (int)needed);
+        Model.MaxVoltage(inSpikes, labels.Length, vMax);
         var loss = Model.Loss(vMax, labels, Loss);
         var correct = 0;
         for (var b = 0; b < labels.Length; b++)

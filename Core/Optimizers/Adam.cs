@@ -9,7 +9,8 @@ namespace TimingBased.Optimizers;
 /// <c>v = beta2 v + (1 - beta2) g²</c>, and with step count <c>k</c>:
 /// <c>p -= (lr / (1 - beta1^k)) m / (sqrt(v) / sqrt(1 - beta2^k) + eps)</c>.
 /// Reference: D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
-/// Allocates its moment buffers on the first step only.
+/// Allocates its moment buffers on the first step only. A step is all or nothing: if any new parameter or moment
+/// would not be finite, it throws and changes nothing.
 /// </remarks>
 public sealed class Adam : IOptimizer
 {
@@ -80,18 +81,36 @@ public sealed class Adam : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
     {
         OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
+
+        // Zero moments are the same state as none (the first step computes the same values from either).
         var m = _m ??= new float[parameters.Length];
         var v = _v ??= new float[parameters.Length];
+
+        // All or nothing: a first pass computes the update without writing and checks that every new parameter
+        // and moment is finite; only then does the second pass, with the same arithmetic, write them.
+        if (!Update(parameters, gradient, m, v, _step + 1, commit: false))
+        {
+            ThrowHelper.NonFiniteResult("The Adam update (a new weight or moment)");
+        }
+
         _step++;
-        var bias1 = 1.0 - Math.Pow(Beta1, _step);
-        var bias2 = 1.0 - Math.Pow(Beta2, _step);
+        Update(parameters, gradient, m, v, _step, commit: true);
+    }
+
+    /// <summary>Computes step <paramref name="step"/>; writes it only when <paramref name="commit"/>. Returns whether every new value is finite.</summary>
+    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, float[] m, float[] v, int step, bool commit)
+    {
+        var bias1 = 1.0 - Math.Pow(Beta1, step);
+        var bias2 = 1.0 - Math.Pow(Beta2, step);
         var stepSize = (float)(LearningRate / bias1);
         var bias2Sqrt = (float)Math.Sqrt(bias2);
         float b1 = Beta1, b2 = Beta2, eps = Eps, wd = WeightDecay;
         var k = 0;
+        var finite = true;
         if (Vector.IsHardwareAccelerated)
         {
-            // The same operations, in the same order, as the scalar loop below: identical results.
+            // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
+            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN).
             var b1V = new Vector<float>(b1);
             var b2V = new Vector<float>(b2);
             var c1V = new Vector<float>(1 - b1);
@@ -100,16 +119,24 @@ public sealed class Adam : IOptimizer
             var wdV = new Vector<float>(wd);
             var stepV = new Vector<float>(stepSize);
             var biasV = new Vector<float>(bias2Sqrt);
+            var check = Vector<float>.Zero;
             for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
             {
                 var p = new Vector<float>(parameters[k..]);
                 var g = new Vector<float>(gradient[k..]) + (wdV * p);
                 var mk = (b1V * new Vector<float>(m, k)) + (c1V * g);
                 var vk = (b2V * new Vector<float>(v, k)) + (c2V * g * g);
-                mk.CopyTo(m, k);
-                vk.CopyTo(v, k);
-                (p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV))).CopyTo(parameters[k..]);
+                var updated = p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV));
+                check += (mk * Vector<float>.Zero) + (vk * Vector<float>.Zero) + (updated * Vector<float>.Zero);
+                if (commit)
+                {
+                    mk.CopyTo(m, k);
+                    vk.CopyTo(v, k);
+                    updated.CopyTo(parameters[k..]);
+                }
             }
+
+            finite = Vector.EqualsAll(check, Vector<float>.Zero);
         }
 
         for (; k < parameters.Length; k++)
@@ -117,10 +144,17 @@ public sealed class Adam : IOptimizer
             var g = gradient[k] + (wd * parameters[k]);
             var mk = (b1 * m[k]) + ((1 - b1) * g);
             var vk = (b2 * v[k]) + ((1 - b2) * g * g);
-            m[k] = mk;
-            v[k] = vk;
-            parameters[k] -= stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps);
+            var updated = parameters[k] - (stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps));
+            finite &= float.IsFinite(mk) && float.IsFinite(vk) && float.IsFinite(updated);
+            if (commit)
+            {
+                m[k] = mk;
+                v[k] = vk;
+                parameters[k] = updated;
+            }
         }
+
+        return finite;
     }
 
     /// <inheritdoc/>

@@ -8,7 +8,8 @@ namespace TimingBased.Optimizers;
 /// Computes, per element, <c>g = grad + weightDecay p</c>; with momentum, <c>buf = g</c> on the first step and
 /// <c>buf = momentum buf + g</c> afterwards, then <c>g = g + momentum buf</c> (Nesterov) or <c>g = buf</c>; finally
 /// <c>p -= lr g</c>. The paper's tempotron rule with momentum 0.99 is this optimizer on
-/// <see cref="Neurons.TempotronLoss.PaperCost"/>. Allocates its momentum buffer on the first step only.
+/// <see cref="Neurons.TempotronLoss.PaperCost"/>. Allocates its momentum buffer on the first step only. A step is all
+/// or nothing: if any new parameter or momentum value would not be finite, it throws and changes nothing.
 /// </remarks>
 public sealed class Sgd : IOptimizer
 {
@@ -64,57 +65,100 @@ public sealed class Sgd : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
     {
         OptimizerChecks.SameLength(parameters, gradient, _momentumBuffer?.Length);
+        var first = _momentumBuffer is null;
+
+        // All or nothing: a first pass computes the update without writing and checks that every new parameter
+        // and momentum value is finite; only then does the second pass, with the same arithmetic, write them.
+        if (!Update(parameters, gradient, _momentumBuffer, first, commit: false))
+        {
+            ThrowHelper.NonFiniteResult("The SGD update (a new weight or momentum value)");
+        }
+
+        if (Momentum != 0 && first)
+        {
+            _momentumBuffer = new float[parameters.Length];
+        }
+
+        Update(parameters, gradient, _momentumBuffer, first, commit: true);
+    }
+
+    /// <summary>
+    /// Computes the update; writes it only when <paramref name="commit"/>. Returns whether every new parameter and
+    /// momentum value is finite. <paramref name="buf"/> is read only when not <paramref name="first"/>.
+    /// </summary>
+    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, float[]? buf, bool first, bool commit)
+    {
         var lr = LearningRate;
         var wd = WeightDecay;
         var mu = Momentum;
-        if (mu == 0)
-        {
-            var j = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var lrV = new Vector<float>(lr);
-                var wdV = new Vector<float>(wd);
-                for (; j <= parameters.Length - Vector<float>.Count; j += Vector<float>.Count)
-                {
-                    var p = new Vector<float>(parameters[j..]);
-                    (p - (lrV * (new Vector<float>(gradient[j..]) + (wdV * p)))).CopyTo(parameters[j..]);
-                }
-            }
-
-            for (; j < parameters.Length; j++)
-            {
-                parameters[j] -= lr * (gradient[j] + (wd * parameters[j]));
-            }
-
-            return;
-        }
-
-        var first = _momentumBuffer is null;
-        var buf = _momentumBuffer ??= new float[parameters.Length];
+        var nesterov = Nesterov;
         var k = 0;
+        var finite = true;
         if (Vector.IsHardwareAccelerated)
         {
-            // The same operations, in the same order, as the scalar loop below: identical results.
+            // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
+            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN).
             var lrV = new Vector<float>(lr);
             var wdV = new Vector<float>(wd);
             var muV = new Vector<float>(mu);
+            var check = Vector<float>.Zero;
             for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
             {
                 var p = new Vector<float>(parameters[k..]);
                 var g = new Vector<float>(gradient[k..]) + (wdV * p);
-                var b = first ? g : (muV * new Vector<float>(buf, k)) + g;
-                b.CopyTo(buf, k);
-                (p - (lrV * (Nesterov ? g + (muV * b) : b))).CopyTo(parameters[k..]);
+                Vector<float> step;
+                if (mu == 0)
+                {
+                    step = g;
+                }
+                else
+                {
+                    var b = first ? g : (muV * new Vector<float>(buf!, k)) + g;
+                    check += b * Vector<float>.Zero;
+                    if (commit)
+                    {
+                        b.CopyTo(buf!, k);
+                    }
+
+                    step = nesterov ? g + (muV * b) : b;
+                }
+
+                var updated = p - (lrV * step);
+                check += updated * Vector<float>.Zero;
+                if (commit)
+                {
+                    updated.CopyTo(parameters[k..]);
+                }
             }
+
+            finite = Vector.EqualsAll(check, Vector<float>.Zero);
         }
 
         for (; k < parameters.Length; k++)
         {
             var g = gradient[k] + (wd * parameters[k]);
-            var b = first ? g : (mu * buf[k]) + g;
-            buf[k] = b;
-            parameters[k] -= lr * (Nesterov ? g + (mu * b) : b);
+            var step = g;
+            if (mu != 0)
+            {
+                var b = first ? g : (mu * buf![k]) + g;
+                finite &= float.IsFinite(b);
+                if (commit)
+                {
+                    buf![k] = b;
+                }
+
+                step = nesterov ? g + (mu * b) : b;
+            }
+
+            var updated = parameters[k] - (lr * step);
+            finite &= float.IsFinite(updated);
+            if (commit)
+            {
+                parameters[k] = updated;
+            }
         }
+
+        return finite;
     }
 
     /// <inheritdoc/>
