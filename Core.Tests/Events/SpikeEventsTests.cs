@@ -1,0 +1,86 @@
+using TimingBased.Events;
+
+namespace TimingBased.Tests.Events;
+
+public class SpikeEventsTests
+{
+    [Test]
+    public void EndPattern_SortsByTimeThenAfferent()
+    {
+        var events = new SpikeEvents(5);
+        events.Add(3, 2.0);
+        events.Add(4, 1.0);
+        events.Add(1, 2.0);
+        events.Add(0, 0.0);
+        events.Add(1, 1.0);
+        Assert.That(events.EndPattern(), Is.Zero);
+        var p = events[0];
+        Assert.That(p.Times.ToArray(), Is.EqualTo(new[] { 0.0, 1.0, 1.0, 2.0, 2.0 }));
+        Assert.That(p.Afferents.ToArray(), Is.EqualTo(new[] { 0, 1, 4, 1, 3 }));
+        Assert.That(events.Offsets.ToArray(), Is.EqualTo(new[] { 0, 5 }));
+    }
+
+    [Test]
+    public void BadEvents_ThrowAndAddNothing()
+    {
+        var events = new SpikeEvents(3);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => events.Add(3, 1))!.ParamName, Is.EqualTo("afferent"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => events.Add(-1, 1))!.ParamName, Is.EqualTo("afferent"));
+        foreach (var t in new[] { double.NaN, -1e-300, double.PositiveInfinity })
+        {
+            Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => events.Add(0, t))!.ParamName, Is.EqualTo("time"));
+        }
+
+        Assert.That(Assert.Throws<ArgumentException>(() => events.AddPattern([0, 1], [1.0, double.NaN]))!.ParamName, Is.EqualTo("times"));
+        Assert.That(Assert.Throws<ArgumentException>(() => events.AddPattern([0, 7], [1.0, 2.0]))!.ParamName, Is.EqualTo("afferents"));
+        Assert.That(Assert.Throws<ArgumentException>(() => events.AddPattern([0], [1.0, 2.0]))!.ParamName, Is.EqualTo("times"));
+        Assert.That(Assert.Throws<ArgumentException>(() => events.AddDense([1f, float.NaN, 2f]))!.ParamName, Is.EqualTo("spikes"));
+        Assert.That(events.EventCount, Is.Zero);
+        Assert.That(events.PatternCount, Is.Zero);
+        events.Add(0, 1);
+        Assert.Throws<InvalidOperationException>(() => events.AddPattern([0], [1.0]));
+    }
+
+    [Test]
+    public void Dense_RoundTrips()
+    {
+        float[] dense = [3f, -1f, 0f, -0f, float.PositiveInfinity, 2.5f];
+        var events = new SpikeEvents(3);
+        events.AddDense(dense);
+        Assert.That(events.PatternCount, Is.EqualTo(2));
+        Assert.That(events[0].Afferents.ToArray(), Is.EqualTo(new[] { 2, 0 }));
+        Assert.That(events[1].Afferents.ToArray(), Is.EqualTo(new[] { 0, 2 }));
+        var back = new float[6];
+        events.CopyToDense(back);
+        Assert.That(back, Is.EqualTo(new[] { 3f, -1f, 0f, 0f, -1f, 2.5f }));
+        events.Clear();
+        events.AddPattern([1, 1], [1.0, 2.0]);
+        Assert.That(Assert.Throws<ArgumentException>(() => events.CopyToDense(new float[3]))!.ParamName, Is.EqualTo("destination"));
+    }
+
+    [Test]
+    public void Refilling_AllocatesNothing()
+    {
+        var events = new SpikeEvents(100);
+        var rng = new Random(1);
+        var afferents = Enumerable.Range(0, 100).ToArray();
+        var times = Enumerable.Range(0, 100).Select(_ => rng.NextDouble() * 500).ToArray();
+        for (var n = 0; n < 3; n++)
+        {
+            events.Clear();
+            for (var p = 0; p < 20; p++)
+            {
+                events.AddPattern(afferents, times);
+            }
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        events.Clear();
+        for (var p = 0; p < 20; p++)
+        {
+            events.AddPattern(afferents, times);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+}
