@@ -1,4 +1,5 @@
 using TimingBased.Encoding;
+using TimingBased.Events;
 using TimingBased.Neurons;
 using TimingBased.Optimizers;
 
@@ -28,6 +29,26 @@ public class ReadMeTests
         Assert.That(float.IsFinite(step.Loss), Is.True);
         Assert.That(step.Correct, Is.InRange(0, 64));
         Assert.That(vMax, Is.All.Not.NaN);
+    }
+
+    [Test]
+    public void ReadMeExactExample()
+    {
+        // --- README exact example begins ---
+        var patterns = new SpikeEvents(afferentCount: 3);
+        patterns.AddPattern(afferents: [0, 2, 1], times: [4.0, 5.5, 30.0]);   // ms, any order
+        var neuron = new ExactTempotron(afferents: 3, outputs: 1, window: 100);   // tau 15, tauS 3.75, theta 1
+        neuron.SetWeights([0.6, -0.2, 0.7]);
+        var result = new ExactTempotronOutput[1];
+        neuron.Evaluate(patterns, result);        // Fired, CrossingTime (exact), VMax, TMax
+        var rule = new TempotronRule(neuron, learningRate: 1e-2, momentum: 0.99);
+        int errors = rule.Step(patterns, pattern: 0, targets: [false]);    // the tempotron rule, online
+        // --- README exact example ends ---
+
+        Assert.That(result[0].Fired, Is.True);
+        Assert.That(result[0].CrossingTime, Is.InRange(4.0, 30.0));
+        Assert.That(errors, Is.EqualTo(1));
+        Assert.That(neuron.GetWeight(0, 0), Is.LessThan(0.6));
     }
 
     [Test]

@@ -389,6 +389,8 @@ public sealed class ExactTempotron
         var afferents = pattern.Afferents;
         var v0 = V0;
         var theta = Threshold;
+        var invTau = 1 / Tau;
+        var invTauS = 1 / TauS;
         double a = 0, b = 0;
         double vMax = 0, tMax = 0;
         var k = 0;
@@ -408,7 +410,9 @@ public sealed class ExactTempotron
             var eb = scratch.DecayB[seg];
             var f0 = a - b;
             var fL = (a * ea) - (b * eb);
-            var (max, at) = _segment.Max(a, b, 0, length, f0, fL);
+            var slope0 = (b * invTauS) - (a * invTau);
+            var slopeL = (b * invTauS * eb) - (a * invTau * ea);
+            var (max, at) = _segment.Max(a, b, 0, length, f0, fL, slope0, slopeL);
             if (max >= theta)
             {
                 var s = f0 >= theta ? 0 : _segment.FirstCrossing(a, b, at, theta);

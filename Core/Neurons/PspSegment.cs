@@ -33,11 +33,18 @@ internal readonly struct PspSegment(double tau, double tauS)
     /// (which the caller usually has): the end points and, when the slope changes from rising to falling inside,
     /// the stationary point.
     /// </summary>
-    public (double Max, double At) Max(double a, double b, double from, double length, double fFrom, double fLength)
+    public (double Max, double At) Max(double a, double b, double from, double length, double fFrom, double fLength) =>
+        Max(a, b, from, length, fFrom, fLength, Slope(a, b, from), Slope(a, b, length));
+
+    /// <summary>
+    /// As the other overload, given also the slopes at both ends (the segment walk has them from the decays it already
+    /// computed, so a segment without an interior peak costs no exponential here).
+    /// </summary>
+    public (double Max, double At) Max(double a, double b, double from, double length, double fFrom, double fLength, double slopeFrom, double slopeLength)
     {
         var best = fFrom;
         var at = from;
-        if (Slope(a, b, from) > 0 && Slope(a, b, length) < 0)
+        if (slopeFrom > 0 && slopeLength < 0)
         {
             var s = Stationary(a, b);
             if (s > from && s < length)
