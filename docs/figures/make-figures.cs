@@ -1,0 +1,339 @@
+#:project ../../Core/Core.csproj
+#:package ScottPlot
+#:package SkiaSharp.NativeAssets.Linux.NoDependencies
+
+// Draws every figure in the docs from the library itself, into docs/figures/.
+//   dotnet run -c Release docs/figures/make-figures.cs
+// ScottPlot is a dependency of this program only: never of Core, the tests or the README's two commands.
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using ScottPlot;
+using TimingBased.Encoding;
+using TimingBased.Events;
+using TimingBased.IO;
+using TimingBased.Neurons;
+using TimingBased.Optimizers;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var here = Here();
+var docs = Path.GetFullPath(Path.Combine(here, ".."));
+var only = args.Length > 0 ? new HashSet<string>(args) : null;
+bool Want(string name) => only is null || only.Contains(name);
+
+if (Want("receptive-fields"))
+{
+    ReceptiveFields(Path.Combine(here, "receptive-fields.png"));
+}
+
+if (Want("psp-kernel"))
+{
+    PspKernel(Path.Combine(here, "psp-kernel.png"));
+}
+
+if (Want("mnist-learning-curves"))
+{
+    LearningCurves(Path.Combine(here, "mnist-learning-curves.png"), Path.Combine(docs, "examples", "results"));
+}
+
+if (Want("mnist-voltage-traces"))
+{
+    MnistTraces(Path.Combine(here, "mnist-voltage-traces.png"), Path.Combine(docs, "examples", "data"));
+}
+
+if (Want("exact-traces"))
+{
+    ExactTraces(Path.Combine(here, "exact-traces.png"));
+}
+
+if (Want("capacity"))
+{
+    Capacity(Path.Combine(here, "capacity.png"), Path.Combine(docs, "examples", "results"));
+}
+
+return 0;
+
+static string Here([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+
+static void Save(Plot plot, string path, int width = 800, int height = 420)
+{
+    plot.SavePng(path, width, height);
+    Console.WriteLine($"wrote {path}");
+}
+
+static double[] Range(double from, double to, int count) =>
+    [.. Enumerable.Range(0, count).Select(k => from + ((to - from) * k / (count - 1)))];
+
+// (1) GaussianTuning's receptive fields for m = 8 on [0, 1], with one value's spike times marked.
+static void ReceptiveFields(string path)
+{
+    const int m = 8;
+    var encoder = new GaussianTuning(1, m, [0f], [1f]);
+    var plot = new Plot();
+    var xs = Range(-0.3, 1.3, 400);
+    var mu = encoder.Mu;
+    var sigma2 = encoder.Sigma2[0];
+    const float x = 0.37f;
+    var spikes = new float[m];
+    encoder.Encode([x], 1, spikes, maxSpikeTime: 100);
+    for (var j = 0; j < m; j++)
+    {
+        var c = mu[j];
+        var line = plot.Add.Scatter(xs, [.. xs.Select(v => Math.Exp(-((v - c) * (v - c)) / (2 * sigma2)))]);
+        line.MarkerSize = 0;
+        line.LineWidth = 1.5f;
+        if (spikes[j] >= 0)
+        {
+            var response = 1 - (spikes[j] / 100.0);
+            var marker = plot.Add.Marker(x, response);
+            marker.Color = line.Color;
+            marker.Size = 9;
+            var label = plot.Add.Text($"t = {spikes[j]:0}", x + 0.015, response);
+            label.LabelFontSize = 11;
+            label.LabelFontColor = line.Color;
+        }
+    }
+
+    var at = plot.Add.VerticalLine(x);
+    at.LinePattern = LinePattern.Dashed;
+    at.Color = Colors.Gray;
+    plot.Title($"GaussianTuning receptive fields, m = {m}; spike times of x = {x}");
+    plot.XLabel("x");
+    plot.YLabel("response exp(-(x - mu)^2 / (2 sigma^2))");
+    Save(plot, path);
+}
+
+// (2) The PSP kernel with tPeak and both normalisations: peak = 1 (the paper) and peak = threshold (SpikingJelly).
+static void PspKernel(string path)
+{
+    const double tau = 15, tauS = 3.75, threshold = 2.5;
+    var grid = new Tempotron(1, 1, 100, [1f], tau, tauS, threshold);
+    var exact = new ExactTempotron(1, 1, 100, tau, tauS);
+    var ts = Range(0, 80, 400);
+    var plot = new Plot();
+    var paper = plot.Add.Scatter(ts, [.. ts.Select(t => exact.V0 * (Math.Exp(-t / tau) - Math.Exp(-t / tauS)))]);
+    paper.MarkerSize = 0;
+    paper.LineWidth = 2;
+    paper.LegendText = $"ExactTempotron: V0 = {exact.V0:0.000}, peak 1 (the paper)";
+    var sj = plot.Add.Scatter(ts, [.. ts.Select(t => grid.V0 * (Math.Exp(-t / tau) - Math.Exp(-t / tauS)))]);
+    sj.MarkerSize = 0;
+    sj.LineWidth = 2;
+    sj.LegendText = $"Tempotron (SpikingJelly): V0 = {grid.V0:0.000}, peak = threshold {threshold}";
+    var steps = Enumerable.Range(0, 81).Select(t => (double)t).ToArray();
+    var v = new float[100];
+    grid.Voltage([0f], 1, v);
+    var dots = plot.Add.ScatterPoints(steps, [.. steps.Select(t => (double)v[(int)t])]);
+    dots.MarkerSize = 4;
+    dots.Color = sj.Color;
+    dots.LegendText = "Tempotron.Voltage on its integer grid";
+    var peak = plot.Add.VerticalLine(grid.TPeak);
+    peak.LinePattern = LinePattern.Dashed;
+    peak.Color = Colors.Gray;
+    peak.LegendText = $"tPeak = tau tauS ln(tau/tauS)/(tau - tauS) = {grid.TPeak:0.000}";
+    plot.Title("PSP kernel K(u) = V0 (exp(-u/tau) - exp(-u/tauS)), tau = 15, tauS = 3.75");
+    plot.XLabel("u = t - t_i");
+    plot.YLabel("K(u)");
+    plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
+
+// (3) Learning curves of the MNIST example's logged runs (replaces the old Python SVG script).
+static void LearningCurves(string path, string results)
+{
+    var plot = new Plot();
+    foreach (var (file, label) in new[] { ("default-100-epochs.csv", "100 epochs (default)"), ("longer-300-epochs.csv", "300 epochs") })
+    {
+        var rows = File.ReadAllLines(Path.Combine(results, file)).Skip(1).Select(l => l.Split(',')).ToArray();
+        var epochs = rows.Select(r => double.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
+        var train = plot.Add.Scatter(epochs, [.. rows.Select(r => 100 * double.Parse(r[2], CultureInfo.InvariantCulture))]);
+        train.MarkerSize = 0;
+        train.LegendText = $"{label}: train";
+        var test = plot.Add.Scatter(epochs, [.. rows.Select(r => 100 * double.Parse(r[3], CultureInfo.InvariantCulture))]);
+        test.MarkerSize = 0;
+        test.LinePattern = LinePattern.Dashed;
+        test.Color = train.Color;
+        test.LegendText = $"{label}: test";
+    }
+
+    plot.Title("Tempotron on MNIST (shipped subset): accuracy per epoch");
+    plot.XLabel("epoch");
+    plot.YLabel("accuracy (%)");
+    plot.ShowLegend(Alignment.LowerRight);
+    Save(plot, path);
+}
+
+// (4) Voltage traces of a trained MNIST tempotron's 10 outputs for one test digit.
+static void MnistTraces(string path, string data)
+{
+    const int m = 16, T = 100, batch = 64, epochs = 30;
+    var images = IdxFile.ReadImages(Path.Combine(data, "train-images-idx3-ubyte.gz"));
+    var labels = IdxFile.ReadLabels(Path.Combine(data, "train-labels-idx1-ubyte.gz"));
+    var testImages = IdxFile.ReadImages(Path.Combine(data, "t10k-images-idx3-ubyte.gz"));
+    var testLabels = IdxFile.ReadLabels(Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
+    var encoder = new GaussianTuning(1, m, [0f], [1f]);
+    var model = new Tempotron(784 * m, 10, T, seed: 0);
+    var trainer = new TempotronTrainer(model, new Sgd(1e-3f));
+    var pixels = new float[batch * 784];
+    var spikes = new float[batch * 784 * m];
+    var y = new int[batch];
+    for (var epoch = 0; epoch < epochs; epoch++)
+    {
+        for (var start = 0; start + batch <= images.Count; start += batch)
+        {
+            for (var k = 0; k < batch * 784; k++)
+            {
+                pixels[k] = images.Pixels[(start * 784) + k] / 255f;
+            }
+
+            for (var b = 0; b < batch; b++)
+            {
+                y[b] = labels[start + b];
+            }
+
+            encoder.Encode(pixels, batch, spikes, T);
+            trainer.Step(spikes, y);
+        }
+    }
+
+    var one = new float[784];
+    const int digit = 0;
+    for (var k = 0; k < 784; k++)
+    {
+        one[k] = testImages.Pixels[(digit * 784) + k] / 255f;
+    }
+
+    var oneSpikes = new float[784 * m];
+    encoder.Encode(one, 1, oneSpikes, T);
+    var v = new float[10 * T];
+    model.Voltage(oneSpikes, 1, v);
+    var vMax = new float[10];
+    model.MaxVoltage(oneSpikes, 1, vMax);
+    var winner = Array.IndexOf(vMax, vMax.Max());
+    var plot = new Plot();
+    var steps = Enumerable.Range(0, T).Select(t => (double)t).ToArray();
+    for (var o = 0; o < 10; o++)
+    {
+        var line = plot.Add.Scatter(steps, [.. v.AsSpan(o * T, T).ToArray().Select(x => (double)x)]);
+        line.MarkerSize = 0;
+        line.LineWidth = o == winner ? 3 : 1;
+        line.Color = o == winner ? Colors.Red : Colors.Gray.WithAlpha(0.7);
+        if (o == winner)
+        {
+            line.LegendText = $"output {o} (the prediction; label {testLabels[digit]})";
+        }
+    }
+
+    var threshold = plot.Add.HorizontalLine(model.VThreshold);
+    threshold.LinePattern = LinePattern.Dashed;
+    threshold.Color = Colors.Black;
+    threshold.LegendText = "threshold";
+    plot.Title($"Trained Tempotron (12544 -> 10): V[t] of the 10 outputs, test digit {digit}");
+    plot.XLabel("t (steps)");
+    plot.YLabel("V");
+    plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
+
+// (5) The exact model: a trained capacity-task neuron on one "fire" and one "silent" pattern.
+static void ExactTraces(string path)
+{
+    const int n = 200, p = 200;
+    var rng = new Random(3);
+    var events = new SpikeEvents(n);
+    var afferents = Enumerable.Range(0, n).ToArray();
+    var times = new double[n];
+    var targets = new bool[p];
+    for (var k = 0; k < p; k++)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            times[i] = rng.NextDouble() * 500;
+        }
+
+        events.AddPattern(afferents, times);
+        targets[k] = k % 2 == 0;
+    }
+
+    var model = new ExactTempotron(n, 1);
+    model.RandomizeWeights(3);
+    var rule = new TempotronRule(model, 3e-4, 0.99);
+    var cycles = 0;
+    while (rule.Cycle(events, targets) > 0 && cycles++ < 1000)
+    {
+    }
+
+    var results = new ExactTempotronOutput[p];
+    model.Evaluate(events, results);
+    var ts = Range(0, 500, 2001);
+    var plot = new Plot();
+    foreach (var (k, color, name) in new[] { (0, Colors.Blue, "\"fire\" pattern"), (1, Colors.Gray, "\"silent\" pattern") })
+    {
+        var shunted = new double[ts.Length];
+        var unshunted = new double[ts.Length];
+        model.Voltage(events[k], 0, ts, shunted, shunted: true);
+        model.Voltage(events[k], 0, ts, unshunted, shunted: false);
+        if (results[k].Fired)
+        {
+            var dashed = plot.Add.Scatter(ts, unshunted);
+            dashed.MarkerSize = 0;
+            dashed.LinePattern = LinePattern.Dashed;
+            dashed.Color = color.WithAlpha(0.5);
+            dashed.LegendText = $"{name}, without shunting";
+        }
+
+        var line = plot.Add.Scatter(ts, shunted);
+        line.MarkerSize = 0;
+        line.LineWidth = 2;
+        line.Color = color;
+        line.LegendText = results[k].Fired
+            ? $"{name}: V(t), shunted after the crossing at t_c = {results[k].CrossingTime:0.000} ms"
+            : $"{name}: V(t), vMax = {results[k].VMax:0.000} at {results[k].TMax:0.0} ms";
+        if (results[k].Fired)
+        {
+            var cross = plot.Add.Marker(results[k].CrossingTime, model.Threshold);
+            cross.Color = Colors.Red;
+            cross.Size = 10;
+        }
+    }
+
+    var threshold = plot.Add.HorizontalLine(model.Threshold);
+    threshold.LinePattern = LinePattern.Dotted;
+    threshold.Color = Colors.Black;
+    threshold.LegendText = "threshold theta = 1";
+    plot.Title($"ExactTempotron, N = {n}, after {cycles} cycles on {p} patterns");
+    plot.XLabel("t (ms)");
+    plot.YLabel("V(t)");
+    plot.ShowLegend(Alignment.LowerRight);
+    Save(plot, path, 900, 450);
+}
+
+// (6) The capacity experiment: fraction learned and median cycles against alpha.
+static void Capacity(string path, string results)
+{
+    var plot = new Plot();
+    foreach (var (file, label) in new[] { ("capacity-default.csv", "N = 200, 500 cycles (default)"), ("capacity-full.csv", "N = 500, 2000 cycles") })
+    {
+        var full = Path.Combine(results, file);
+        if (!File.Exists(full))
+        {
+            continue;
+        }
+
+        var rows = File.ReadAllLines(full).Skip(1).Select(l => l.Split(',')).ToArray();
+        var alpha = rows.Select(r => double.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
+        var fraction = plot.Add.Scatter(alpha, [.. rows.Select(r => double.Parse(r[4], CultureInfo.InvariantCulture))]);
+        fraction.LegendText = $"{label}: fraction learned (left)";
+        fraction.LineWidth = 2;
+        var cycles = plot.Add.Scatter(alpha, [.. rows.Select(r => double.Parse(r[5], CultureInfo.InvariantCulture))]);
+        cycles.Axes.YAxis = plot.Axes.Right;
+        cycles.LinePattern = LinePattern.Dashed;
+        cycles.Color = fraction.Color;
+        cycles.LegendText = $"{label}: median cycles of the learned tasks (right)";
+    }
+
+    plot.Title("Tempotron capacity on random-latency patterns, P = alpha N");
+    plot.XLabel("alpha = P / N");
+    plot.Axes.Left.Label.Text = "fraction of tasks learned";
+    plot.Axes.Right.Label.Text = "median cycles";
+    plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
