@@ -1,20 +1,41 @@
 namespace TimingBased.Neurons;
 
-/// <summary>The spans a batch operation reads and writes; each item of work touches only its own parts.</summary>
+/// <summary>
+/// The spans a batch operation reads and writes, each named for what it holds; each item of work touches only its
+/// own parts. Forward calls use <see cref="Input"/> and <see cref="Output"/>; the backward uses the rest.
+/// </summary>
 internal readonly ref struct BatchSpans
 {
+    /// <summary>Input spike times, <c>[batch, in]</c>.</summary>
     public ReadOnlySpan<float> Input { get; init; }
+
+    /// <summary>The upstream gradient (<c>[batch, out]</c> or <c>[batch, out, T]</c>), or empty for a loss.</summary>
     public ReadOnlySpan<float> Upstream { get; init; }
+
+    /// <summary>Class labels, <c>[batch]</c>, for a loss.</summary>
     public ReadOnlySpan<int> Labels { get; init; }
+
+    /// <summary>A forward call's destination, or the backward's input gradient <c>[batch, in]</c> (empty to skip).</summary>
     public Span<float> Output { get; init; }
-    public Span<float> Output2 { get; init; }
-    public Span<float> Planes { get; init; }
-    public Span<int> Indices { get; init; }
-    public Span<double> Stats { get; init; }
+
+    /// <summary>The weight gradient in the internal layout <c>[in, outStride]</c> (empty to skip).</summary>
+    public Span<float> WeightGradient { get; init; }
+
+    /// <summary>Per sample, the four backward planes <c>ga, gb, gk, gs</c>, each <c>[T, outStride]</c>.</summary>
+    public Span<float> BackwardPlanes { get; init; }
+
+    /// <summary>Per sample, a spike-list block (see <c>Tempotron.SpikeListBlock</c>).</summary>
+    public Span<int> SpikeLists { get; init; }
+
+    /// <summary>Per sample, its share of the loss.</summary>
+    public Span<double> SampleLoss { get; init; }
+
+    /// <summary>Per sample, 1 if classified correctly; then per phase-2 range, the internal index of its first non-finite gradient element or -1.</summary>
+    public Span<int> Counters { get; init; }
 }
 
-/// <summary>One item of a batch operation (a sample, or a range of inputs).</summary>
-internal delegate void BatchAction(Tempotron self, int item, int items, in BatchSpans spans, int argument);
+/// <summary>One item of a batch operation (a sample, or a range of inputs), with an argument of the operation's choosing.</summary>
+internal delegate void BatchAction<TArgument>(Tempotron self, int item, int items, in BatchSpans spans, TArgument argument);
 
 /// <summary>
 /// Runs the items of a batch operation, in order on the calling thread or in contiguous chunks on the thread
@@ -23,7 +44,10 @@ internal delegate void BatchAction(Tempotron self, int item, int items, in Batch
 /// </summary>
 internal static unsafe class ParallelBatch
 {
-    public static void Run(Tempotron self, int items, in BatchSpans spans, BatchAction action, int argument)
+    /// <summary>Chunks per thread: enough to even out items of unequal cost, few enough to keep dispatch cheap.</summary>
+    private const int ChunksPerThread = 4;
+
+    public static void Run<TArgument>(Tempotron self, int items, in BatchSpans spans, BatchAction<TArgument> action, TArgument argument)
     {
         var degree = self.MaxDegreeOfParallelism;
         if (degree <= 1 || items <= 1)
@@ -40,23 +64,43 @@ internal static unsafe class ParallelBatch
         fixed (float* upstream = spans.Upstream)
         fixed (int* labels = spans.Labels)
         fixed (float* output = spans.Output)
-        fixed (float* output2 = spans.Output2)
-        fixed (float* planes = spans.Planes)
-        fixed (int* indices = spans.Indices)
-        fixed (double* stats = spans.Stats)
+        fixed (float* weightGradient = spans.WeightGradient)
+        fixed (float* planes = spans.BackwardPlanes)
+        fixed (int* lists = spans.SpikeLists)
+        fixed (double* loss = spans.SampleLoss)
+        fixed (int* counters = spans.Counters)
         {
-            var job = new Job(self, items, action, argument, Math.Min(items, degree * 4),
-                [
-                    ((nint)input, spans.Input.Length), ((nint)upstream, spans.Upstream.Length),
-                    ((nint)labels, spans.Labels.Length), ((nint)output, spans.Output.Length),
-                    ((nint)output2, spans.Output2.Length), ((nint)planes, spans.Planes.Length),
-                    ((nint)indices, spans.Indices.Length), ((nint)stats, spans.Stats.Length),
-                ]);
+            var job = new Job<TArgument>(self, items, action, argument, Math.Min(items, degree * ChunksPerThread), new Pointers
+            {
+                Input = ((nint)input, spans.Input.Length),
+                Upstream = ((nint)upstream, spans.Upstream.Length),
+                Labels = ((nint)labels, spans.Labels.Length),
+                Output = ((nint)output, spans.Output.Length),
+                WeightGradient = ((nint)weightGradient, spans.WeightGradient.Length),
+                BackwardPlanes = ((nint)planes, spans.BackwardPlanes.Length),
+                SpikeLists = ((nint)lists, spans.SpikeLists.Length),
+                SampleLoss = ((nint)loss, spans.SampleLoss.Length),
+                Counters = ((nint)counters, spans.Counters.Length),
+            });
             Parallel.For(0, job.Chunks, new ParallelOptions { MaxDegreeOfParallelism = degree }, job.RunChunk);
         }
     }
 
-    private sealed class Job(Tempotron self, int items, BatchAction action, int argument, int chunks, (nint Pointer, int Length)[] spans)
+    /// <summary>The pinned spans as (address, length) pairs, to cross to the pool's threads.</summary>
+    private sealed class Pointers
+    {
+        public (nint Address, int Length) Input;
+        public (nint Address, int Length) Upstream;
+        public (nint Address, int Length) Labels;
+        public (nint Address, int Length) Output;
+        public (nint Address, int Length) WeightGradient;
+        public (nint Address, int Length) BackwardPlanes;
+        public (nint Address, int Length) SpikeLists;
+        public (nint Address, int Length) SampleLoss;
+        public (nint Address, int Length) Counters;
+    }
+
+    private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, Pointers p)
     {
         public int Chunks => chunks;
 
@@ -64,14 +108,15 @@ internal static unsafe class ParallelBatch
         {
             var s = new BatchSpans
             {
-                Input = new ReadOnlySpan<float>((void*)spans[0].Pointer, spans[0].Length),
-                Upstream = new ReadOnlySpan<float>((void*)spans[1].Pointer, spans[1].Length),
-                Labels = new ReadOnlySpan<int>((void*)spans[2].Pointer, spans[2].Length),
-                Output = new Span<float>((void*)spans[3].Pointer, spans[3].Length),
-                Output2 = new Span<float>((void*)spans[4].Pointer, spans[4].Length),
-                Planes = new Span<float>((void*)spans[5].Pointer, spans[5].Length),
-                Indices = new Span<int>((void*)spans[6].Pointer, spans[6].Length),
-                Stats = new Span<double>((void*)spans[7].Pointer, spans[7].Length),
+                Input = new ReadOnlySpan<float>((void*)p.Input.Address, p.Input.Length),
+                Upstream = new ReadOnlySpan<float>((void*)p.Upstream.Address, p.Upstream.Length),
+                Labels = new ReadOnlySpan<int>((void*)p.Labels.Address, p.Labels.Length),
+                Output = new Span<float>((void*)p.Output.Address, p.Output.Length),
+                WeightGradient = new Span<float>((void*)p.WeightGradient.Address, p.WeightGradient.Length),
+                BackwardPlanes = new Span<float>((void*)p.BackwardPlanes.Address, p.BackwardPlanes.Length),
+                SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
+                SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
+                Counters = new Span<int>((void*)p.Counters.Address, p.Counters.Length),
             };
             var start = (int)((long)items * chunk / chunks);
             var end = (int)((long)items * (chunk + 1) / chunks);

@@ -3,13 +3,14 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
 public sealed partial class Tempotron
 {
-    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (see <see cref="EventKernels.ScatterRows"/>).</summary>
-    private const int AccumulatorBanks = EventKernels.ScatterBanks;
+    /// <summary>How many copies of the integer-time accumulator plane the scatter rotates over (see <see cref="Scatter.Rows"/>).</summary>
+    private const int AccumulatorBanks = Scatter.Banks;
 
     private enum ForwardOutput
     {
@@ -133,7 +134,7 @@ public sealed partial class Tempotron
 
         var output = staged ? Scratch.Current.Batch.Floats((int)required) : destination;
         ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = output },
-            static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, (ForwardOutput)kind), (int)kind);
+            static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, kind), kind);
         if (staged)
         {
             output.CopyTo(destination);
@@ -162,7 +163,7 @@ public sealed partial class Tempotron
         }
 
         var row = destination.Slice(b * outs, outs);
-        EventKernels.MaxAndArgMax(v, os, buffers.Max, buffers.ArgMax);
+        RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, buffers.Max, buffers.ArgMax);
         for (var o = 0; o < outs; o++)
         {
             row[o] = kind == ForwardOutput.MaxVoltage ? buffers.Max[o] : SignedSpikeTime(buffers.Max[o], buffers.ArgMax[o]);
@@ -180,7 +181,7 @@ public sealed partial class Tempotron
     /// </summary>
     private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes)
     {
-        var count = EventKernels.CollectSpikes(row, T, indices, times, out integerTimes);
+        var count = SpikeLists.Collect(Path, row, T, indices, times, out integerTimes);
         if (count < 0)
         {
             ThrowNaN(b, ~count);
@@ -201,16 +202,16 @@ public sealed partial class Tempotron
             AddGeneralTimes(row, indices[..count], banks, delta, ref anyFraction);
         }
 
-        EventKernels.IntegrateBanks(banks, AccumulatorBanks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
+        Recurrence.IntegrateBanks(Path, banks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
         return count;
     }
 
     /// <summary>
     /// The scatter for integer times: <c>bank[k % 4][times[k]] += W[indices[k]]</c> over the
-    /// <see cref="AccumulatorBanks"/> copies of the plane (see <see cref="EventKernels.ScatterRows"/>).
+    /// <see cref="AccumulatorBanks"/> copies of the plane (see <see cref="Scatter.Rows"/>).
     /// </summary>
     private void AddIntegerTimes(ReadOnlySpan<int> indices, ReadOnlySpan<int> times, Span<float> banks) =>
-        EventKernels.ScatterRows(ref _weights.Reference, ref MemoryMarshal.GetReference(banks), T * _outStride, indices, times, _outStride);
+        Scatter.Rows(Path, ref _weights.Reference, ref MemoryMarshal.GetReference(banks), T * _outStride, indices, times, _outStride);
 
     /// <summary>The scatter for samples with non-integer times: <c>c = ceil(s)</c>, <c>d = c - s</c>, both planes.</summary>
     private void AddGeneralTimes(ReadOnlySpan<float> row, ReadOnlySpan<int> indices, Span<float> banks, Span<float> delta, ref bool anyFraction)
@@ -223,6 +224,7 @@ public sealed partial class Tempotron
         ref var rowRef = ref MemoryMarshal.GetReference(row);
         ref var indexRef = ref MemoryMarshal.GetReference(indices);
         var count = indices.Length;
+        var vector = RowOps.UseVector(Path, os);
         float window = T;
         for (var k = 0; k < count; k++)
         {
@@ -240,7 +242,7 @@ public sealed partial class Tempotron
             {
                 // Spikes rotate over AccumulatorBanks copies of the integer-time plane, so consecutive
                 // spikes at the same time do not wait on each other's store.
-                EventKernels.Add(ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + ((int)c * os)), ref w, os);
+                RowOps.Add(vector, ref Unsafe.Add(ref aRef, ((k & (AccumulatorBanks - 1)) * plane) + ((int)c * os)), ref w, os);
                 continue;
             }
 
@@ -253,8 +255,8 @@ public sealed partial class Tempotron
             var ea = (float)Math.Exp(-d / Tau);
             var eb = (float)Math.Exp(-d / TauS);
             var wRow = MemoryMarshal.CreateReadOnlySpan(ref w, os);
-            EventKernels.AddScaled(a.Slice((int)c * os, os), wRow, ea);
-            EventKernels.AddScaled(delta.Slice((int)c * os, os), wRow, eb - ea);
+            RowOps.AddScaled(vector, a.Slice((int)c * os, os), wRow, ea);
+            RowOps.AddScaled(vector, delta.Slice((int)c * os, os), wRow, eb - ea);
         }
     }
 
@@ -314,7 +316,7 @@ public sealed partial class Tempotron
                 G = rest.Slice(2 * plane, plane);
             }
 
-            var spikeLength = owner.InFeatures + EventKernels.IndexSlack;
+            var spikeLength = owner.InFeatures + SpikeLists.IndexSlack;
             var ints = scratch.Ints((2 * spikeLength) + os);
             Indices = ints[..spikeLength];
             Times = ints.Slice(spikeLength, spikeLength);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
@@ -120,7 +121,7 @@ public sealed partial class Tempotron
     {
         ValidateShape(inFeatures, outFeatures, t);
         ValidateConstants(tau, tauS, vThreshold);
-        _outStride = EventKernels.OutStride(outFeatures);
+        _outStride = RowOps.OutStride(outFeatures);
         var size = (int)((long)inFeatures * _outStride); // bounded by MaxWeightStorage in ValidateShape
 
         InFeatures = inFeatures;
@@ -267,6 +268,13 @@ public sealed partial class Tempotron
 
     /// <summary>Gets the internal weight storage, input-major and padded; optimizers step over it.</summary>
     internal Span<float> Parameters => _weights.Span;
+
+    /// <summary>
+    /// Gets or sets the widest instruction-set path the kernels may take (default <see cref="KernelPaths.Best"/>).
+    /// Tests set each supported path in turn, so every path runs in one process; results are identical on every path
+    /// except the input gradient's dot products, whose vector path sums per lane.
+    /// </summary>
+    internal KernelPath Path { get; set; } = KernelPaths.Best;
 
     /// <summary>Gets the internal row stride (outputs rounded up to the vector width).</summary>
     internal int OutStride => _outStride;

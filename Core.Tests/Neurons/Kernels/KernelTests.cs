@@ -1,14 +1,32 @@
-using TimingBased.Neurons;
+using TimingBased.Neurons.Kernels;
 
-namespace TimingBased.Tests.Neurons;
+namespace TimingBased.Tests.Neurons.Kernels;
 
-/// <summary>The event kernels against plain loops written for clarity, over sizes around the vector widths.</summary>
-public class EventKernelsTests
+/// <summary>
+/// Every kernel family against plain loops written for clarity, over sizes around the vector widths, on every
+/// instruction-set path this CPU supports (all in this one process; CI also reruns the suite with AVX-512, AVX2 and
+/// all intrinsics switched off).
+/// </summary>
+public class KernelTests
 {
     private static IEnumerable<int> Lengths => TestData.VectorBoundarySizes.Concat([0, 100, 257]);
 
-    [TestCaseSource(nameof(Lengths))]
-    public void CollectSpikes_ListsInWindowInputsAndTheirTimesInOrder(int length)
+    private static IEnumerable<int> NonEmptyLengths => Lengths.Where(n => n > 0);
+
+    /// <summary>The names of the paths this CPU supports (a name, since <see cref="KernelPath"/> is internal).</summary>
+    public static IEnumerable<string> Paths => KernelPaths.Supported.Select(p => p.ToString());
+
+    private static KernelPath P(string name) => Enum.Parse<KernelPath>(name);
+
+    [Test]
+    public void Paths_IncludeScalarAndTheBestPath()
+    {
+        Assert.That(KernelPaths.Supported, Does.Contain(KernelPath.Scalar).And.Contain(KernelPaths.Best));
+        Assert.That(KernelPaths.Supported, Is.Ordered);
+    }
+
+    [Test]
+    public void CollectSpikes_ListsInWindowInputsAndTheirTimesInOrder([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int length)
     {
         var rng = new Random(length + 11);
         const int window = 20;
@@ -17,22 +35,22 @@ public class EventKernelsTests
             var integerOnly = trial % 2 == 0;
             var row = TempotronForwardTests.RandomSpikes(rng, length, window, integerOnly);
 
-            var (expected, integerTimes) = CollectAndCheckLists(row, window);
+            var (expected, integerTimes) = CollectAndCheckLists(P(path), row, window);
 
             Assert.That(integerTimes, Is.EqualTo(expected.All(i => MathF.Floor(row[i]) == row[i])));
         }
     }
 
     /// <summary>
-    /// Runs <see cref="EventKernels.CollectSpikes"/> and checks its lists against a plain filter; returns the inputs
+    /// Runs <see cref="SpikeLists.Collect"/> and checks its lists against a plain filter; returns the inputs
     /// in the window and the integer flag it reported.
     /// </summary>
-    private static (int[] Expected, bool IntegerTimes) CollectAndCheckLists(float[] row, float window)
+    private static (int[] Expected, bool IntegerTimes) CollectAndCheckLists(KernelPath path, float[] row, float window)
     {
-        var indices = new int[row.Length + EventKernels.IndexSlack];
+        var indices = new int[row.Length + SpikeLists.IndexSlack];
         var times = new int[indices.Length];
 
-        var count = EventKernels.CollectSpikes(row, window, indices, times, out var integerTimes);
+        var count = SpikeLists.Collect(path, row, window, indices, times, out var integerTimes);
 
         var expected = Enumerable.Range(0, row.Length).Where(i => row[i] >= 0f && row[i] < window).ToArray();
         Assert.That(count, Is.EqualTo(expected.Length));
@@ -41,28 +59,23 @@ public class EventKernelsTests
         return (expected, integerTimes);
     }
 
-    [TestCaseSource(nameof(Lengths))]
-    public void CollectSpikes_ReportsTheFirstNaN(int length)
+    [Test]
+    public void CollectSpikes_ReportsTheFirstNaN([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(NonEmptyLengths))] int length)
     {
-        if (length == 0)
-        {
-            return;
-        }
-
         var rng = new Random(length);
         var row = TempotronForwardTests.RandomSpikes(rng, length, 10);
         var first = rng.Next(length);
         row[first] = float.NaN;
         row[Math.Min(length - 1, first + 3)] = float.NaN;
-        var indices = new int[length + EventKernels.IndexSlack];
+        var indices = new int[length + SpikeLists.IndexSlack];
 
-        var count = EventKernels.CollectSpikes(row, 10, indices, new int[indices.Length], out _);
+        var count = SpikeLists.Collect(P(path), row, 10, indices, new int[indices.Length], out _);
 
         Assert.That(count, Is.EqualTo(~first));
     }
 
-    [TestCaseSource(nameof(Lengths))]
-    public void CollectSpikes_IntegerFlagAndNaNIgnoreOutOfWindowValues(int length)
+    [Test]
+    public void CollectSpikes_IntegerFlagAndNaNIgnoreOutOfWindowValues([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int length)
     {
         // Out-of-window values that are not integers, or infinite, must not clear the integer flag, and +inf next to
         // -inf (whose sum is NaN) must not be taken for a NaN.
@@ -80,20 +93,20 @@ public class EventKernelsTests
             row[rng.Next(length)] = -0f; // in the window, time 0
         }
 
-        var (expected, integerTimes) = CollectAndCheckLists(row, window);
+        var (expected, integerTimes) = CollectAndCheckLists(P(path), row, window);
 
         Assert.That(integerTimes, Is.True);
 
         if (length > 0)
         {
             row[expected.Length > 0 ? expected[^1] : 0] = 3.25f; // one fractional time in the window
-            (_, integerTimes) = CollectAndCheckLists(row, window);
+            (_, integerTimes) = CollectAndCheckLists(P(path), row, window);
             Assert.That(integerTimes, Is.False);
         }
     }
 
-    [TestCaseSource(nameof(Lengths))]
-    public void KeepEarlierThan_KeepsThePairsBelowTheLimitInOrder(int count)
+    [Test]
+    public void KeepEarlierThan_KeepsThePairsBelowTheLimitInOrder([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int count)
     {
         var rng = new Random(count + 5);
         foreach (var limit in new[] { 0, 1, 7, 50, 100 })
@@ -107,7 +120,7 @@ public class EventKernelsTests
             var paddedIndices = indices.Append(spare).ToArray();
             var paddedTimes = times.Append(spare).ToArray();
 
-            var kept = EventKernels.KeepEarlierThan(paddedIndices, paddedTimes, count, limit);
+            var kept = SpikeLists.KeepEarlierThan(P(path), paddedIndices, paddedTimes, count, limit);
 
             Assert.That(kept, Is.EqualTo(expected.Length), $"limit {limit}");
             Assert.That(paddedIndices[..kept], Is.EqualTo(expectedIndices), $"limit {limit}");
@@ -116,12 +129,9 @@ public class EventKernelsTests
         }
     }
 
-    [TestCase(1, 1)]
-    [TestCase(8, 1)]
-    [TestCase(8, 37)]
-    [TestCase(16, 100)]
-    [TestCase(24, 7)]
-    public void MaxAndArgMax_IsTheFirstIndexOfTheMaximumPerColumn(int stride, int steps)
+    [Test]
+    public void MaxAndArgMax_IsTheFirstIndexOfTheMaximumPerColumn(
+        [ValueSource(nameof(Paths))] string path, [Values(1, 8, 16, 24)] int stride, [Values(1, 37, 100)] int steps)
     {
         var rng = new Random((stride * 1000) + steps);
         // Few distinct values, so ties are frequent and the first-index rule is exercised.
@@ -134,7 +144,7 @@ public class EventKernelsTests
         var max = new float[stride];
         var arg = new int[stride];
 
-        EventKernels.MaxAndArgMax(v, stride, max, arg);
+        RowOps.MaxAndArgMax(RowOps.UseVector(P(path), stride), v, stride, max, arg);
 
         for (var o = 0; o < stride; o++)
         {
@@ -150,9 +160,9 @@ public class EventKernelsTests
 
     [Test]
     public void IntegrateBanks_IsTheRecurrenceOverTheBanksSummedInOrder(
-        [Values(1, 9, 10, 16, 20)] int outs, [Values(1, 7, 100)] int steps, [Values] bool withDelta)
+        [ValueSource(nameof(Paths))] string path, [Values(1, 9, 10, 16, 20)] int outs, [Values(1, 7, 100)] int steps, [Values] bool withDelta)
     {
-        var stride = EventKernels.OutStride(outs);
+        var stride = RowOps.OutStride(outs);
         var plane = steps * stride;
         var rng = new Random((outs * 1000) + steps + (withDelta ? 7 : 0));
         var banks = Enumerable.Range(0, 4 * plane).Select(_ => rng.Next(4) == 0 ? (float)((rng.NextDouble() * 2) - 1) : 0f).ToArray();
@@ -174,17 +184,17 @@ public class EventKernelsTests
             }
         }
 
-        EventKernels.IntegrateBanks(banks, 4, delta, stride, DecayA, DecayB, V0, new double[2 * stride], v);
+        Recurrence.IntegrateBanks(P(path), banks, delta, stride, DecayA, DecayB, V0, new double[2 * stride], v);
 
         Assert.That(v, Is.EqualTo(expected));
     }
 
     [Test]
     public void IntegrateBackward_IsTheReverseRecurrenceFromTheLastNonZeroRow(
-        [Values(1, 10, 16, 20)] int outs, [Values(1, 7, 100)] int steps, [Values] bool allPlanes)
+        [ValueSource(nameof(Paths))] string path, [Values(1, 10, 16, 20)] int outs, [Values(1, 7, 100)] int steps, [Values] bool allPlanes)
     {
         const double tau = 15, tauS = 3.75;
-        var stride = EventKernels.OutStride(outs);
+        var stride = RowOps.OutStride(outs);
         var plane = steps * stride;
         var rng = new Random((outs * 1000) + steps + (allPlanes ? 3 : 0));
         var rows = 1 + rng.Next(steps);
@@ -217,7 +227,7 @@ public class EventKernelsTests
             }
         }
 
-        EventKernels.IntegrateBackward(g, rows, stride, DecayA, DecayB, V0, tau, tauS, new double[2 * stride],
+        Recurrence.IntegrateBackward(P(path), g, rows, stride, DecayA, DecayB, V0, tau, tauS, new double[2 * stride],
             allPlanes ? ga : default, gb, gk, gs);
 
         Assert.That(gk, Is.EqualTo(expected[2]), "gk");
@@ -230,17 +240,18 @@ public class EventKernelsTests
     }
 
     [Test]
-    public void ScatterRows_AddsEachSpikesRowIntoItsTimeInItsBank([ValueSource(nameof(Lengths))] int spikes, [Values(10, 20)] int outs)
+    public void ScatterRows_AddsEachSpikesRowIntoItsTimeInItsBank(
+        [ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int spikes, [Values(10, 20)] int outs)
     {
-        // 10 outputs take the 16-float-row kernel on 256-bit hardware; 20 outputs the general loop.
+        // 10 outputs take the 16-float-row kernel on 256-bit paths; 20 outputs the general loop.
         const int rows = 40, steps = 30;
-        var stride = EventKernels.OutStride(outs);
+        var stride = RowOps.OutStride(outs);
         var plane = steps * stride;
         var rng = new Random(spikes + 3);
         var weights = Enumerable.Range(0, rows * stride).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
         var indices = Enumerable.Range(0, spikes).Select(_ => rng.Next(rows)).ToArray();
         var times = Enumerable.Range(0, spikes).Select(_ => rng.Next(3) == 0 ? 7 : rng.Next(steps)).ToArray(); // many repeats
-        var banks = new float[EventKernels.ScatterBanks * plane];
+        var banks = new float[Scatter.Banks * plane];
         var expected = new float[banks.Length];
         for (var k = 0; k < spikes; k++)
         {
@@ -251,8 +262,62 @@ public class EventKernelsTests
             }
         }
 
-        EventKernels.ScatterRows(ref weights[0], ref banks[0], plane, indices, times, stride);
+        Scatter.Rows(P(path), ref weights[0], ref banks[0], plane, indices, times, stride);
 
         Assert.That(banks, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void RowsByTime_AddsEachSpikesGradientRowIntoItsInputRow(
+        [ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int spikes, [Values(10, 20)] int outs)
+    {
+        // Distinct, increasing inputs (a spike list); stops at the first input >= end.
+        const int steps = 30;
+        var stride = RowOps.OutStride(outs);
+        var rng = new Random(spikes + 17);
+        var inputs = Enumerable.Range(0, 3 * (spikes + 1)).Where(_ => rng.Next(3) == 0).Take(spikes).ToArray();
+        var count = inputs.Length;
+        var times = inputs.Select(_ => rng.Next(steps)).ToArray();
+        var gk = Enumerable.Range(0, steps * stride).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var rows = (inputs.Length == 0 ? 1 : inputs[^1] + 1) * stride;
+        var end = count == 0 ? 0 : inputs[count / 2] + 1;
+        var dW = new float[rows];
+        var expected = new float[rows];
+        var stop = 0;
+        while (stop < count && inputs[stop] < end)
+        {
+            for (var o = 0; o < stride; o++)
+            {
+                expected[(inputs[stop] * stride) + o] += gk[(times[stop] * stride) + o];
+            }
+
+            stop++;
+        }
+
+        var list = inputs.Append(0).ToArray();
+        var next = Scatter.RowsByTime(P(path), ref dW[0], ref gk[0], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+
+        Assert.That(next, Is.EqualTo(stop));
+        Assert.That(dW, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void RowOps_AddScaledDotAndLastNonZeroRow_MatchPlainLoops([ValueSource(nameof(Paths))] string path, [Values(8, 16, 24, 64)] int length)
+    {
+        var rng = new Random(length);
+        var vector = RowOps.UseVector(P(path), length);
+        var a = Enumerable.Range(0, length).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var b = Enumerable.Range(0, length).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var d = (float[])a.Clone();
+        RowOps.AddScaled(vector, d, b, 0.37f);
+        Assert.That(d, Is.EqualTo(a.Zip(b, (x, y) => x + (0.37f * y)).ToArray()));
+        var dot = RowOps.Dot(vector, a, b);
+        Assert.That(dot, Is.EqualTo(a.Zip(b, (x, y) => (double)x * y).Sum()).Within(1e-5 * length));
+
+        var g = new float[length * 5];
+        Assert.That(RowOps.RowsUpToLastNonZero(vector, g, length), Is.Zero);
+        g[(2 * length) + rng.Next(length)] = -1e-30f;
+        g[(3 * length) + rng.Next(length)] = -0f; // counts as zero
+        Assert.That(RowOps.RowsUpToLastNonZero(vector, g, length), Is.EqualTo(3));
     }
 }

@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace TimingBased.Neurons.Kernels;
+
+/// <summary>
+/// The two exponential recurrences over time that turn per-time sums into voltages (forward) and a voltage gradient
+/// into per-time gradient planes (backward), in double precision. Three paths each: the definition (scalar), any
+/// stride in <see cref="Vector{T}"/> steps, and 16-float rows with the state in registers.
+/// </summary>
+/// <remarks>
+/// Why three: the scalar path is the one machines without vectors run (and the readable statement of the
+/// recurrence); the <see cref="Vector{T}"/> path serves every other stride; the 16-float-row path covers the
+/// common 9 to 16 outputs and keeps its state in registers instead of a round trip through memory per row, which
+/// measured 6 % of a training step (docs/performance.md, "What was measured along the way"). All three do the same
+/// double-precision operations in the same order, so their results are bit-identical (tested per path).
+/// </remarks>
+internal static class Recurrence
+{
+    /// <summary>
+    /// <see cref="Integrate"/> over the sum of the <see cref="Scatter.Banks"/> accumulator planes stored one after the
+    /// other in <paramref name="banks"/>: <c>a[t] = ((bank0[t] + bank1[t]) + bank2[t]) + ...</c> in float, in that
+    /// order, so the result is bit-identical to adding the banks into the first one and integrating that. For
+    /// 16-float rows on 256-bit hardware the sum is formed per row and the recurrence's state stays in registers
+    /// (one pass, no state round trip through memory); otherwise the banks are added into the first one (which
+    /// is overwritten) and <see cref="Integrate"/> runs.
+    /// </summary>
+    public static void IntegrateBanks(
+        KernelPath path, Span<float> banks, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
+        Span<double> state, Span<float> v)
+    {
+        var plane = v.Length;
+        Debug.Assert(banks.Length == Scatter.Banks * plane);
+        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        {
+            IntegrateBanksVector256Of16(banks, delta, plane, decayA, decayB, v0, v);
+            return;
+        }
+
+        ref var first = ref MemoryMarshal.GetReference(banks);
+        var vector = RowOps.UseVector(path, plane);
+        for (var bank = 1; bank < Scatter.Banks; bank++)
+        {
+            RowOps.Add(vector, ref first, ref Unsafe.Add(ref first, bank * plane), plane);
+        }
+
+        Integrate(path, banks[..plane], delta, outStride, decayA, decayB, v0, state, v);
+    }
+
+    /// <summary>
+    /// <see cref="IntegrateBanks"/> for 16-float rows: the four banks summed per row and the state in eight registers,
+    /// one pass (measured: 6 % off the forward against summing the banks first and running <see cref="IntegrateVector"/>,
+    /// whose state makes a round trip through memory every row).
+    /// </summary>
+    private static void IntegrateBanksVector256Of16(
+        ReadOnlySpan<float> banks, ReadOnlySpan<float> delta, int plane, double decayA, double decayB, double v0, Span<float> v)
+    {
+        ref var b0 = ref MemoryMarshal.GetReference(banks);
+        ref var b1 = ref Unsafe.Add(ref b0, plane);
+        ref var b2 = ref Unsafe.Add(ref b0, 2 * plane);
+        ref var b3 = ref Unsafe.Add(ref b0, 3 * plane);
+        ref var rd = ref MemoryMarshal.GetReference(delta);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        var hasDelta = !delta.IsEmpty;
+        var da = Vector256.Create(decayA);
+        var db = Vector256.Create(decayB);
+        var scale = Vector256.Create(v0);
+        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+        const int half = 8; // floats per 256-bit vector: a row is two of them
+        for (nuint row = 0; row < (nuint)plane; row += 2 * half)
+        {
+            var lo = ((Vector256.LoadUnsafe(ref b0, row) + Vector256.LoadUnsafe(ref b1, row)) + Vector256.LoadUnsafe(ref b2, row))
+                + Vector256.LoadUnsafe(ref b3, row);
+            var hi = ((Vector256.LoadUnsafe(ref b0, row + half) + Vector256.LoadUnsafe(ref b1, row + half))
+                + Vector256.LoadUnsafe(ref b2, row + half)) + Vector256.LoadUnsafe(ref b3, row + half);
+            var (x0, x1) = Vector256.Widen(lo);
+            var (x2, x3) = Vector256.Widen(hi);
+            var (y0, y1, y2, y3) = (x0, x1, x2, x3);
+            if (hasDelta)
+            {
+                var (d0, d1) = Vector256.Widen(Vector256.LoadUnsafe(ref rd, row));
+                var (d2, d3) = Vector256.Widen(Vector256.LoadUnsafe(ref rd, row + half));
+                (y0, y1, y2, y3) = (x0 + d0, x1 + d1, x2 + d2, x3 + d3);
+            }
+
+            a0 = (a0 * da) + x0;
+            a1 = (a1 * da) + x1;
+            a2 = (a2 * da) + x2;
+            a3 = (a3 * da) + x3;
+            s0 = (s0 * db) + y0;
+            s1 = (s1 * db) + y1;
+            s2 = (s2 * db) + y2;
+            s3 = (s3 * db) + y3;
+            Vector256.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rv, row);
+            Vector256.Narrow(scale * (a2 - s2), scale * (a3 - s3)).StoreUnsafe(ref rv, row + half);
+        }
+    }
+
+    /// <summary>
+    /// The forward recurrence over time, in double precision:
+    /// <c>A = A decayA + a[t]</c>, <c>B = B decayB + a[t] + delta[t]</c>, <c>v[t] = v0 (A - B)</c>, row by row.
+    /// </summary>
+    /// <param name="path">The widest path to take (see <see cref="KernelPath"/>).</param>
+    /// <param name="a">Per-time sums of <c>w exp(-d/tau)</c>, shape <c>[T, outStride]</c>.</param>
+    /// <param name="delta">Per-time sums of <c>w (exp(-d/tauS) - exp(-d/tau))</c>, same shape, or empty when all zero.</param>
+    /// <param name="outStride">The row length.</param>
+    /// <param name="decayA">The per-step decay <c>exp(-1/tau)</c>.</param>
+    /// <param name="decayB">The per-step decay <c>exp(-1/tauS)</c>.</param>
+    /// <param name="v0">The PSP normalisation.</param>
+    /// <param name="state">Scratch of length <c>2 outStride</c>.</param>
+    /// <param name="v">Receives the voltages, shape <c>[T, outStride]</c>.</param>
+    public static void Integrate(
+        KernelPath path, ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
+        Span<double> state, Span<float> v)
+    {
+        state.Clear();
+        var steps = a.Length / outStride;
+        var hasDelta = !delta.IsEmpty;
+        if (RowOps.UseVector(path, outStride))
+        {
+            IntegrateVector(a, delta, outStride, decayA, decayB, v0, state, v, steps, hasDelta);
+            return;
+        }
+
+        IntegrateScalar(a, delta, outStride, decayA, decayB, v0, state, v, steps, hasDelta);
+    }
+
+    /// <summary>The scalar path of <see cref="Integrate"/>: the definition, one output at a time.</summary>
+    private static void IntegrateScalar(
+        ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
+        Span<double> state, Span<float> v, int steps, bool hasDelta)
+    {
+        var stateA = state[..outStride];
+        var stateB = state.Slice(outStride, outStride);
+        for (var t = 0; t < steps; t++)
+        {
+            var at = a.Slice(t * outStride, outStride);
+            var vt = v.Slice(t * outStride, outStride);
+            var dt = hasDelta ? delta.Slice(t * outStride, outStride) : default;
+            for (var o = 0; o < outStride; o++)
+            {
+                double inA = at[o];
+                var sa = (stateA[o] * decayA) + inA;
+                var sb = (stateB[o] * decayB) + (inA + (hasDelta ? dt[o] : 0.0));
+                stateA[o] = sa;
+                stateB[o] = sb;
+                vt[o] = (float)(v0 * (sa - sb));
+            }
+        }
+    }
+
+    /// <summary>The <see cref="System.Numerics.Vector{T}"/> path of <see cref="Integrate"/>: any stride that is whole vectors; the state round-trips through memory.</summary>
+    private static void IntegrateVector(
+        ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
+        Span<double> state, Span<float> v, int steps, bool hasDelta)
+    {
+        ref var ra = ref MemoryMarshal.GetReference(a);
+        ref var rd = ref MemoryMarshal.GetReference(delta);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        ref var rsA = ref MemoryMarshal.GetReference(state);
+        ref var rsB = ref Unsafe.Add(ref rsA, outStride);
+        var da = new Vector<double>(decayA);
+        var db = new Vector<double>(decayB);
+        var scale = new Vector<double>(v0);
+        var half = (nuint)Vector<double>.Count;
+        for (var t = 0; t < steps; t++)
+        {
+            var row = (nuint)(t * outStride);
+            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref ra, row + j), out Vector<double> inLo, out Vector<double> inHi);
+                var bLo = inLo;
+                var bHi = inHi;
+                if (hasDelta)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref rd, row + j), out Vector<double> dLo, out Vector<double> dHi);
+                    bLo += dLo;
+                    bHi += dHi;
+                }
+
+                var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + inLo;
+                var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + inHi;
+                var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + bLo;
+                var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + bHi;
+                saLo.StoreUnsafe(ref rsA, j);
+                saHi.StoreUnsafe(ref rsA, j + half);
+                sbLo.StoreUnsafe(ref rsB, j);
+                sbHi.StoreUnsafe(ref rsB, j + half);
+                Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rv, row + j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reverse recurrence over time, in double precision:
+    /// <c>GA[t] = g[t] + decayA GA[t+1]</c>, <c>GB[t] = g[t] + decayB GB[t+1]</c>. Writes, each of shape
+    /// <c>[T, outStride]</c>: <c>ga = v0 GA</c>, <c>gb = v0 GB</c>, <c>gk = v0 (GA - GB)</c> and
+    /// <c>gs = v0 (GA / tau - GB / tauS)</c> (the last two are what an integer-time input needs). When
+    /// <paramref name="ga"/> is empty only <paramref name="gk"/> is written (integer times, no input gradient).
+    /// Rows of <paramref name="g"/> from <paramref name="rows"/> on must be zero (a loss gradient is non-zero only
+    /// up to the latest arg-max): the recurrence starts there and the outputs' later rows are simply cleared.
+    /// </summary>
+    public static void IntegrateBackward(
+        KernelPath path, ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
+        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
+    {
+        state.Clear();
+        var all = !ga.IsEmpty;
+        var tail = rows * outStride;
+        gk[tail..].Clear();
+        if (all)
+        {
+            ga[tail..].Clear();
+            gb[tail..].Clear();
+            gs[tail..].Clear();
+        }
+
+        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        {
+            IntegrateBackwardVector256Of16(g, decayA, decayB, v0, tau, tauS, ga, gb, gk, gs, rows, all);
+            return;
+        }
+
+        if (RowOps.UseVector(path, outStride))
+        {
+            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, rows, all);
+            return;
+        }
+
+        IntegrateBackwardScalar(g, rows, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, all);
+    }
+
+    /// <summary>The scalar path of <see cref="IntegrateBackward"/>: the definition, one output at a time.</summary>
+    private static void IntegrateBackwardScalar(
+        ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
+        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, bool all)
+    {
+        var stateA = state[..outStride];
+        var stateB = state.Slice(outStride, outStride);
+        for (var t = rows - 1; t >= 0; t--)
+        {
+            var row = t * outStride;
+            for (var o = 0; o < outStride; o++)
+            {
+                double x = g[row + o];
+                var sa = (stateA[o] * decayA) + x;
+                var sb = (stateB[o] * decayB) + x;
+                stateA[o] = sa;
+                stateB[o] = sb;
+                gk[row + o] = (float)(v0 * (sa - sb));
+                if (all)
+                {
+                    ga[row + o] = (float)(v0 * sa);
+                    gb[row + o] = (float)(v0 * sb);
+                    gs[row + o] = (float)(v0 * ((sa * (1.0 / tau)) - (sb * (1.0 / tauS))));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reverse recurrence for 16-float rows with its state in registers; the same operations as
+    /// <see cref="IntegrateBackwardVector"/> (measured: part of the 6 % the register-resident recurrences took off a
+    /// training step; the memory round trip of the general path's state is the difference).
+    /// </summary>
+    private static void IntegrateBackwardVector256Of16(
+        ReadOnlySpan<float> g, double decayA, double decayB, double v0, double tau, double tauS,
+        Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
+    {
+        ref var rg = ref MemoryMarshal.GetReference(g);
+        ref var rga = ref MemoryMarshal.GetReference(ga);
+        ref var rgb = ref MemoryMarshal.GetReference(gb);
+        ref var rgk = ref MemoryMarshal.GetReference(gk);
+        ref var rgs = ref MemoryMarshal.GetReference(gs);
+        var da = Vector256.Create(decayA);
+        var db = Vector256.Create(decayB);
+        var scale = Vector256.Create(v0);
+        var invTau = Vector256.Create(1.0 / tau);
+        var invTauS = Vector256.Create(1.0 / tauS);
+        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+        const int half = 8; // floats per 256-bit vector: a row is two of them
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var row = (nuint)(t * 2 * half);
+            var (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row));
+            var (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row + half));
+            a0 = (a0 * da) + x0;
+            a1 = (a1 * da) + x1;
+            a2 = (a2 * da) + x2;
+            a3 = (a3 * da) + x3;
+            s0 = (s0 * db) + x0;
+            s1 = (s1 * db) + x1;
+            s2 = (s2 * db) + x2;
+            s3 = (s3 * db) + x3;
+            Vector256.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rgk, row);
+            Vector256.Narrow(scale * (a2 - s2), scale * (a3 - s3)).StoreUnsafe(ref rgk, row + half);
+            if (all)
+            {
+                Vector256.Narrow(scale * a0, scale * a1).StoreUnsafe(ref rga, row);
+                Vector256.Narrow(scale * a2, scale * a3).StoreUnsafe(ref rga, row + half);
+                Vector256.Narrow(scale * s0, scale * s1).StoreUnsafe(ref rgb, row);
+                Vector256.Narrow(scale * s2, scale * s3).StoreUnsafe(ref rgb, row + half);
+                Vector256.Narrow(scale * ((a0 * invTau) - (s0 * invTauS)), scale * ((a1 * invTau) - (s1 * invTauS))).StoreUnsafe(ref rgs, row);
+                Vector256.Narrow(scale * ((a2 * invTau) - (s2 * invTauS)), scale * ((a3 * invTau) - (s3 * invTauS))).StoreUnsafe(ref rgs, row + half);
+            }
+        }
+    }
+
+    /// <summary>The <see cref="System.Numerics.Vector{T}"/> path of <see cref="IntegrateBackward"/>: any stride that is whole vectors.</summary>
+    private static void IntegrateBackwardVector(
+        ReadOnlySpan<float> g, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
+        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
+    {
+        ref var rg = ref MemoryMarshal.GetReference(g);
+        ref var rga = ref MemoryMarshal.GetReference(ga);
+        ref var rgb = ref MemoryMarshal.GetReference(gb);
+        ref var rgk = ref MemoryMarshal.GetReference(gk);
+        ref var rgs = ref MemoryMarshal.GetReference(gs);
+        ref var rsA = ref MemoryMarshal.GetReference(state);
+        ref var rsB = ref Unsafe.Add(ref rsA, outStride);
+        var da = new Vector<double>(decayA);
+        var db = new Vector<double>(decayB);
+        var scale = new Vector<double>(v0);
+        var invTau = new Vector<double>(1.0 / tau);
+        var invTauS = new Vector<double>(1.0 / tauS);
+        var half = (nuint)Vector<double>.Count;
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var row = (nuint)(t * outStride);
+            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref rg, row + j), out Vector<double> xLo, out Vector<double> xHi);
+                var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + xLo;
+                var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + xHi;
+                var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + xLo;
+                var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + xHi;
+                saLo.StoreUnsafe(ref rsA, j);
+                saHi.StoreUnsafe(ref rsA, j + half);
+                sbLo.StoreUnsafe(ref rsB, j);
+                sbHi.StoreUnsafe(ref rsB, j + half);
+                Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rgk, row + j);
+                if (all)
+                {
+                    Vector.Narrow(scale * saLo, scale * saHi).StoreUnsafe(ref rga, row + j);
+                    Vector.Narrow(scale * sbLo, scale * sbHi).StoreUnsafe(ref rgb, row + j);
+                    Vector.Narrow(
+                        scale * ((saLo * invTau) - (sbLo * invTauS)),
+                        scale * ((saHi * invTau) - (sbHi * invTauS))).StoreUnsafe(ref rgs, row + j);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace TimingBased.Neurons.Kernels;
+
+/// <summary>
+/// Scatters of weight rows by spike time: the forward's <c>bank[t] += W[i]</c> over a spike list, and phase 2 of the
+/// backward's <c>dW[i] += gk[t]</c>. Each has a general path (row adds of any stride) and a path specialised for the
+/// common 16-float rows (9 to 16 outputs), written for the fewest instructions per spike.
+/// </summary>
+internal static class Scatter
+{
+    /// <summary>The number of accumulator planes <see cref="Rows"/> rotates over.</summary>
+    public const int Banks = 4;
+
+    /// <summary>
+    /// The forward scatter for integer times: <c>bank[k % 4][times[k]] += W[indices[k]]</c> (rows of
+    /// <paramref name="outStride"/> floats), except that the last <c>count % 4</c> spikes go to bank 0, with the
+    /// <see cref="Banks"/> banks (each <paramref name="plane"/> floats) one after the other from
+    /// <paramref name="banks"/>. Spikes rotate over the banks so consecutive spikes at the same time (common: most
+    /// encoded pixels are background) do not wait on each other's store. Every bank receives its spikes' rows in
+    /// list order on every path, so the result does not depend on the path.
+    /// </summary>
+    /// <remarks>Preconditions (checked by the caller): every time is in <c>[0, plane / outStride)</c> and every index below the weight rows.</remarks>
+    public static void Rows(KernelPath path, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
+    {
+        Debug.Assert(times.Length == indices.Length && plane % outStride == 0);
+        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        {
+            RowsVector256Of16(ref weights, ref banks, plane, indices, times);
+            return;
+        }
+
+        RowsGeneral(RowOps.UseVector(path, outStride), ref weights, ref banks, plane, indices, times, outStride);
+    }
+
+    /// <summary>Any stride: four row adds per step, one per bank.</summary>
+    private static void RowsGeneral(bool vector, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
+    {
+        ref var bank1 = ref Unsafe.Add(ref banks, plane);
+        ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
+        ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var count = indices.Length;
+        var k = 0;
+        for (; k <= count - Banks; k += Banks)
+        {
+            RowOps.Add(vector, ref Unsafe.Add(ref banks, Unsafe.Add(ref timeRef, k) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * outStride), outStride);
+            RowOps.Add(vector, ref Unsafe.Add(ref bank1, Unsafe.Add(ref timeRef, k + 1) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 1) * outStride), outStride);
+            RowOps.Add(vector, ref Unsafe.Add(ref bank2, Unsafe.Add(ref timeRef, k + 2) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 2) * outStride), outStride);
+            RowOps.Add(vector, ref Unsafe.Add(ref bank3, Unsafe.Add(ref timeRef, k + 3) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k + 3) * outStride), outStride);
+        }
+
+        for (; k < count; k++)
+        {
+            RowOps.Add(vector, ref Unsafe.Add(ref banks, Unsafe.Add(ref timeRef, k) * outStride), ref Unsafe.Add(ref weights, Unsafe.Add(ref indexRef, k) * outStride), outStride);
+        }
+    }
+
+    /// <summary>
+    /// 16-float rows on 256-bit hardware. The loop is limited by throughput and by the weight rows' loads: constant
+    /// row shifts, zero-extended offsets and two 256-bit adds per row (a 512-bit store read back a few spikes later
+    /// forwards badly on the machines measured; see docs/performance.md).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
+    private static void RowsVector256Of16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
+    {
+        ref var bank1 = ref Unsafe.Add(ref banks, plane);
+        ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
+        ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var count = (nuint)indices.Length;
+        nuint k = 0;
+        for (; k + Banks <= count; k += Banks)
+        {
+            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k))));
+            AddRow16(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 1))));
+            AddRow16(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 2))));
+            AddRow16(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 3))));
+        }
+
+        for (; k < count; k++)
+        {
+            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k))));
+        }
+    }
+
+    /// <summary>
+    /// Phase 2 of the backward for integer times: <c>dW[indices[k]] += gk[times[k]]</c> (rows of
+    /// <paramref name="outStride"/> floats) for <c>k = from, from + 1, ...</c> while <c>k &lt;= last</c> and
+    /// <c>indices[k] &lt; end</c>; returns the first <c>k</c> not processed.
+    /// </summary>
+    public static int RowsByTime(KernelPath path, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    {
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512) && outStride == Vector512<float>.Count)
+        {
+            return RowsByTimeAvx512Of16(ref dW, ref gk, ref indices, ref times, from, last, end);
+        }
+
+        return RowsByTimeGeneral(RowOps.UseVector(path, outStride), ref dW, ref gk, ref indices, ref times, from, last, end, outStride);
+    }
+
+    /// <summary>
+    /// 16-float rows as one 512-bit load-add-store: the <c>dW</c> rows of one call are distinct, so nothing reads a row
+    /// back right after its store (about 8 % faster per training step than two 256-bit adds). Native-width positions
+    /// and zero-extended row offsets: no sign extensions in the loop.
+    /// </summary>
+    private static int RowsByTimeAvx512Of16(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end)
+    {
+        nint position = from;
+        for (; position <= last; position++)
+        {
+            var i = Unsafe.Add(ref indices, position);
+            if (i >= end)
+            {
+                break;
+            }
+
+            ref var row = ref Unsafe.Add(ref dW, Row16(i));
+            (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(Unsafe.Add(ref times, position)))).StoreUnsafe(ref row);
+        }
+
+        return (int)position;
+    }
+
+    private static int RowsByTimeGeneral(bool vector, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    {
+        var k = from;
+        for (; k <= last; k++)
+        {
+            var i = Unsafe.Add(ref indices, k);
+            if (i >= end)
+            {
+                break;
+            }
+
+            RowOps.Add(vector, ref Unsafe.Add(ref dW, i * outStride), ref Unsafe.Add(ref gk, Unsafe.Add(ref times, k) * outStride), outStride);
+        }
+
+        return k;
+    }
+
+    /// <summary>The offset of row <paramref name="row"/> (non-negative) in a 16-float-row matrix, zero-extended.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint Row16(int row) => (nuint)(uint)row << 4;
+
+    /// <summary><c>destination[k] += source[k]</c> for 16 floats, as two 256-bit adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow16(ref float destination, ref float source)
+    {
+        (Vector256.LoadUnsafe(ref destination) + Vector256.LoadUnsafe(ref source)).StoreUnsafe(ref destination);
+        (Vector256.LoadUnsafe(ref destination, 8) + Vector256.LoadUnsafe(ref source, 8)).StoreUnsafe(ref destination, 8);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TimingBased.Neurons.Kernels;
+
+/// <summary>
+/// Spike lists: the indices (and integer times) of a sample's in-window inputs, collected from a dense row, and
+/// their in-place filtering by time. The compaction writes whole vectors, so list buffers carry
+/// <see cref="IndexSlack"/> extra ints.
+/// </summary>
+/// <remarks>
+/// The <c>Vector256</c> and <c>Vector128</c> paths are the same loop at two widths: the language forces the copy
+/// (<c>ExtractMostSignificantBits</c> and <c>ShuffleNative</c> are not on <see cref="Vector{T}"/>, and
+/// <c>Vector128/256</c> cannot be type arguments of a user-written generic vector algorithm in .NET 10).
+/// </remarks>
+internal static class SpikeLists
+{
+    /// <summary>How many ints past the input count a list buffer needs (the widest whole-vector store).</summary>
+    public const int IndexSlack = 16;
+
+    /// <summary>For each 8-bit mask, the positions of its set bits, then zeros: 256 rows of 8 ints.</summary>
+    private static readonly int[] _compactionTable = BuildCompactionTable();
+
+    private static int[] BuildCompactionTable()
+    {
+        var table = new int[256 * 8];
+        for (var mask = 0; mask < 256; mask++)
+        {
+            var n = 0;
+            for (var lane = 0; lane < 8; lane++)
+            {
+                if ((mask & (1 << lane)) != 0)
+                {
+                    table[(mask * 8) + n++] = lane;
+                }
+            }
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// Writes the indices <c>i</c> with <c>0 &lt;= row[i] &lt; window</c> (so <c>-0</c> counts, NaN does not) in
+    /// increasing order, and at the same positions of <paramref name="times"/> each time truncated to an integer (its
+    /// grid step when the time is an integer). Returns the count, or <c>~i</c> (negative) for the first NaN at <c>i</c>.
+    /// <paramref name="integerTimes"/> tells whether every collected time is an integer (the encoder's output is).
+    /// Both lists must hold <c>row.Length + </c><see cref="IndexSlack"/> ints.
+    /// </summary>
+    public static int Collect(KernelPath path, ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
+        Debug.Assert(indices.Length >= row.Length + IndexSlack && times.Length >= indices.Length);
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        {
+            return CollectAvx512(row, window, indices, times, out integerTimes);
+        }
+
+        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated)
+        {
+            return CollectVector256(row, window, indices, times, out integerTimes);
+        }
+
+        if (path >= KernelPath.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            return CollectVector128(row, window, indices, times, out integerTimes);
+        }
+
+        return CollectScalar(row, 0, 0, false, window, indices, times, out integerTimes);
+    }
+
+    /// <summary>16 inputs per step: <c>vpcompressd</c> packs the in-window lanes' positions and times to the front of a register, stored whole.</summary>
+    private static int CollectAvx512(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
+        ref var r = ref MemoryMarshal.GetReference(row);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var wv = Vector512.Create(window);
+        var position = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var step = Vector512.Create(Vector512<int>.Count);
+        var fractionalLanes = Vector512<float>.Zero;
+        var count = 0;
+        var i = 0;
+        for (; i <= row.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+        {
+            var v = Vector512.LoadUnsafe(ref r, (nuint)i);
+            if (!Vector512.EqualsAll(v, v))
+            {
+                integerTimes = false;
+                return ~(i + IndexOfNaN(row.Slice(i, Vector512<float>.Count)));
+            }
+
+            var inWindow = Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero) & Vector512.LessThan(v, wv);
+            var mask = inWindow.AsInt32();
+            Avx512F.Compress(Vector512<int>.Zero, mask, position).StoreUnsafe(ref indexRef, (nuint)count);
+            Avx512F.Compress(Vector512<int>.Zero, mask, Vector512.ConvertToInt32Native(v)).StoreUnsafe(ref timeRef, (nuint)count);
+            count += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(inWindow));
+            position += step;
+            fractionalLanes |= inWindow & ~Vector512.Equals(Vector512.Floor(v), v);
+        }
+
+        return CollectScalar(row, i, count, fractionalLanes != Vector512<float>.Zero, window, indices, times, out integerTimes);
+    }
+
+    /// <summary>8 inputs per step: the mask's table row lists the set lanes first (branch-free compaction).</summary>
+    private static int CollectVector256(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
+        ref var r = ref MemoryMarshal.GetReference(row);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
+        var wv = Vector256.Create(window);
+        var fractionalLanes = Vector256<float>.Zero;
+        var count = 0;
+        var i = 0;
+        for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref r, (nuint)i);
+            if (!Vector256.EqualsAll(v, v))
+            {
+                integerTimes = false;
+                return ~(i + IndexOfNaN(row.Slice(i, Vector256<float>.Count)));
+            }
+
+            var inWindow = Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThan(v, wv);
+            var bits = Vector256.ExtractMostSignificantBits(inWindow);
+            var lanes = Vector256.LoadUnsafe(ref table, bits * 8);
+            (Vector256.Create(i) + lanes).StoreUnsafe(ref indexRef, (nuint)count);
+            Vector256.ShuffleNative(Vector256.ConvertToInt32Native(v), lanes).StoreUnsafe(ref timeRef, (nuint)count);
+            count += BitOperations.PopCount(bits);
+            fractionalLanes |= inWindow & ~Vector256.Equals(Vector256.Floor(v), v);
+        }
+
+        return CollectScalar(row, i, count, fractionalLanes != Vector256<float>.Zero, window, indices, times, out integerTimes);
+    }
+
+    /// <summary>4 inputs per step, as <see cref="CollectVector256"/>.</summary>
+    private static int CollectVector128(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
+        ref var r = ref MemoryMarshal.GetReference(row);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
+        var wv = Vector128.Create(window);
+        var fractionalLanes = Vector128<float>.Zero;
+        var count = 0;
+        var i = 0;
+        for (; i <= row.Length - Vector128<float>.Count; i += Vector128<float>.Count)
+        {
+            var v = Vector128.LoadUnsafe(ref r, (nuint)i);
+            if (!Vector128.EqualsAll(v, v))
+            {
+                integerTimes = false;
+                return ~(i + IndexOfNaN(row.Slice(i, Vector128<float>.Count)));
+            }
+
+            var inWindow = Vector128.GreaterThanOrEqual(v, Vector128<float>.Zero) & Vector128.LessThan(v, wv);
+            var bits = Vector128.ExtractMostSignificantBits(inWindow);
+            var lanes = Vector128.LoadUnsafe(ref table, bits * 8);
+            (Vector128.Create(i) + lanes).StoreUnsafe(ref indexRef, (nuint)count);
+            Vector128.ShuffleNative(Vector128.ConvertToInt32Native(v), lanes).StoreUnsafe(ref timeRef, (nuint)count);
+            count += BitOperations.PopCount(bits);
+            fractionalLanes |= inWindow & ~Vector128.Equals(Vector128.Floor(v), v);
+        }
+
+        return CollectScalar(row, i, count, fractionalLanes != Vector128<float>.Zero, window, indices, times, out integerTimes);
+    }
+
+    /// <summary>The scalar path, and every vector path's tail: inputs from <paramref name="start"/> on, appended after <paramref name="count"/>.</summary>
+    private static int CollectScalar(ReadOnlySpan<float> row, int start, int count, bool fractional, float window, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
+        for (var i = start; i < row.Length; i++)
+        {
+            var s = row[i];
+            if (s >= 0f && s < window)
+            {
+                times[count] = (int)s;
+                indices[count++] = i;
+                fractional |= MathF.Floor(s) != s;
+            }
+            else if (float.IsNaN(s))
+            {
+                integerTimes = false;
+                return ~i;
+            }
+        }
+
+        integerTimes = !fractional;
+        return count;
+    }
+
+    private static int IndexOfNaN(ReadOnlySpan<float> values)
+    {
+        for (var k = 0; k < values.Length; k++)
+        {
+            if (float.IsNaN(values[k]))
+            {
+                return k;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Keeps, in order and in place, those of the first <paramref name="count"/> entries of the paired lists whose
+    /// time is below <paramref name="limit"/>; returns how many were kept. A vector store covers
+    /// <c>kept .. kept + width - 1</c> with <c>kept &lt;= k</c>: it never reaches an entry not yet loaded, nor past
+    /// <paramref name="count"/> plus the slack.
+    /// </summary>
+    public static int KeepEarlierThan(KernelPath path, Span<int> indices, Span<int> times, int count, int limit)
+    {
+        Debug.Assert(indices.Length >= count && times.Length >= count);
+        var kept = 0;
+        var k = 0;
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        {
+            KeepEarlierThanAvx512(indices, times, count, limit, ref k, ref kept);
+        }
+
+        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated)
+        {
+            KeepEarlierThanVector256(indices, times, count, limit, ref k, ref kept);
+        }
+
+        return KeepEarlierThanScalar(indices, times, count, limit, k, kept);
+    }
+
+    private static void KeepEarlierThanAvx512(Span<int> indices, Span<int> times, int count, int limit, ref int k, ref int kept)
+    {
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var limit512 = Vector512.Create(limit);
+        for (; k <= count - Vector512<int>.Count; k += Vector512<int>.Count)
+        {
+            var t = Vector512.LoadUnsafe(ref timeRef, (nuint)k);
+            var keep = Vector512.LessThan(t, limit512);
+            Avx512F.Compress(Vector512<int>.Zero, keep, Vector512.LoadUnsafe(ref indexRef, (nuint)k)).StoreUnsafe(ref indexRef, (nuint)kept);
+            Avx512F.Compress(Vector512<int>.Zero, keep, t).StoreUnsafe(ref timeRef, (nuint)kept);
+            kept += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(keep));
+        }
+    }
+
+    private static void KeepEarlierThanVector256(Span<int> indices, Span<int> times, int count, int limit, ref int k, ref int kept)
+    {
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        ref var table = ref MemoryMarshal.GetArrayDataReference(_compactionTable);
+        var limitV = Vector256.Create(limit);
+        for (; k <= count - Vector256<int>.Count; k += Vector256<int>.Count)
+        {
+            var t = Vector256.LoadUnsafe(ref timeRef, (nuint)k);
+            var i = Vector256.LoadUnsafe(ref indexRef, (nuint)k);
+            var bits = Vector256.ExtractMostSignificantBits(Vector256.LessThan(t, limitV));
+            var lanes = Vector256.LoadUnsafe(ref table, bits * 8);
+            Vector256.ShuffleNative(t, lanes).StoreUnsafe(ref timeRef, (nuint)kept);
+            Vector256.ShuffleNative(i, lanes).StoreUnsafe(ref indexRef, (nuint)kept);
+            kept += BitOperations.PopCount(bits);
+        }
+    }
+
+    private static int KeepEarlierThanScalar(Span<int> indices, Span<int> times, int count, int limit, int k, int kept)
+    {
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        for (; k < count; k++)
+        {
+            var t = Unsafe.Add(ref timeRef, k);
+            if (t < limit)
+            {
+                Unsafe.Add(ref timeRef, kept) = t;
+                Unsafe.Add(ref indexRef, kept) = Unsafe.Add(ref indexRef, k);
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+}

@@ -1,0 +1,273 @@
+using System.Globalization;
+using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
+
+namespace TimingBased.Neurons;
+
+/// <summary>Phase 1 of the backward: per sample, in parallel when allowed.</summary>
+public sealed partial class Tempotron
+{
+    /// <summary>The backward planes per sample: <c>ga</c>, <c>gb</c>, <c>gk</c>, <c>gs</c> (see <see cref="Recurrence.IntegrateBackward"/>).</summary>
+    private const int BackwardPlaneCount = 4;
+
+    /// <summary>
+    /// Phase 1 for sample <paramref name="b"/>: its forward (spike list into its <see cref="SpikeListBlock"/>), its
+    /// <c>dL/dV</c>, the reverse recurrences into its <see cref="SamplePlanes"/>, and its input gradient.
+    /// </summary>
+    private void BackwardSample(int b, in BatchSpans spans, UpstreamKind kind)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var buffers = SampleBuffers.Get(this, backward: true);
+        var row = spans.Input.Slice(b * InFeatures, InFeatures);
+        var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
+        var indices = list.Indices;
+        var times = list.Times;
+        var count = SampleVoltage(row, b, buffers, indices, times, out var integerTimes);
+        list.Count = count;
+        list.IntegerTimes = integerTimes;
+
+        var g = buffers.G;
+        g.Clear();
+        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers);
+        spans.SampleLoss[b] = loss;
+        spans.Counters[b] = correct;
+
+        // dL/dV is zero after its last non-zero row (for a loss or vMax: the latest arg-max of an output with a
+        // gradient), and a sample whose dL/dV is all zero (every output on the right side of the threshold)
+        // contributes nothing: its phase 2 is skipped and its input gradient is zero.
+        var rows = RowOps.RowsUpToLastNonZero(RowOps.UseVector(Path, os), g, os);
+        list.LiveRows = rows;
+        if (rows == 0)
+        {
+            list.Count = 0;
+            if (!spans.Output.IsEmpty)
+            {
+                spans.Output.Slice(b * InFeatures, InFeatures).Clear();
+            }
+
+            return;
+        }
+
+        var planes = new SamplePlanes(spans.BackwardPlanes, b, plane);
+        var ga = planes.Ga;
+        var gb = planes.Gb;
+        var gk = planes.Gk;
+        var gs = planes.Gs;
+        // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
+        var onlyGk = integerTimes && spans.Output.IsEmpty;
+        Recurrence.IntegrateBackward(Path, g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
+            onlyGk ? default : ga, gb, gk, gs);
+
+        // The backward planes are zero from row `rows` on, so a spike at c >= rows adds nothing to dW: phase 2
+        // skips it (at initialisation 32-43 % of the spikes of encoded digits).
+        if (onlyGk && rows < T)
+        {
+            list.Count = SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
+        }
+
+        if (spans.Output.IsEmpty)
+        {
+            return;
+        }
+
+        var dIn = spans.Output.Slice(b * InFeatures, InFeatures);
+        dIn.Clear();
+        var weights = Parameters;
+        var vector = RowOps.UseVector(Path, os);
+        float window = T;
+        for (var k = 0; k < count; k++)
+        {
+            var i = indices[k];
+            var s = row[i];
+            var c = MathF.Ceiling(s);
+            if (c >= window)
+            {
+                continue;
+            }
+
+            var w = weights.Slice(i * os, os);
+            var at = (int)c * os;
+            var d = c - s;
+            if (d == 0f)
+            {
+                dIn[i] = RowOps.Dot(vector, w, gs.Slice(at, os));
+                continue;
+            }
+
+            var ea = (float)Math.Exp(-d / Tau);
+            var eb = (float)Math.Exp(-d / TauS);
+            var sum = 0f;
+            for (var o = 0; o < OutFeatures; o++)
+            {
+                sum += w[o] * ((ea * ga[at + o] / (float)Tau) - (eb * gb[at + o] / (float)TauS));
+            }
+
+            dIn[i] = sum;
+        }
+    }
+
+    /// <summary>
+    /// Fills <c>buffers.G</c> (<c>[T, outStride]</c>, zeroed) with <c>dL/dV</c> for sample <paramref name="b"/> from its
+    /// voltages <c>buffers.V</c>; returns its loss share and whether it was classified correctly.
+    /// </summary>
+    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, in SampleBuffers buffers)
+    {
+        var os = _outStride;
+        var outs = OutFeatures;
+        var v = buffers.V;
+        var g = buffers.G;
+        var maxima = buffers.Max;
+        var argMax = buffers.ArgMax;
+        if (kind != UpstreamKind.Voltage)
+        {
+            RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, maxima, argMax);
+        }
+
+        switch (kind)
+        {
+            case UpstreamKind.Voltage:
+                var up = spans.Upstream.Slice(b * outs * T, outs * T);
+                for (var o = 0; o < outs; o++)
+                {
+                    for (var t = 0; t < T; t++)
+                    {
+                        g[(t * os) + o] = up[(o * T) + t];
+                    }
+                }
+
+                return (0, 0);
+
+            case UpstreamKind.MaxVoltage:
+                for (var o = 0; o < outs; o++)
+                {
+                    g[(argMax[o] * os) + o] = spans.Upstream[(b * outs) + o];
+                }
+
+                return (0, 0);
+
+            case UpstreamKind.SpikeTimes:
+                for (var o = 0; o < outs; o++)
+                {
+                    SoftArgMaxGradient(v, o, maxima[o], spans.Upstream[(b * outs) + o], g);
+                }
+
+                return (0, 0);
+
+            default:
+                var label = spans.Labels[b];
+                double loss = 0;
+                var best = float.NegativeInfinity;
+                var predicted = 0;
+                for (var o = 0; o < outs; o++)
+                {
+                    var max = maxima[o];
+                    if (max > best)
+                    {
+                        best = max;
+                        predicted = o;
+                    }
+
+                    var (term, grad) = LossTerm(max, label == o,
+                        kind == UpstreamKind.MeanSquaredError ? TempotronLoss.MeanSquaredError : TempotronLoss.PaperCost,
+                        spans.Labels.Length);
+                    loss += term;
+                    g[(argMax[o] * os) + o] = grad;
+                }
+
+                return (loss, predicted == label ? 1 : 0);
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>g[t, o] = upstream sign T p_t (t - soft)</c>, the gradient of SpikingJelly's straight-through
+    /// soft arg-max, with <c>p = softmax(T V[·, o])</c> evaluated stably in double precision.
+    /// </summary>
+    private void SoftArgMaxGradient(ReadOnlySpan<float> v, int o, float max, float upstream, Span<float> g)
+    {
+        var os = _outStride;
+        double scale = T;
+        double z = 0, soft = 0;
+        for (var t = 0; t < T; t++)
+        {
+            var e = Math.Exp(scale * (v[(t * os) + o] - max));
+            z += e;
+            soft += e * t;
+        }
+
+        soft /= z;
+        var sign = max >= _vThresholdF ? 1.0 : -1.0;
+        var factor = upstream * sign * scale / z;
+        for (var t = 0; t < T; t++)
+        {
+            var p = Math.Exp(scale * (v[(t * os) + o] - max));
+            g[(t * os) + o] = (float)(factor * p * (t - soft));
+        }
+    }
+
+    /// <summary>
+    /// Sample <c>b</c>'s block of the batch spike-list buffer: a header (the number of listed spikes, whether all
+    /// their times are integers, and how many leading rows of the backward planes can be non-zero), then the list
+    /// of spiking inputs and, as long again, their integer times. Phase 1 writes it; phase 2 reads it.
+    /// </summary>
+    private readonly ref struct SpikeListBlock
+    {
+        private const int HeaderLength = 3;
+        private readonly Span<int> _block;
+        private readonly int _listLength;
+
+        public SpikeListBlock(Span<int> lists, int sample, int inFeatures)
+        {
+            _listLength = inFeatures + SpikeLists.IndexSlack;
+            var length = Length(inFeatures);
+            _block = lists.Slice(sample * length, length);
+        }
+
+        /// <summary>The ints one sample's block takes for <paramref name="inFeatures"/> inputs.</summary>
+        public static int Length(int inFeatures) => HeaderLength + (2 * (inFeatures + SpikeLists.IndexSlack));
+
+        /// <summary>The number of listed spikes (phase 2 walks this many).</summary>
+        public ref int Count => ref _block[0];
+
+        /// <summary>Whether every listed time is an integer (then <see cref="Times"/> holds each spike's grid step).</summary>
+        public bool IntegerTimes
+        {
+            get => _block[1] != 0;
+            set => _block[1] = value ? 1 : 0;
+        }
+
+        /// <summary>How many leading rows of the backward planes can be non-zero: a spike at or after that step adds nothing.</summary>
+        public ref int LiveRows => ref _block[2];
+
+        /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack.</summary>
+        public Span<int> Indices => _block.Slice(HeaderLength, _listLength);
+
+        /// <summary>Their times truncated to integers, at the same positions.</summary>
+        public Span<int> Times => _block.Slice(HeaderLength + _listLength, _listLength);
+    }
+
+    /// <summary>Sample <c>b</c>'s four backward planes, each <c>[T, outStride]</c>.</summary>
+    private readonly ref struct SamplePlanes
+    {
+        public SamplePlanes(Span<float> all, int sample, int plane)
+        {
+            var mine = all.Slice(sample * BackwardPlaneCount * plane, BackwardPlaneCount * plane);
+            Ga = mine[..plane];
+            Gb = mine.Slice(plane, plane);
+            Gk = mine.Slice(2 * plane, plane);
+            Gs = mine.Slice(3 * plane, plane);
+        }
+
+        /// <summary><c>V0 GA</c>: the reverse recurrence with <c>exp(-1/tau)</c>.</summary>
+        public Span<float> Ga { get; }
+
+        /// <summary><c>V0 GB</c>: the reverse recurrence with <c>exp(-1/tauS)</c>.</summary>
+        public Span<float> Gb { get; }
+
+        /// <summary><c>V0 (GA - GB)</c>: the <c>dW</c> factor of an integer-time spike.</summary>
+        public Span<float> Gk { get; }
+
+        /// <summary><c>V0 (GA/tau - GB/tauS)</c>: the input-gradient factor of an integer-time spike.</summary>
+        public Span<float> Gs { get; }
+    }
+}

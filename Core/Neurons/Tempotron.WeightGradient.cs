@@ -1,0 +1,130 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
+
+namespace TimingBased.Neurons;
+
+/// <summary>Phase 2 of the backward: the weight gradient, per range of inputs, summed over the batch in sample order.</summary>
+public sealed partial class Tempotron
+{
+    /// <summary>Phase-2 ranges per thread when the batch runs in parallel (contiguous input ranges, evened out over the pool).</summary>
+    private const int GradientRangesPerThread = 4;
+
+    /// <summary>Inputs per block of phase 2: their <c>dW</c> rows (16 KB for 16-float rows) stay in L1 while every sample adds to them.</summary>
+    private const int GradientBlock = 256;
+
+    /// <summary>
+    /// Phase 2: <c>dW</c> rows for inputs in range <paramref name="range"/> of <paramref name="ranges"/>. The range is
+    /// walked in blocks of <see cref="GradientBlock"/> inputs; within a block, samples add their spikes in order, so
+    /// each element is summed over the batch in sample order whatever the partition. Each block is cleared, filled
+    /// and checked for non-finite values while it is in L1; the first bad internal index (or -1) goes to the
+    /// range's slot after the per-sample statistics.
+    /// </summary>
+    private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
+    {
+        var os = _outStride;
+        var first = (int)((long)InFeatures * range / ranges);
+        var end = (int)((long)InFeatures * (range + 1) / ranges);
+        Span<int> cursors = batchSize <= 256 ? stackalloc int[batchSize] : new int[batchSize];
+        for (var b = 0; b < batchSize; b++)
+        {
+            var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
+            cursors[b] = first == 0 ? 0 : LowerBound(list.Indices[..list.Count], first);
+        }
+
+        var firstNonFinite = -1;
+        for (var blockStart = first; blockStart < end; blockStart += GradientBlock)
+        {
+            var blockEnd = Math.Min(end, blockStart + GradientBlock);
+            var rows = spans.WeightGradient.Slice(blockStart * os, (blockEnd - blockStart) * os);
+            rows.Clear();
+            for (var b = 0; b < batchSize; b++)
+            {
+                cursors[b] = AccumulateSample(b, cursors[b], blockEnd, spans);
+            }
+
+            if (firstNonFinite < 0)
+            {
+                var bad = SpanChecks.IndexOfNonFinite(rows);
+                firstNonFinite = bad < 0 ? -1 : (blockStart * os) + bad;
+            }
+        }
+
+        spans.Counters[batchSize + range] = firstNonFinite;
+    }
+
+    /// <summary>
+    /// Adds sample <paramref name="b"/>'s contribution to the <c>dW</c> rows of its spiking inputs from position
+    /// <paramref name="cursor"/> of its spike list up to input <paramref name="end"/>; returns the next position.
+    /// </summary>
+    private int AccumulateSample(int b, int cursor, int end, in BatchSpans spans)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var dW = spans.WeightGradient;
+        ref var dWRef = ref MemoryMarshal.GetReference(dW);
+        var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
+        var indices = list.Indices;
+        var last = list.Count - 1;
+        var planes = new SamplePlanes(spans.BackwardPlanes, b, plane);
+        ref var gk = ref MemoryMarshal.GetReference(planes.Gk);
+        var k = cursor;
+        if (list.IntegerTimes)
+        {
+            // All times are integers in [0, T): c = s, d = 0, and the times list holds c.
+            return Scatter.RowsByTime(Path, ref dWRef, ref gk, ref MemoryMarshal.GetReference(indices), ref MemoryMarshal.GetReference(list.Times), k, last, end, os);
+        }
+
+        var row = spans.Input.Slice(b * InFeatures, InFeatures);
+        var vector = RowOps.UseVector(Path, os);
+        float window = list.LiveRows; // from this step on the planes are zero
+        for (; k <= last; k++)
+        {
+            var i = indices[k];
+            if (i >= end)
+            {
+                break;
+            }
+
+            var s = row[i];
+            var c = MathF.Ceiling(s);
+            if (c >= window)
+            {
+                continue;
+            }
+
+            var d = c - s;
+            if (d == 0f)
+            {
+                RowOps.Add(vector, ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)c * os), os);
+                continue;
+            }
+
+            var ea = (float)Math.Exp(-d / Tau);
+            var eb = (float)Math.Exp(-d / TauS);
+            RowOps.AddCombination(dW.Slice(i * os, os), planes.Ga.Slice((int)c * os, os), ea, planes.Gb.Slice((int)c * os, os), eb);
+        }
+
+        return k;
+    }
+
+    private static int LowerBound(ReadOnlySpan<int> sorted, int value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+}
