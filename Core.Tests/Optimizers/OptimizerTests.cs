@@ -151,3 +151,78 @@ public class OptimizerTests
         }
     }
 }
+
+/// <summary>The optimizers against their formulas written as plain float loops, bit for bit, over many lengths.</summary>
+public class OptimizerFormulaTests
+{
+    private static readonly int[] _lengths = [1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65, 100];
+
+    [Test]
+    public void Sgd_IsItsFormulaBitForBit([Values(0f, 0.9f)] float momentum, [Values] bool nesterov, [Values(0f, 0.01f)] float weightDecay)
+    {
+        if (nesterov && momentum == 0)
+        {
+            return; // not a valid configuration (tested elsewhere)
+        }
+
+        foreach (var n in _lengths)
+        {
+            var rng = new Random(n);
+            var p = TestData.Uniform(rng, n, -1f, 1f);
+            var expected = (float[])p.Clone();
+            float[]? buf = null;
+            var sgd = new Sgd(0.1f, momentum, weightDecay, nesterov);
+            for (var step = 0; step < 3; step++)
+            {
+                var g = TestData.Uniform(rng, n, -1f, 1f);
+                sgd.Step(p, g);
+                var first = buf is null;
+                buf ??= new float[n];
+                for (var k = 0; k < n; k++)
+                {
+                    var gk = g[k] + (weightDecay * expected[k]);
+                    var d = gk;
+                    if (momentum != 0)
+                    {
+                        buf[k] = first ? gk : (momentum * buf[k]) + gk;
+                        d = nesterov ? gk + (momentum * buf[k]) : buf[k];
+                    }
+
+                    expected[k] -= 0.1f * d;
+                }
+
+                Assert.That(p, Is.EqualTo(expected), $"length {n}, step {step}");
+            }
+        }
+    }
+
+    [Test]
+    public void Adam_IsItsFormulaBitForBit([Values(0f, 0.01f)] float weightDecay)
+    {
+        foreach (var n in _lengths)
+        {
+            var rng = new Random(n + 1000);
+            var p = TestData.Uniform(rng, n, -1f, 1f);
+            var expected = (float[])p.Clone();
+            var m = new float[n];
+            var v = new float[n];
+            var adam = new Adam(0.01f, 0.9f, 0.999f, 1e-8f, weightDecay);
+            for (var step = 1; step <= 3; step++)
+            {
+                var g = TestData.Uniform(rng, n, -1f, 1f);
+                adam.Step(p, g);
+                var stepSize = (float)(0.01f / (1.0 - Math.Pow(0.9f, step)));
+                var bias2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(0.999f, step));
+                for (var k = 0; k < n; k++)
+                {
+                    var gk = g[k] + (weightDecay * expected[k]);
+                    m[k] = (0.9f * m[k]) + ((1 - 0.9f) * gk);
+                    v[k] = (0.999f * v[k]) + ((1 - 0.999f) * gk * gk);
+                    expected[k] -= stepSize * m[k] / ((MathF.Sqrt(v[k]) / bias2Sqrt) + 1e-8f);
+                }
+
+                Assert.That(p, Is.EqualTo(expected), $"length {n}, step {step}");
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using TimingBased.Internal;
+
+namespace TimingBased.Neurons;
+
+/// <summary>The constructor's rules: size limits and sane time constants.</summary>
+public sealed partial class Tempotron
+{
+    /// <summary>
+    /// Throws unless the sizes are at least 1 and within the documented limits (<see cref="MaxT"/>,
+    /// <see cref="MaxPlaneLength"/>, <see cref="MaxWeightStorage"/>); all products are computed in 64 bits.
+    /// </summary>
+    private static void ValidateShape(int inFeatures, int outFeatures, int t)
+    {
+        if (inFeatures < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(inFeatures), inFeatures, 1);
+        }
+
+        if (outFeatures < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(outFeatures), outFeatures, 1);
+        }
+
+        if (t < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(t), t, 1);
+        }
+
+        if (t > MaxT)
+        {
+            ThrowHelper.IntOutOfRange(nameof(t), t, 1, MaxT);
+        }
+
+        var paddedOut = PaddedOutputs(outFeatures);
+        if (paddedOut * t > MaxPlaneLength)
+        {
+            ThrowHelper.SizeRule(nameof(outFeatures), outFeatures, string.Create(CultureInfo.InvariantCulture,
+                $"T * ceil(outFeatures / 16) * 16 <= {MaxPlaneLength} (one sample's time plane); T = {t} gives {paddedOut * t}"));
+        }
+
+        if (paddedOut * inFeatures > MaxWeightStorage)
+        {
+            ThrowHelper.SizeRule(nameof(inFeatures), inFeatures, string.Create(CultureInfo.InvariantCulture,
+                $"inFeatures * ceil(outFeatures / 16) * 16 <= {MaxWeightStorage} (the weight storage); outFeatures = {outFeatures} gives {paddedOut * inFeatures}"));
+        }
+    }
+
+    /// <summary><c>ceil(out / 16) * 16</c> in 64 bits: at least the internal row stride on every hardware.</summary>
+    private static long PaddedOutputs(int outFeatures) => ((long)outFeatures + 15) / 16 * 16;
+
+    /// <summary>
+    /// Throws unless the time constants and threshold are finite and positive, <c>tau != tauS</c>, and the derived
+    /// <see cref="V0"/>, <see cref="TPeak"/> and per-step decays <c>exp(-1/tau)</c>, <c>exp(-1/tauS)</c> are finite
+    /// and non-zero (extreme but finite constants such as <c>1e-300</c> break these).
+    /// </summary>
+    private static void ValidateConstants(double tau, double tauS, double vThreshold)
+    {
+        if (!(double.IsFinite(tau) && tau > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(tau), tau);
+        }
+
+        if (!(double.IsFinite(tauS) && tauS > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(tauS), tauS);
+        }
+
+        if (tau == tauS)
+        {
+            ThrowHelper.FloatOutOfRange(nameof(tauS), tauS, "tauS != tau (the kernel would vanish)");
+        }
+
+        if (!(double.IsFinite(vThreshold) && vThreshold > 0))
+        {
+            ThrowHelper.NotFinitePositive(nameof(vThreshold), vThreshold);
+        }
+
+        var tPeak = PeakTime(tau, tauS);
+        var v0 = Normalization(tau, tauS, vThreshold);
+        var decayA = Math.Exp(-1.0 / tau);
+        var decayB = Math.Exp(-1.0 / tauS);
+        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0 && decayA > 0 && decayB > 0
+            && (float)v0 is > 0 and < float.PositiveInfinity))
+        {
+            ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
+                $"time constants whose tPeak, V0 (as float32) and per-step decays exp(-1/tau), exp(-1/tauS) are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}, decays {decayA:R}, {decayB:R}"));
+        }
+    }
+}
