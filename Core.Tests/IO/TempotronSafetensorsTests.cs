@@ -196,6 +196,11 @@ public class TempotronSafetensorsTests
             {
                 TempotronSafetensors.LoadInto(target, file);
                 loaded++;
+
+                // An accepted file is still a [3, 4] F32 tensor at the end of the file: the weights are its bytes.
+                var tail = file[^(12 * 4)..];
+                var expected = Enumerable.Range(0, 12).Select(k => BinaryPrimitives.ReadSingleLittleEndian(tail.AsSpan(k * 4))).ToArray();
+                Assert.That(Weights(target), Is.EqualTo(expected), $"mutation {n} loaded other weights than its bytes hold");
                 target.SetWeights(original);
             }
             catch (InvalidDataException)
@@ -205,7 +210,7 @@ public class TempotronSafetensorsTests
             }
         }
 
-        Assert.That(rejected, Is.GreaterThan(5000));
-        Assert.That(loaded + rejected, Is.EqualTo(10_000));
+        Assert.That(rejected, Is.GreaterThan(5000), "most mutations break the file");
+        Assert.That(loaded, Is.GreaterThan(100), "some mutations (weight bits, header padding) leave a valid file, which must load");
     }
 }

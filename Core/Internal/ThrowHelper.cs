@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace TimingBased.Internal;
 
 /// <summary>
-/// The library's only throw site: cold, never-inlined methods whose messages carry the parameter,
+/// The library's throw site for argument and result errors: cold, never-inlined methods whose messages carry the parameter,
 /// what was expected and what was given. Validation code calls these so that hot methods stay small.
 /// </summary>
 internal static class ThrowHelper
