@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Numerics;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -16,10 +16,6 @@ public sealed class Adam : IOptimizer
 {
     private float[]? _m;
     private float[]? _v;
-    private float[] _g = [];
-    private float[] _newM = [];
-    private float[] _newV = [];
-    private float[] _t = [];
     private int _step;
 
     /// <summary>Creates the optimizer.</summary>
@@ -85,37 +81,80 @@ public sealed class Adam : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
     {
         OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
-        var n = parameters.Length;
-        var m = _m ?? new float[n]; // zero moments are the same state as none
-        var v = _v ?? new float[n];
-        var step = _step + 1;
-        var stepSize = (float)(LearningRate / (1.0 - Math.Pow(Beta1, step)));
-        var bias2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(Beta2, step));
 
-        // Element-wise with TensorPrimitives, in the formula's order of float operations (non-fused), so the result
-        // is the formula's bit for bit (tested); the new moments and weights go to scratch first: all or nothing.
-        var g = OptimizerChecks.Scratch(ref _g, n);
-        var newM = OptimizerChecks.Scratch(ref _newM, n);
-        var newV = OptimizerChecks.Scratch(ref _newV, n);
-        var t = OptimizerChecks.Scratch(ref _t, n);
-        TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradient, g); // g + weightDecay p
-        TensorPrimitives.Multiply(g, 1 - Beta1, newM);
-        TensorPrimitives.MultiplyAdd(m, Beta1, newM, newM); // beta1 m + (1 - beta1) g
-        TensorPrimitives.Multiply(g, 1 - Beta2, t);
-        TensorPrimitives.Multiply(t, g, t);
-        TensorPrimitives.MultiplyAdd(v, Beta2, t, newV); // beta2 v + (1 - beta2) g g
-        TensorPrimitives.Sqrt(newV, t);
-        TensorPrimitives.Divide(t, bias2Sqrt, t);
-        TensorPrimitives.Add(t, Eps, t); // sqrt(v) / sqrt(1 - beta2^k) + eps
-        TensorPrimitives.Multiply(newM, stepSize, g);
-        TensorPrimitives.Divide(g, t, g);
-        TensorPrimitives.Subtract(parameters, g, g); // p - stepSize m / (...)
-        OptimizerChecks.ThrowIfNotFinite(g, newM, "Adam");
-        OptimizerChecks.ThrowIfNotFinite(default, newV, "Adam");
-        g.CopyTo(parameters);
-        newM.CopyTo(_m = m);
-        newV.CopyTo(_v = v);
-        _step = step;
+        // Zero moments are the same state as none (the first step computes the same values from either).
+        var m = _m ??= new float[parameters.Length];
+        var v = _v ??= new float[parameters.Length];
+
+        // All or nothing: a first pass computes the update without writing and checks that every new parameter
+        // and moment is finite; only then does the second pass, with the same arithmetic, write them.
+        if (!Update(parameters, gradient, m, v, _step + 1, commit: false))
+        {
+            ThrowHelper.NonFiniteResult("The Adam update (a new weight or moment)");
+        }
+
+        _step++;
+        Update(parameters, gradient, m, v, _step, commit: true);
+    }
+
+    /// <summary>Computes step <paramref name="step"/>; writes it only when <paramref name="commit"/>. Returns whether every new value is finite.</summary>
+    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, float[] m, float[] v, int step, bool commit)
+    {
+        var bias1 = 1.0 - Math.Pow(Beta1, step);
+        var bias2 = 1.0 - Math.Pow(Beta2, step);
+        var stepSize = (float)(LearningRate / bias1);
+        var bias2Sqrt = (float)Math.Sqrt(bias2);
+        float b1 = Beta1, b2 = Beta2, eps = Eps, wd = WeightDecay;
+        var k = 0;
+        var finite = true;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
+            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN).
+            var b1V = new Vector<float>(b1);
+            var b2V = new Vector<float>(b2);
+            var c1V = new Vector<float>(1 - b1);
+            var c2V = new Vector<float>(1 - b2);
+            var epsV = new Vector<float>(eps);
+            var wdV = new Vector<float>(wd);
+            var stepV = new Vector<float>(stepSize);
+            var biasV = new Vector<float>(bias2Sqrt);
+            var check = Vector<float>.Zero;
+            for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
+            {
+                var p = new Vector<float>(parameters[k..]);
+                var g = new Vector<float>(gradient[k..]) + (wdV * p);
+                var mk = (b1V * new Vector<float>(m, k)) + (c1V * g);
+                var vk = (b2V * new Vector<float>(v, k)) + (c2V * g * g);
+                var updated = p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV));
+                check += (mk * Vector<float>.Zero) + (vk * Vector<float>.Zero) + (updated * Vector<float>.Zero);
+                if (commit)
+                {
+                    mk.CopyTo(m, k);
+                    vk.CopyTo(v, k);
+                    updated.CopyTo(parameters[k..]);
+                }
+            }
+
+            finite = Vector.EqualsAll(check, Vector<float>.Zero);
+        }
+
+        for (; k < parameters.Length; k++)
+        {
+            var g = gradient[k] + (wd * parameters[k]);
+            var mk = (b1 * m[k]) + ((1 - b1) * g);
+            var vk = (b2 * v[k]) + ((1 - b2) * g * g);
+            var updated = parameters[k] - (stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps));
+            finite &= float.IsFinite(mk) && float.IsFinite(vk) && float.IsFinite(updated);
+            if (commit)
+            {
+                m[k] = mk;
+                v[k] = vk;
+                parameters[k] = updated;
+            }
+        }
+
+        return finite;
     }
 
     /// <inheritdoc/>

@@ -17,24 +17,4 @@ internal static class OptimizerChecks
             ThrowHelper.LengthMismatch(nameof(parameters), "[the length of the first step's parameters]", n, parameters.Length);
         }
     }
-
-    /// <summary>Returns <paramref name="length"/> floats of a scratch array, allocated on first use (or a length change) only.</summary>
-    public static Span<float> Scratch(ref float[] array, int length)
-    {
-        if (array.Length != length)
-        {
-            array = new float[length];
-        }
-
-        return array;
-    }
-
-    /// <summary>Throws <see cref="InvalidOperationException"/> unless every new weight and state value is finite.</summary>
-    public static void ThrowIfNotFinite(ReadOnlySpan<float> weights, ReadOnlySpan<float> state, string optimizer)
-    {
-        if (SpanChecks.IndexOfNonFinite(weights) >= 0 || SpanChecks.IndexOfNonFinite(state) >= 0)
-        {
-            ThrowHelper.NonFiniteResult($"The {optimizer} update (a new weight or optimizer state value)");
-        }
-    }
 }

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Numerics;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -7,16 +7,13 @@ namespace TimingBased.Optimizers;
 /// <remarks>
 /// Computes, per element, <c>g = grad + weightDecay p</c>; with momentum, <c>buf = g</c> on the first step and
 /// <c>buf = momentum buf + g</c> afterwards, then <c>g = g + momentum buf</c> (Nesterov) or <c>g = buf</c>; finally
-/// <c>p -= lr g</c>, element-wise with <see cref="TensorPrimitives"/> (non-fused, so bit for bit the formula). The paper's tempotron rule with momentum 0.99 is this optimizer on
-/// <see cref="Neurons.TempotronLoss.PaperCost"/>. Allocates its momentum buffer and scratch on the first step only. A step is all
+/// <c>p -= lr g</c>. The paper's tempotron rule with momentum 0.99 is this optimizer on
+/// <see cref="Neurons.TempotronLoss.PaperCost"/>. Allocates its momentum buffer on the first step only. A step is all
 /// or nothing: if any new parameter or momentum value would not be finite, it throws and changes nothing.
 /// </remarks>
 public sealed class Sgd : IOptimizer
 {
     private float[]? _momentumBuffer;
-    private float[] _decayed = [];
-    private float[] _nextBuffer = [];
-    private float[] _nesterov = [];
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="lr">The learning rate; finite and &gt;= 0.</param>
@@ -68,45 +65,100 @@ public sealed class Sgd : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
     {
         OptimizerChecks.SameLength(parameters, gradient, _momentumBuffer?.Length);
-        var n = parameters.Length;
+        var first = _momentumBuffer is null;
+
+        // All or nothing: a first pass computes the update without writing and checks that every new parameter
+        // and momentum value is finite; only then does the second pass, with the same arithmetic, write them.
+        if (!Update(parameters, gradient, _momentumBuffer, first, commit: false))
+        {
+            ThrowHelper.NonFiniteResult("The SGD update (a new weight or momentum value)");
+        }
+
+        if (Momentum != 0 && first)
+        {
+            _momentumBuffer = new float[parameters.Length];
+        }
+
+        Update(parameters, gradient, _momentumBuffer, first, commit: true);
+    }
+
+    /// <summary>
+    /// Computes the update; writes it only when <paramref name="commit"/>. Returns whether every new parameter and
+    /// momentum value is finite. <paramref name="buf"/> is read only when not <paramref name="first"/>.
+    /// </summary>
+    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, float[]? buf, bool first, bool commit)
+    {
         var lr = LearningRate;
+        var wd = WeightDecay;
         var mu = Momentum;
-
-        // Element-wise with TensorPrimitives' non-fused MultiplyAdd ((x * y) + z, two roundings): the same float
-        // operations as the formula, so the result is the formula's bit for bit (tested). The update goes to scratch
-        // first: a step is all or nothing.
-        var g = OptimizerChecks.Scratch(ref _decayed, n);
-        TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradient, g); // g + weightDecay p
-        Span<float> step = g;
-        Span<float> buffer = default;
-        if (mu != 0)
+        var nesterov = Nesterov;
+        var k = 0;
+        var finite = true;
+        if (Vector.IsHardwareAccelerated)
         {
-            buffer = OptimizerChecks.Scratch(ref _nextBuffer, n);
-            if (_momentumBuffer is null)
+            // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
+            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN).
+            var lrV = new Vector<float>(lr);
+            var wdV = new Vector<float>(wd);
+            var muV = new Vector<float>(mu);
+            var check = Vector<float>.Zero;
+            for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
             {
-                g.CopyTo(buffer); // the first step copies the gradient
-            }
-            else
-            {
-                TensorPrimitives.MultiplyAdd(_momentumBuffer, mu, g, buffer); // momentum buf + g
+                var p = new Vector<float>(parameters[k..]);
+                var g = new Vector<float>(gradient[k..]) + (wdV * p);
+                Vector<float> step;
+                if (mu == 0)
+                {
+                    step = g;
+                }
+                else
+                {
+                    var b = first ? g : (muV * new Vector<float>(buf!, k)) + g;
+                    check += b * Vector<float>.Zero;
+                    if (commit)
+                    {
+                        b.CopyTo(buf!, k);
+                    }
+
+                    step = nesterov ? g + (muV * b) : b;
+                }
+
+                var updated = p - (lrV * step);
+                check += updated * Vector<float>.Zero;
+                if (commit)
+                {
+                    updated.CopyTo(parameters[k..]);
+                }
             }
 
-            step = buffer;
-            if (Nesterov)
+            finite = Vector.EqualsAll(check, Vector<float>.Zero);
+        }
+
+        for (; k < parameters.Length; k++)
+        {
+            var g = gradient[k] + (wd * parameters[k]);
+            var step = g;
+            if (mu != 0)
             {
-                step = OptimizerChecks.Scratch(ref _nesterov, n);
-                TensorPrimitives.MultiplyAdd(buffer, mu, g, step); // g + momentum buf
+                var b = first ? g : (mu * buf![k]) + g;
+                finite &= float.IsFinite(b);
+                if (commit)
+                {
+                    buf![k] = b;
+                }
+
+                step = nesterov ? g + (mu * b) : b;
+            }
+
+            var updated = parameters[k] - (lr * step);
+            finite &= float.IsFinite(updated);
+            if (commit)
+            {
+                parameters[k] = updated;
             }
         }
 
-        var updated = g; // g is not read after this
-        TensorPrimitives.MultiplyAdd(step, -lr, parameters, updated); // p - lr step
-        OptimizerChecks.ThrowIfNotFinite(updated, buffer, "SGD");
-        updated.CopyTo(parameters);
-        if (mu != 0)
-        {
-            buffer.CopyTo(_momentumBuffer ??= new float[n]);
-        }
+        return finite;
     }
 
     /// <inheritdoc/>
