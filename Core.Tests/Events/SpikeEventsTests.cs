@@ -5,7 +5,7 @@ namespace TimingBased.Tests.Events;
 public class SpikeEventsTests
 {
     [Test]
-    public void EndPattern_SortsByTimeThenAfferent()
+    public void Patterns_KeepTheirOrder_RecordIt_AndSortByTimeOnRequest()
     {
         var events = new SpikeEvents(5);
         events.Add(3, 2.0);
@@ -14,10 +14,20 @@ public class SpikeEventsTests
         events.Add(0, 0.0);
         events.Add(1, 1.0);
         Assert.That(events.EndPattern(), Is.Zero);
+        events.AddPattern([0, 2, 4], [5.0, 1.0, 3.0]); // afferent order
+        events.AddPattern([4, 0, 2], [1.0, 1.0, 3.0]); // time order
+        Assert.That(events[0].Afferents.ToArray(), Is.EqualTo(new[] { 3, 4, 1, 0, 1 }), "insertion order kept");
+        Assert.That((events[0].IsTimeOrdered, events[0].IsAfferentOrdered), Is.EqualTo((false, false)));
+        Assert.That((events[1].IsTimeOrdered, events[1].IsAfferentOrdered), Is.EqualTo((false, true)));
+        Assert.That((events[2].IsTimeOrdered, events[2].IsAfferentOrdered), Is.EqualTo((true, false)));
+
+        events.SortByTime();
         var p = events[0];
         Assert.That(p.Times.ToArray(), Is.EqualTo(new[] { 0.0, 1.0, 1.0, 2.0, 2.0 }));
-        Assert.That(p.Afferents.ToArray(), Is.EqualTo(new[] { 0, 1, 4, 1, 3 }));
-        Assert.That(events.Offsets.ToArray(), Is.EqualTo(new[] { 0, 5 }));
+        Assert.That(p.Afferents.ToArray(), Is.EqualTo(new[] { 0, 1, 4, 1, 3 }), "equal times by afferent");
+        Assert.That(events[2].Afferents.ToArray(), Is.EqualTo(new[] { 0, 4, 2 }));
+        Assert.That(events[0].IsTimeOrdered && events[1].IsTimeOrdered && events[2].IsTimeOrdered, Is.True);
+        Assert.That(events.Offsets.ToArray(), Is.EqualTo(new[] { 0, 5, 8, 11 }));
     }
 
     [Test]
@@ -48,7 +58,8 @@ public class SpikeEventsTests
         var events = new SpikeEvents(3);
         events.AddDense(dense);
         Assert.That(events.PatternCount, Is.EqualTo(2));
-        Assert.That(events[0].Afferents.ToArray(), Is.EqualTo(new[] { 2, 0 }));
+        Assert.That(events[0].Afferents.ToArray(), Is.EqualTo(new[] { 0, 2 }), "afferent order");
+        Assert.That(events[0].IsAfferentOrdered, Is.True);
         Assert.That(events[1].Afferents.ToArray(), Is.EqualTo(new[] { 0, 2 }));
         var back = new float[6];
         events.CopyToDense(back);

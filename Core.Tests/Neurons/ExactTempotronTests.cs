@@ -323,6 +323,26 @@ public class ExactTempotronTests
     }
 
     [Test]
+    public void AnyEventOrder_GivesTheSameResults()
+    {
+        var rng = new Random(8);
+        var (events, aff, times) = RandomPattern(rng, 30, 300, 3);
+        var model = new ExactTempotron(30, 3, 300);
+        model.RandomizeWeights(4, 0.3);
+        var sorted = new ExactTempotronOutput[3];
+        model.Evaluate(events, sorted);
+        var order = Enumerable.Range(0, aff.Length).OrderBy(_ => rng.Next()).ToArray();
+        var shuffled = new SpikeEvents(30);
+        shuffled.AddPattern([.. order.Select(k => aff[k])], [.. order.Select(k => times[k])]);
+        Assert.That(shuffled[0].IsTimeOrdered, Is.False);
+        var got = new ExactTempotronOutput[3];
+        model.Evaluate(shuffled, got);
+        Assert.That(got, Is.EqualTo(sorted));
+        model.Evaluate(new SpikePattern([.. order.Select(k => aff[k])], [.. order.Select(k => times[k])]), got);
+        Assert.That(got, Is.EqualTo(sorted));
+    }
+
+    [Test]
     public void BadInput_ThrowsNamingTheParameter()
     {
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new ExactTempotron(0, 1))!.ParamName, Is.EqualTo("afferents"));
@@ -338,6 +358,6 @@ public class ExactTempotronTests
         events.AddPattern([1], [1.0]);
         Assert.That(Assert.Throws<ArgumentException>(() => model.Evaluate(events, []))!.ParamName, Is.EqualTo("destination"));
         Assert.That(Assert.Throws<ArgumentException>(() => model.Evaluate(new SpikePattern([0, 5], [1.0, 2.0]), new ExactTempotronOutput[1]))!.ParamName, Is.EqualTo("pattern"));
-        Assert.That(Assert.Throws<ArgumentException>(() => model.Evaluate(new SpikePattern([0, 1], [2.0, 1.0]), new ExactTempotronOutput[1]))!.ParamName, Is.EqualTo("pattern"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Evaluate(new SpikePattern([0, 1], [2.0, -1.0]), new ExactTempotronOutput[1]))!.ParamName, Is.EqualTo("pattern"));
     }
 }

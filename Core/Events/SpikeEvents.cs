@@ -16,15 +16,20 @@ namespace TimingBased.Events;
 /// batch allocates nothing once it has grown to the largest batch.
 /// </para>
 /// <para>
-/// Every event is validated when added: afferent in <c>[0, AfferentCount)</c>, time finite and <c>&gt;= 0</c>. A pattern
-/// is sorted by time (equal times by afferent) when it is completed, so any order may be added; an already sorted
-/// pattern costs one linear check. Any number of spikes per afferent is allowed (0, 1 or many).
+/// Every event is validated when added: afferent in <c>[0, AfferentCount)</c>, time finite and <c>&gt;= 0</c>. Any
+/// number of spikes per afferent is allowed (0, 1 or many). A pattern keeps its events in the order they were added,
+/// and records, when completed, whether that order is by time (<see cref="SpikePattern.IsTimeOrdered"/>) and whether it
+/// is by strictly increasing afferent (<see cref="SpikePattern.IsAfferentOrdered"/>): the encoder emits afferent order,
+/// a stream time order. Each model reads the order it needs without copying when the pattern has it
+/// (<see cref="Neurons.ExactTempotron"/> time order, <see cref="Neurons.Tempotron"/> afferent order) and otherwise
+/// orders a copy in per-thread scratch; <see cref="SortByTime()"/> sorts every pattern in place once.
 /// </para>
 /// <para>Thread safety: reading from many threads is safe; adding is not, and must not overlap reads.</para>
 /// </remarks>
 public sealed class SpikeEvents
 {
     private int[] _offsets = new int[16];
+    private byte[] _order = new byte[16]; // per pattern: bit 0 time-ordered, bit 1 afferent-ordered
     private int[] _afferents = new int[64];
     private double[] _times = new double[64];
     private int _patterns;
@@ -58,7 +63,7 @@ public sealed class SpikeEvents
     /// <summary>Gets the afferent of every event of the completed patterns, <c>[Offsets[PatternCount]]</c>.</summary>
     public ReadOnlySpan<int> Afferents => _afferents.AsSpan(0, _offsets[_patterns]);
 
-    /// <summary>Gets the time of every event of the completed patterns, <c>[Offsets[PatternCount]]</c>, sorted within each pattern.</summary>
+    /// <summary>Gets the time of every event of the completed patterns, <c>[Offsets[PatternCount]]</c>.</summary>
     public ReadOnlySpan<double> Times => _times.AsSpan(0, _offsets[_patterns]);
 
     /// <summary>Removes every pattern and event; the capacity is kept.</summary>
@@ -90,21 +95,77 @@ public sealed class SpikeEvents
         _events++;
     }
 
-    /// <summary>Completes the open pattern (possibly empty), sorting its events by time.</summary>
+    /// <summary>Completes the open pattern (possibly empty), recording whether its events are in time or afferent order.</summary>
     /// <returns>The index of the completed pattern.</returns>
     public int EndPattern()
     {
         var start = _offsets[_patterns];
-        SortPattern(_times.AsSpan(start, _events - start), _afferents.AsSpan(start, _events - start));
         if (_patterns + 2 > _offsets.Length)
         {
             Array.Resize(ref _offsets, _offsets.Length * 2);
+            Array.Resize(ref _order, _offsets.Length);
         }
 
+        _order[_patterns] = Order(_afferents.AsSpan(start, _events - start), _times.AsSpan(start, _events - start));
         _patterns++;
         _offsets[_patterns] = _events;
         return _patterns - 1;
     }
+
+    /// <summary>Sorts the events of every completed pattern by time, equal times by afferent (stable and deterministic).</summary>
+    public void SortByTime()
+    {
+        ThrowIfOpen();
+        for (var p = 0; p < _patterns; p++)
+        {
+            var start = _offsets[p];
+            var length = _offsets[p + 1] - start;
+            SortByTime(_times.AsSpan(start, length), _afferents.AsSpan(start, length));
+            _order[p] = Order(_afferents.AsSpan(start, length), _times.AsSpan(start, length));
+        }
+    }
+
+    /// <summary>Bit 0: times non-decreasing; bit 1: afferents strictly increasing.</summary>
+    internal static byte Order(ReadOnlySpan<int> afferents, ReadOnlySpan<double> times)
+    {
+        var byTime = true;
+        var byAfferent = true;
+        for (var k = 1; k < times.Length; k++)
+        {
+            byTime &= times[k - 1] <= times[k];
+            byAfferent &= afferents[k - 1] < afferents[k];
+        }
+
+        return (byte)((byTime ? 1 : 0) | (byAfferent ? 2 : 0));
+    }
+
+    /// <summary>Appends a completed pattern whose order the caller knows (the encoder's afferent-ordered output).</summary>
+    internal Span<int> AppendPattern(int count, out Span<double> times)
+    {
+        ThrowIfOpen();
+        EnsureEventCapacity(_events + count);
+        var afferents = _afferents.AsSpan(_events, count);
+        times = _times.AsSpan(_events, count);
+        _events += count;
+        return afferents;
+    }
+
+    /// <summary>Completes a pattern appended by <see cref="AppendPattern"/> with its known order flags.</summary>
+    internal void EndAppendedPattern(bool timeOrdered, bool afferentOrdered)
+    {
+        if (_patterns + 2 > _offsets.Length)
+        {
+            Array.Resize(ref _offsets, _offsets.Length * 2);
+            Array.Resize(ref _order, _offsets.Length);
+        }
+
+        _order[_patterns] = (byte)((timeOrdered ? 1 : 0) | (afferentOrdered ? 2 : 0));
+        _patterns++;
+        _offsets[_patterns] = _events;
+    }
+
+    /// <summary>Gives back events appended beyond <paramref name="count"/> by <see cref="AppendPattern"/>.</summary>
+    internal void TrimOpenPattern(int count) => _events = _offsets[_patterns] + count;
 
     /// <summary>Adds a whole pattern from parallel spans of afferents and times, validated before anything is added.</summary>
     /// <param name="afferents">The afferent of each event, each in <c>[0, AfferentCount)</c>.</param>
@@ -225,7 +286,7 @@ public sealed class SpikeEvents
 
     /// <summary>Gets the events of completed pattern <paramref name="pattern"/>.</summary>
     /// <param name="pattern">The pattern, in <c>[0, PatternCount)</c>.</param>
-    /// <returns>Its afferents and times, sorted by time.</returns>
+    /// <returns>Its afferents and times, in the order added (or sorted by <see cref="SortByTime()"/>).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pattern"/> is out of range.</exception>
     public SpikePattern this[int pattern]
     {
@@ -238,7 +299,7 @@ public sealed class SpikeEvents
 
             var start = _offsets[pattern];
             var length = _offsets[pattern + 1] - start;
-            return new SpikePattern(_afferents.AsSpan(start, length), _times.AsSpan(start, length));
+            return new SpikePattern(_afferents.AsSpan(start, length), _times.AsSpan(start, length), _order[pattern]);
         }
     }
 
@@ -262,7 +323,7 @@ public sealed class SpikeEvents
     }
 
     /// <summary>Sorts by (time, afferent); a sorted pattern costs one pass. Allocation-free.</summary>
-    private static void SortPattern(Span<double> times, Span<int> afferents)
+    internal static void SortByTime(Span<double> times, Span<int> afferents)
     {
         var sorted = true;
         for (var k = 1; k < times.Length && sorted; k++)
@@ -296,17 +357,38 @@ public sealed class SpikeEvents
     }
 }
 
-/// <summary>The events of one pattern: parallel spans of afferents and times, sorted by time.</summary>
-/// <param name="Afferents">The afferent of each event.</param>
-/// <param name="Times">The time of each event, non-decreasing.</param>
-public readonly ref struct SpikePattern(ReadOnlySpan<int> Afferents, ReadOnlySpan<double> Times)
+/// <summary>The events of one pattern: parallel spans of afferents and times, with what is known of their order.</summary>
+public readonly ref struct SpikePattern
 {
-    /// <summary>Gets the afferent of each event.</summary>
-    public ReadOnlySpan<int> Afferents { get; } = Afferents;
+    private readonly byte _order;
 
-    /// <summary>Gets the time of each event, non-decreasing.</summary>
-    public ReadOnlySpan<double> Times { get; } = Times;
+    /// <summary>Wraps parallel spans of afferents and times (any order; the order flags are computed here, one pass).</summary>
+    /// <param name="afferents">The afferent of each event.</param>
+    /// <param name="times">The time of each event.</param>
+    public SpikePattern(ReadOnlySpan<int> afferents, ReadOnlySpan<double> times)
+        : this(afferents, times, times.Length == afferents.Length ? SpikeEvents.Order(afferents, times) : (byte)0)
+    {
+    }
+
+    internal SpikePattern(ReadOnlySpan<int> afferents, ReadOnlySpan<double> times, byte order)
+    {
+        Afferents = afferents;
+        Times = times;
+        _order = order;
+    }
+
+    /// <summary>Gets the afferent of each event.</summary>
+    public ReadOnlySpan<int> Afferents { get; }
+
+    /// <summary>Gets the time of each event.</summary>
+    public ReadOnlySpan<double> Times { get; }
 
     /// <summary>Gets the number of events.</summary>
     public int Count => Afferents.Length;
+
+    /// <summary>Gets whether the times are non-decreasing.</summary>
+    public bool IsTimeOrdered => (_order & 1) != 0;
+
+    /// <summary>Gets whether the afferents are strictly increasing (one event per afferent, in afferent order).</summary>
+    public bool IsAfferentOrdered => (_order & 2) != 0;
 }

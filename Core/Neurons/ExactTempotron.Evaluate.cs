@@ -25,7 +25,7 @@ public sealed partial class ExactTempotron
 
         for (var p = 0; p < patterns.PatternCount; p++)
         {
-            EvaluatePattern(patterns[p], destination.Slice(p * Outputs, Outputs));
+            EvaluatePattern(InTimeOrder(patterns[p]), destination.Slice(p * Outputs, Outputs));
         }
     }
 
@@ -41,7 +41,7 @@ public sealed partial class ExactTempotron
         }
 
         ValidatePattern(pattern);
-        EvaluatePattern(pattern, destination[..Outputs]);
+        EvaluatePattern(InTimeOrder(pattern), destination[..Outputs]);
     }
 
     /// <summary>Computes <c>V(t)</c> of one output on one pattern at the given times, by the definition (<c>O(events)</c> per time).</summary>
@@ -65,6 +65,7 @@ public sealed partial class ExactTempotron
         }
 
         ValidatePattern(pattern);
+        pattern = InTimeOrder(pattern);
         var cutoff = double.PositiveInfinity;
         if (shunted)
         {
@@ -120,18 +121,44 @@ public sealed partial class ExactTempotron
             ThrowHelper.LengthMismatch(nameof(pattern), "[events] times like afferents", pattern.Afferents.Length, pattern.Times.Length);
         }
 
-        var previous = 0.0;
         for (var k = 0; k < pattern.Count; k++)
         {
             var t = pattern.Times[k];
-            if ((uint)pattern.Afferents[k] >= (uint)Afferents || !(double.IsFinite(t) && t >= previous))
+            if ((uint)pattern.Afferents[k] >= (uint)Afferents || !(double.IsFinite(t) && t >= 0))
             {
                 ThrowHelper.ElementRule(nameof(pattern), string.Create(CultureInfo.InvariantCulture,
-                    $"Event {k} (afferent {pattern.Afferents[k]}, time {t:R}) must have an afferent in [0, {Afferents}) and a finite time >= 0, not before the previous event's."));
+                    $"Event {k} (afferent {pattern.Afferents[k]}, time {t:R}) must have an afferent in [0, {Afferents}) and a finite time >= 0."));
             }
-
-            previous = t;
         }
+    }
+
+    [ThreadStatic]
+    private static double[]? _sortedTimes;
+
+    [ThreadStatic]
+    private static int[]? _sortedAfferents;
+
+    /// <summary>The pattern itself if its events are in time order, else a copy sorted by (time, afferent) in per-thread scratch.</summary>
+    internal static SpikePattern InTimeOrder(SpikePattern pattern)
+    {
+        if (pattern.IsTimeOrdered)
+        {
+            return pattern;
+        }
+
+        var n = pattern.Count;
+        if (_sortedTimes is null || _sortedTimes.Length < n)
+        {
+            _sortedTimes = new double[Math.Max(n, 64)];
+            _sortedAfferents = new int[_sortedTimes.Length];
+        }
+
+        var times = _sortedTimes.AsSpan(0, n);
+        var afferents = _sortedAfferents.AsSpan(0, n);
+        pattern.Times.CopyTo(times);
+        pattern.Afferents.CopyTo(afferents);
+        SpikeEvents.SortByTime(times, afferents);
+        return new SpikePattern(afferents, times, (byte)(1 | (pattern.IsAfferentOrdered && n <= 1 ? 2 : 0)));
     }
 
     internal void EvaluatePattern(SpikePattern pattern, Span<ExactTempotronOutput> destination)

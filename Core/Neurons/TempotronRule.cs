@@ -96,7 +96,7 @@ public sealed class TempotronRule
             ThrowHelper.LengthMismatch(nameof(targets), "[outputs]", Model.Outputs, targets.Length);
         }
 
-        return StepCore(patterns[pattern], targets);
+        return StepCore(ExactTempotron.InTimeOrder(patterns[pattern]), targets);
     }
 
     /// <summary>One learning cycle: presents every pattern once, in order, updating after each.</summary>
@@ -121,7 +121,7 @@ public sealed class TempotronRule
         var errors = 0;
         for (var p = 0; p < patterns.PatternCount; p++)
         {
-            errors += StepCore(patterns[p], targets.Slice(p * outputs, outputs));
+            errors += StepCore(ExactTempotron.InTimeOrder(patterns[p]), targets.Slice(p * outputs, outputs));
         }
 
         return errors;
@@ -211,7 +211,7 @@ public sealed class TempotronRule
             ThrowHelper.LengthMismatch(nameof(gradient), "[outputs, afferents]", model.Weights.Length, gradient.Length);
         }
 
-        var events = patterns[pattern];
+        var events = ExactTempotron.InTimeOrder(patterns[pattern]);
         Span<ExactTempotronOutput> results = model.Outputs <= 64 ? stackalloc ExactTempotronOutput[model.Outputs] : new ExactTempotronOutput[model.Outputs];
         model.EvaluatePattern(events, results);
         gradient.Clear();
