@@ -30,7 +30,7 @@ namespace TimingBased.Encoding;
 /// threads; <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/> allocates nothing.
 /// </para>
 /// </remarks>
-public sealed class GaussianTuning
+public sealed partial class GaussianTuning
 {
     /// <summary>The default <c>maxSpikeTime</c> of <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>: 50.</summary>
     public const int DefaultMaxSpikeTime = 50;

@@ -1,0 +1,113 @@
+using TimingBased.Encoding;
+using TimingBased.Events;
+
+namespace TimingBased.Tests.Encoding;
+
+/// <summary>The event encoder against the dense one: the same spikes, bit for bit, on random and adversarial values.</summary>
+public class GaussianTuningEventsTests
+{
+    private static void AssertSameSpikes(GaussianTuning encoder, float[] x, int batch, int maxSpikeTime)
+    {
+        var dense = new float[x.Length * encoder.M];
+        encoder.Encode(x, batch, dense, maxSpikeTime);
+        var perPattern = dense.Length / batch;
+        var events = new SpikeEvents(perPattern);
+        encoder.Encode(x, batch, events, maxSpikeTime);
+        Assert.That(events.PatternCount, Is.EqualTo(batch));
+        for (var b = 0; b < batch; b++)
+        {
+            var pattern = events[b];
+            var row = dense.AsSpan(b * perPattern, perPattern).ToArray();
+            var expected = Enumerable.Range(0, perPattern).Where(i => row[i] >= 0).ToArray();
+            Assert.That(pattern.Afferents.ToArray(), Is.EqualTo(expected), $"pattern {b}: which afferents spike");
+            Assert.That(pattern.IsAfferentOrdered || pattern.Count <= 1, Is.True);
+            for (var k = 0; k < expected.Length; k++)
+            {
+                Assert.That(BitConverter.SingleToInt32Bits((float)pattern.Times[k]), Is.EqualTo(BitConverter.SingleToInt32Bits(row[expected[k]])),
+                    $"pattern {b}, afferent {expected[k]}: time");
+                Assert.That(pattern.Times[k], Is.EqualTo((double)(float)pattern.Times[k]), "a float32 time");
+            }
+        }
+    }
+
+    [Test]
+    public void RandomValues_GiveTheDenseSpikes([Values(3, 4, 7, 8, 9, 16, 17, 33)] int m, [Values(0, 1, 5, 100, 1000)] int maxSpikeTime)
+    {
+        var rng = new Random((m * 31) + maxSpikeTime);
+        var encoder = new GaussianTuning(2, m, [0f, -3f], [1f, 5f]);
+        var x = TestData.Uniform(rng, 3 * 2 * 57, -4f, 6f);
+        for (var k = 0; k < x.Length; k += 7)
+        {
+            x[k] = x[Math.Max(0, k - 1)]; // repeated values take the copy path
+        }
+
+        AssertSameSpikes(encoder, x, 3, maxSpikeTime);
+    }
+
+    [Test]
+    public void BoundaryValues_GiveTheDenseSpikes([Values(3, 8, 16, 17)] int m, [Values(1, 2, 50, 100, 1 << 24)] int maxSpikeTime)
+    {
+        // Values at every centre, every midpoint, and just inside and outside every neuron's firing reach, each
+        // nudged by a few ulps either way, on a plain range, a tiny one and one far from zero.
+        foreach (var (lo, hi) in new[] { (0f, 1f), (-1e-4f, 1e-4f), (1e6f, 1e6f + 3f), (-250f, 9000f) })
+        {
+            var encoder = new GaussianTuning(1, m, [lo], [hi]);
+            var mu = encoder.Mu.ToArray();
+            var sigma2 = encoder.Sigma2[0];
+            var tMax = maxSpikeTime == 0 ? 100 : maxSpikeTime;
+            var qCut = Math.Log(4.0 * tMax) + 1.0;
+            var reach = (float)Math.Sqrt(qCut * 2 * sigma2);
+            var values = new List<float> { lo, hi, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -float.MaxValue, 0f, -0f };
+            for (var j = 0; j < m; j++)
+            {
+                foreach (var v in new[] { mu[j], j + 1 < m ? (mu[j] + mu[j + 1]) / 2 : mu[j], mu[j] + reach, mu[j] - reach, mu[j] + (reach / 2) })
+                {
+                    var f = v;
+                    for (var step = 0; step < 4; step++)
+                    {
+                        values.Add(f);
+                        f = MathF.BitIncrement(f);
+                    }
+
+                    f = v;
+                    for (var step = 0; step < 4; step++)
+                    {
+                        f = MathF.BitDecrement(f);
+                        values.Add(f);
+                    }
+                }
+            }
+
+            AssertSameSpikes(encoder, [.. values], 1, maxSpikeTime);
+        }
+    }
+
+    [Test]
+    public void BadInput_ThrowsAndAppendsNothing()
+    {
+        var encoder = new GaussianTuning(1, 4, [0f], [1f]);
+        var events = new SpikeEvents(12);
+        Assert.That(Assert.Throws<ArgumentException>(() => encoder.Encode([0.1f, float.NaN, 0.3f], 1, events))!.ParamName, Is.EqualTo("x"));
+        Assert.That(Assert.Throws<ArgumentException>(() => encoder.Encode([0.1f, 0.2f], 1, events))!.ParamName, Is.EqualTo("destination"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => encoder.Encode([0.1f, 0.2f, 0.3f], 1, events, -1))!.ParamName, Is.EqualTo("maxSpikeTime"));
+        Assert.That(events.PatternCount, Is.Zero);
+        Assert.That(events.EventCount, Is.Zero);
+        encoder.Encode([0.1f, 0.5f, 0.9f], 1, events, 100);
+        Assert.That(events[0].Times.ToArray(), Is.EqualTo(new double[] { 42, 10, 85, 92, 25, 25, 92, 85, 10, 42 }), "SpikingJelly's documented example");
+    }
+
+    [Test]
+    public void Refilling_AllocatesNothing()
+    {
+        var encoder = new GaussianTuning(1, 16, [0f], [1f]);
+        var x = TestData.Uniform(new Random(3), 64 * 784, 0f, 1f);
+        var events = new SpikeEvents(784 * 16);
+        encoder.Encode(x, 64, events, 100);
+        events.Clear();
+        encoder.Encode(x, 64, events, 100);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        events.Clear();
+        encoder.Encode(x, 64, events, 100);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+}

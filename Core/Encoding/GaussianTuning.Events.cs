@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using TimingBased.Events;
+using TimingBased.Internal;
+
+namespace TimingBased.Encoding;
+
+/// <summary>Encoding straight to spike events: only the neurons that can fire are computed.</summary>
+public sealed partial class GaussianTuning
+{
+    /// <summary>
+    /// Encodes <paramref name="x"/> of shape <c>[batch, n, samples]</c> into spike events: one pattern per batch element,
+    /// appended to <paramref name="destination"/>, with an event <c>(afferent, t)</c> for every non-negative entry of
+    /// <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>'s output, bit for bit the same time, and afferent
+    /// the entry's position in that output's <c>[n, samples, m]</c> row. Each pattern is in afferent order.
+    /// </summary>
+    /// <param name="x">The input, shape <c>[batch, n, samples]</c> row-major. <c>±Infinity</c> is valid and gives no event.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="destination">Receives <c>batchSize</c> patterns; its <c>AfferentCount</c> must be <c>n * samples * m</c>, and no pattern may be open.</param>
+    /// <param name="maxSpikeTime">As in <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>.</param>
+    /// <remarks>
+    /// A value <c>x</c> can make neuron <c>j</c> fire only if <c>q = (x - mu_j)^2 / (2 sigma2) &lt;= ln(4 maxSpikeTime) + 1</c>
+    /// (beyond that <c>maxSpikeTime (1 - exp(-q)) &gt; maxSpikeTime - 1/2</c>, which rounds to <c>maxSpikeTime</c>: silent).
+    /// The centres are increasing in <c>j</c> and evenly spaced, so those neurons are a contiguous run found from <c>x</c> in
+    /// O(1): <c>j = ((x - xMin) / range (2 (m - 2)) + 1) / 2 ± sqrt(qCut 2 sigma2) / spacing</c>, widened by two neurons
+    /// plus the float rounding of <c>x</c> and the range. Only that run is computed, with the same float operations as
+    /// the dense path (the same vector or scalar exponential per neuron), so the times are bit-identical; see
+    /// <c>docs/encoding.md</c>. Allocates nothing once <paramref name="destination"/> has grown to the largest batch.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1 or <paramref name="maxSpikeTime"/> outside <c>[0, 2^24]</c>.</exception>
+    /// <exception cref="ArgumentException">
+    /// The length of <paramref name="x"/> is not a positive multiple of <c>batchSize * n</c>, the destination's afferent count
+    /// is not <c>n * samples * m</c>, or <paramref name="x"/> holds a NaN; nothing was appended.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The destination has an open pattern.</exception>
+    public void Encode(ReadOnlySpan<float> x, int batchSize, SpikeEvents destination, int maxSpikeTime = DefaultMaxSpikeTime)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (batchSize < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(batchSize), batchSize, 1);
+        }
+
+        if (maxSpikeTime is < 0 or > MaxMaxSpikeTime)
+        {
+            ThrowHelper.IntOutOfRange(nameof(maxSpikeTime), maxSpikeTime, 0, MaxMaxSpikeTime);
+        }
+
+        var n = N;
+        var m = M;
+        var rowLength = SpanChecks.Product(batchSize, n);
+        if (x.Length == 0 || x.Length % rowLength != 0)
+        {
+            ThrowHelper.NotPositiveMultiple(nameof(x), "[batch, n, samples]", x.Length, rowLength, "batchSize * n");
+        }
+
+        var samples = (int)(x.Length / rowLength);
+        var afferents = (long)n * samples * m;
+        if (destination.AfferentCount != afferents)
+        {
+            ThrowHelper.ElementRule(nameof(destination), string.Create(CultureInfo.InvariantCulture,
+                $"destination must be over n * samples * m = {afferents} afferents; it is over {destination.AfferentCount}."));
+        }
+
+        var nanAt = SpanChecks.IndexOfNaN(x);
+        if (nanAt >= 0)
+        {
+            ThrowHelper.NaNAt(nameof(x), string.Create(CultureInfo.InvariantCulture,
+                $"(batch {nanAt / samples / n}, channel {nanAt / samples % n}, sample {nanAt % samples})"));
+        }
+
+        if (maxSpikeTime == 0)
+        {
+            maxSpikeTime = FallbackMaxSpikeTime;
+        }
+
+        float tMax = maxSpikeTime;
+        var qCut = (float)(Math.Log(4.0 * maxSpikeTime) + 1.0);
+        var vectorized = Vector.IsHardwareAccelerated && m >= Vector<float>.Count;
+        Span<float> times = m <= 256 ? stackalloc float[m] : new float[m];
+        for (var b = 0; b < batchSize; b++)
+        {
+            // At most m events per value; the unused tail is given back before the pattern is completed.
+            var outAfferents = destination.AppendPattern(n * samples * m, out var outTimes);
+            var count = 0;
+            for (var c = 0; c < n; c++)
+            {
+                var row = x.Slice(((b * n) + c) * samples, samples);
+                var mu = new ReadOnlySpan<float>(_mu, c * m, m);
+                var twoSigma2 = new ReadOnlySpan<float>(_twoSigma2, c * m, m);
+                var (first, last) = (0, -1);
+                var previous = float.NaN;
+                var previousStart = 0;
+                var previousCount = 0;
+                for (var s = 0; s < samples; s++)
+                {
+                    var value = row[s];
+                    var baseAfferent = ((c * samples) + s) * m;
+                    if (BitConverter.SingleToInt32Bits(value) == BitConverter.SingleToInt32Bits(previous))
+                    {
+                        // Same value as the previous sample (the background of an image): the same events, m further on.
+                        for (var k = 0; k < previousCount; k++)
+                        {
+                            outAfferents[count + k] = outAfferents[previousStart + k] + m;
+                            outTimes[count + k] = outTimes[previousStart + k];
+                        }
+
+                        previousStart = count;
+                        count += previousCount;
+                        continue;
+                    }
+
+                    previous = value;
+                    previousStart = count;
+                    if (float.IsFinite(value))
+                    {
+                        (first, last) = CandidateRun(value, c, qCut);
+                        if (first <= last)
+                        {
+                            ComputeRun(vectorized, value, mu, twoSigma2, tMax, first, last, times);
+                            for (var k = first; k <= last; k++)
+                            {
+                                if (times[k] >= 0)
+                                {
+                                    outAfferents[count] = baseAfferent + k;
+                                    outTimes[count++] = times[k];
+                                }
+                            }
+                        }
+                    }
+
+                    previousCount = count - previousStart;
+                }
+            }
+
+            destination.TrimOpenPattern(count);
+            destination.EndAppendedPattern(timeOrdered: count <= 1, afferentOrdered: true);
+        }
+    }
+
+    /// <summary>
+    /// The neurons (0-based, inclusive) of channel <paramref name="c"/> that can fire for <paramref name="value"/>: those
+    /// within <c>sqrt(qCut 2 sigma2)</c> of it, widened by two neurons and by the float rounding of the inputs.
+    /// </summary>
+    private (int First, int Last) CandidateRun(float value, int c, float qCut)
+    {
+        var m = M;
+        double mu0 = _mu[c * m];
+        double muLast = _mu[(c * m) + m - 1];
+        var spacing = (muLast - mu0) / (m - 1);
+        var reach = Math.Sqrt(qCut * (double)_twoSigma2[c * m]);
+        var rounding = 8 * 1.2e-7 * (Math.Abs(value) + Math.Abs(mu0) + Math.Abs(muLast)); // float rounding of value, centres, difference
+        var centre = (value - mu0) / spacing; // the 0-based index of the nearest centre, fractional
+        var half = (reach + rounding) / spacing;
+        var first = Math.Floor(centre - half) - 2;
+        var last = Math.Ceiling(centre + half) + 2;
+        if (!(last >= 0 && first <= m - 1))
+        {
+            return (0, -1);
+        }
+
+        return ((int)Math.Max(0, first), (int)Math.Min(m - 1, last));
+    }
+
+    /// <summary>Spike times of neurons <paramref name="first"/>..<paramref name="last"/> into <paramref name="times"/>, as the dense path computes them.</summary>
+    private static void ComputeRun(bool vectorized, float value, ReadOnlySpan<float> mu, ReadOnlySpan<float> twoSigma2, float tMax, int first, int last, Span<float> times)
+    {
+        if (!vectorized)
+        {
+            for (var k = first; k <= last; k++)
+            {
+                times[k] = EncodeScalar(value, mu[k], twoSigma2[k], tMax);
+            }
+
+            return;
+        }
+
+        // Whole vectors as the dense path loads them (the last one overlapping at m - width): the same lanes, the same
+        // vector exponential, so the same bits.
+        var m = mu.Length;
+        var width = Vector<float>.Count;
+        ref var muRef = ref MemoryMarshal.GetReference(mu);
+        ref var denRef = ref MemoryMarshal.GetReference(twoSigma2);
+        ref var dstRef = ref MemoryMarshal.GetReference(times);
+        var xv = new Vector<float>(value);
+        var tMaxV = new Vector<float>(tMax);
+        var silent = new Vector<float>(-1f);
+        for (var j = first; j <= last; j += width)
+        {
+            var at = Math.Min(j, m - width);
+            var d = xv - Vector.LoadUnsafe(ref muRef, (nuint)at);
+            var q = (d * d) / Vector.LoadUnsafe(ref denRef, (nuint)at);
+            var y = Vector.Exp(-q);
+            var t = Vector.Round(tMaxV * (Vector<float>.One - y));
+            t = Vector.ConditionalSelect(Vector.LessThanOrEqual(t, Vector<float>.Zero), Vector<float>.Zero, t);
+            Vector.ConditionalSelect(Vector.GreaterThanOrEqual(t, tMaxV), silent, t).StoreUnsafe(ref dstRef, (nuint)at);
+        }
+    }
+}
