@@ -2,8 +2,9 @@ namespace TimingBased.Internal;
 
 /// <summary>
 /// Per-thread scratch memory for the neuron kernels: grown on demand, then reused, so that steady-state
-/// calls allocate nothing and concurrent calls on different threads never share a buffer. Three independent
-/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>) may be in use at the same time.
+/// calls allocate nothing and concurrent calls on different threads never share a buffer. Four independent
+/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>, <see cref="Events"/>) may be in use at the
+/// same time; within a pool, every call returns the start of the same array, so carve one call's span into parts.
 /// </summary>
 internal sealed class Scratch
 {
@@ -21,6 +22,9 @@ internal sealed class Scratch
 
     /// <summary>Gets the pool for a weight gradient in internal layout.</summary>
     public Pool Gradient { get; } = new();
+
+    /// <summary>Gets the pool for spike events laid out densely (a sample's row, or a batch for the backward).</summary>
+    public Pool Events { get; } = new();
 
     /// <summary>A set of growable arrays; every call returns the start of the same array.</summary>
     internal sealed class Pool

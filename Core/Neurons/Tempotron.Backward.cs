@@ -71,7 +71,7 @@ public sealed partial class Tempotron
     /// <remarks>
     /// The forward value is the hard arg-max; the gradient is that of <c>sign soft</c> with
     /// <c>soft = sum_t p_t t</c>, <c>p = softmax(T V)</c> (computed stably) and <c>sign = ±1</c> as in the forward:
-    /// <c>dL/dV[b,o,t] = upstream sign T p_t (t - soft)</c>, then as in <see cref="MaxVoltageBackward"/>.
+    /// <c>dL/dV[b,o,t] = upstream sign T p_t (t - soft)</c>, then as in <see cref="MaxVoltageBackward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float})"/>.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
     /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
@@ -85,7 +85,7 @@ public sealed partial class Tempotron
     /// <param name="upstream"><c>dL/dV</c>, shape <c>[batch, out, T]</c>.</param>
     /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (overwritten); empty to skip.</param>
     /// <param name="inputGradient">Receives <c>dL/dinSpikes</c>, shape <c>[batch, in]</c> (overwritten); empty to skip.</param>
-    /// <remarks>As <see cref="MaxVoltageBackward"/> with <c>g[t] = upstream[b,o,t]</c>.</remarks>
+    /// <remarks>As <see cref="MaxVoltageBackward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float})"/> with <c>g[t] = upstream[b,o,t]</c>.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
     /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
     public void VoltageBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,

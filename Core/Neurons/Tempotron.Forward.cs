@@ -145,6 +145,12 @@ public sealed partial class Tempotron
     {
         var buffers = SampleBuffers.Get(this, backward: false);
         SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, buffers.Times, out _);
+        WriteForwardOutput(buffers, b, destination, kind);
+    }
+
+    /// <summary>Writes sample <paramref name="b"/>'s requested output from its voltages <c>buffers.V</c>.</summary>
+    private void WriteForwardOutput(in SampleBuffers buffers, int b, Span<float> destination, ForwardOutput kind)
+    {
         var v = buffers.V;
         var outs = OutFeatures;
         var os = _outStride;
@@ -187,6 +193,17 @@ public sealed partial class Tempotron
             ThrowNaN(b, ~count);
         }
 
+        IntegrateSample(row, buffers, indices, times, count, integerTimes);
+        return count;
+    }
+
+    /// <summary>
+    /// The forward of one sample from its spike lists (inputs in increasing order, their truncated times, all in the
+    /// window): adds their weight rows into the per-time accumulators and runs the recurrence into <c>buffers.V</c>.
+    /// <paramref name="row"/> (the sample's dense times) is read only when some time is not an integer.
+    /// </summary>
+    private void IntegrateSample(ReadOnlySpan<float> row, in SampleBuffers buffers, Span<int> indices, Span<int> times, int count, bool integerTimes)
+    {
         var os = _outStride;
         var banks = buffers.Banks;
         var delta = buffers.Delta;
@@ -203,7 +220,6 @@ public sealed partial class Tempotron
         }
 
         Recurrence.IntegrateBanks(Path, banks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
-        return count;
     }
 
     /// <summary>

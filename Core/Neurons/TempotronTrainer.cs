@@ -1,4 +1,5 @@
 using System.Globalization;
+using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Optimizers;
 
@@ -70,6 +71,25 @@ public sealed class TempotronTrainer
         Optimizer.Step(Model.Parameters, gradient);
         return new TrainingStepResult((float)loss, correct);
     }
+
+    /// <summary>Runs one training step on a batch of event patterns; bit-identical to the dense step on the same spikes.</summary>
+    /// <param name="inSpikes">One pattern per sample over the model's inputs, each afferent at most once; <c>PatternCount</c> = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <returns>The loss and the number of correct predictions, both before the update.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice; nothing changed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite; nothing changed.</exception>
+    public TrainingStepResult Step(SpikeEvents inSpikes, ReadOnlySpan<int> labels) => Step(Model.DenseFromEvents(inSpikes), labels);
+
+    /// <summary>Evaluates a batch of event patterns without changing anything.</summary>
+    /// <param name="inSpikes">One pattern per sample; <c>PatternCount</c> = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>.</param>
+    /// <returns>The loss and the number of correct predictions.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public TrainingStepResult Evaluate(SpikeEvents inSpikes, ReadOnlySpan<int> labels) => Evaluate(Model.DenseFromEvents(inSpikes), labels);
 
     /// <summary>Evaluates a batch without changing anything: the loss and the number of correct predictions.</summary>
     /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>, batch = <c>labels.Length</c>.</param>

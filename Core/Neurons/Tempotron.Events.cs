@@ -1,0 +1,218 @@
+using System.Globalization;
+using TimingBased.Events;
+using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
+
+namespace TimingBased.Neurons;
+
+/// <summary>
+/// The grid model on spike events: a <see cref="SpikeEvents"/> batch instead of a dense <c>[batch, in]</c> array, with
+/// results bit-identical to the dense path on the same spikes.
+/// </summary>
+/// <remarks>
+/// The grid model holds one spike per input (SpingJelly's input is one time per input), so a pattern may list each
+/// afferent at most once; times are read as float32, as the dense input holds them (the encoder's and
+/// <see cref="SpikeEvents.AddDense"/>'s times are float32 exactly). A pattern in strictly increasing afferent order with
+/// integer times (the encoder's output) goes straight into the spike lists; any other is laid out as a dense row in
+/// per-thread scratch first. The backward calls and the trainer lay the batch out densely and run the dense path.
+/// </remarks>
+public sealed partial class Tempotron
+{
+    [ThreadStatic]
+    private static int[]? _stamps;
+
+    [ThreadStatic]
+    private static int _stamp;
+
+    /// <summary>Computes the voltage traces for a batch of event patterns, <c>[patterns, out, T]</c>; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample, over <see cref="InFeatures"/> afferents, each afferent at most once.</param>
+    /// <param name="destination">Receives the voltages, shape <c>[patterns, out, T]</c>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The patterns are over another number of afferents, there are none, an afferent fires twice in a pattern, or the
+    /// destination is too short; nothing was written.
+    /// </exception>
+    public void Voltage(SpikeEvents inSpikes, Span<float> destination) => ForwardEvents(inSpikes, destination, ForwardOutput.Voltage);
+
+    /// <summary>Computes the maximum voltages for a batch of event patterns, <c>[patterns, out]</c>; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample, over <see cref="InFeatures"/> afferents, each afferent at most once.</param>
+    /// <param name="destination">Receives the maxima, shape <c>[patterns, out]</c>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">As <see cref="Voltage(SpikeEvents, Span{float})"/>.</exception>
+    public void MaxVoltage(SpikeEvents inSpikes, Span<float> destination) => ForwardEvents(inSpikes, destination, ForwardOutput.MaxVoltage);
+
+    /// <summary>Computes the output spike times for a batch of event patterns, <c>[patterns, out]</c>; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample, over <see cref="InFeatures"/> afferents, each afferent at most once.</param>
+    /// <param name="destination">Receives the spike times, shape <c>[patterns, out]</c>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">As <see cref="Voltage(SpikeEvents, Span{float})"/>.</exception>
+    public void SpikeTimes(SpikeEvents inSpikes, Span<float> destination) => ForwardEvents(inSpikes, destination, ForwardOutput.SpikeTimes);
+
+    /// <summary>Back-propagates <c>dL/dvMax</c> for event patterns; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample.</param>
+    /// <param name="upstream"><c>dL/dvMax</c>, shape <c>[patterns, out]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, <c>[out, in]</c>; empty to skip.</param>
+    /// <param name="inputGradient">Receives <c>dL/d(spike time)</c> per afferent, dense <c>[patterns, in]</c> (0 for silent afferents); empty to skip.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">A shape is wrong, an afferent fires twice, or the upstream is not finite; nothing was written.</exception>
+    public void MaxVoltageBackward(SpikeEvents inSpikes, ReadOnlySpan<float> upstream, Span<float> weightGradient, Span<float> inputGradient) =>
+        MaxVoltageBackward(DenseFromEvents(inSpikes), inSpikes.PatternCount, upstream, weightGradient, inputGradient);
+
+    /// <summary>Back-propagates <c>dL/dspikes</c> through the spike times for event patterns; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample.</param>
+    /// <param name="upstream"><c>dL/dspikes</c>, shape <c>[patterns, out]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, <c>[out, in]</c>; empty to skip.</param>
+    /// <param name="inputGradient">Receives <c>dL/d(spike time)</c>, dense <c>[patterns, in]</c>; empty to skip.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">As <see cref="MaxVoltageBackward(SpikeEvents, ReadOnlySpan{float}, Span{float}, Span{float})"/>.</exception>
+    public void SpikeTimesBackward(SpikeEvents inSpikes, ReadOnlySpan<float> upstream, Span<float> weightGradient, Span<float> inputGradient) =>
+        SpikeTimesBackward(DenseFromEvents(inSpikes), inSpikes.PatternCount, upstream, weightGradient, inputGradient);
+
+    /// <summary>Back-propagates <c>dL/dV</c> for event patterns; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample.</param>
+    /// <param name="upstream"><c>dL/dV</c>, shape <c>[patterns, out, T]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, <c>[out, in]</c>; empty to skip.</param>
+    /// <param name="inputGradient">Receives <c>dL/d(spike time)</c>, dense <c>[patterns, in]</c>; empty to skip.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">As <see cref="MaxVoltageBackward(SpikeEvents, ReadOnlySpan{float}, Span{float}, Span{float})"/>.</exception>
+    public void VoltageBackward(SpikeEvents inSpikes, ReadOnlySpan<float> upstream, Span<float> weightGradient, Span<float> inputGradient) =>
+        VoltageBackward(DenseFromEvents(inSpikes), inSpikes.PatternCount, upstream, weightGradient, inputGradient);
+
+    /// <summary>Computes a loss of the maximum voltages of event patterns and its weight gradient; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample; <c>PatternCount</c> = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, <c>[out, in]</c>.</param>
+    /// <param name="loss">Which loss.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public float LossGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient,
+        TempotronLoss loss = TempotronLoss.MeanSquaredError) =>
+        LossGradient(DenseFromEvents(inSpikes), labels, weightGradient, loss);
+
+    /// <summary>
+    /// Lays the patterns out as a dense <c>[patterns, in]</c> spike-time array in per-thread scratch (silent afferents
+    /// -1), after checking them; the span is valid until the next call on this thread.
+    /// </summary>
+    internal ReadOnlySpan<float> DenseFromEvents(SpikeEvents inSpikes)
+    {
+        ValidateEvents(inSpikes);
+        var dense = Scratch.Current.Events.Floats((int)((long)inSpikes.PatternCount * InFeatures));
+        dense.Fill(-1f);
+        var afferents = inSpikes.Afferents;
+        var times = inSpikes.Times;
+        var offsets = inSpikes.Offsets;
+        for (var p = 0; p < inSpikes.PatternCount; p++)
+        {
+            var row = dense.Slice(p * InFeatures, InFeatures);
+            for (var k = offsets[p]; k < offsets[p + 1]; k++)
+            {
+                row[afferents[k]] = (float)times[k];
+            }
+        }
+
+        return dense;
+    }
+
+    private void ForwardEvents(SpikeEvents inSpikes, Span<float> destination, ForwardOutput kind)
+    {
+        ValidateEvents(inSpikes);
+        var batch = inSpikes.PatternCount;
+        var required = kind == ForwardOutput.Voltage ? (long)batch * OutFeatures * T : (long)batch * OutFeatures;
+        if (destination.Length < required)
+        {
+            ThrowHelper.DestinationTooShort(nameof(destination),
+                kind == ForwardOutput.Voltage ? "[patterns, out, T]" : "[patterns, out]", required, destination.Length);
+        }
+
+        // Everything that can fail was checked above: the samples write their results directly.
+        ParallelBatch.Run(this, batch, new BatchSpans { Output = destination },
+            static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Output, work.Kind), (Events: inSpikes, Kind: kind));
+    }
+
+    private void ForwardOneEvents(SpikePattern pattern, int b, Span<float> destination, ForwardOutput kind)
+    {
+        var buffers = SampleBuffers.Get(this, backward: false);
+        var indices = buffers.Indices;
+        var times = buffers.Times;
+        if (pattern.IsAfferentOrdered)
+        {
+            // The encoder's output: the events are the spike list already.
+            var count = 0;
+            var fractional = false;
+            float window = T;
+            for (var k = 0; k < pattern.Count; k++)
+            {
+                var s = (float)pattern.Times[k];
+                if (s < window)
+                {
+                    indices[count] = pattern.Afferents[k];
+                    times[count++] = (int)s;
+                    fractional |= MathF.Floor(s) != s;
+                }
+            }
+
+            if (!fractional)
+            {
+                IntegrateSample(default, buffers, indices, times, count, integerTimes: true);
+                WriteForwardOutput(buffers, b, destination, kind);
+                return;
+            }
+        }
+
+        var row = Scratch.Current.Events.Floats(InFeatures);
+        row.Fill(-1f);
+        for (var k = 0; k < pattern.Count; k++)
+        {
+            row[pattern.Afferents[k]] = (float)pattern.Times[k];
+        }
+
+        SampleVoltage(row, b, buffers, indices, times, out _);
+        WriteForwardOutput(buffers, b, destination, kind);
+    }
+
+    /// <summary>Throws unless the batch is over <see cref="InFeatures"/> afferents, not empty, and lists each afferent at most once per pattern.</summary>
+    private void ValidateEvents(SpikeEvents inSpikes)
+    {
+        ArgumentNullException.ThrowIfNull(inSpikes);
+        if (inSpikes.AfferentCount != InFeatures)
+        {
+            ThrowHelper.ElementRule(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture,
+                $"inSpikes must be over in = {InFeatures} afferents; it is over {inSpikes.AfferentCount}."));
+        }
+
+        if (inSpikes.PatternCount < 1)
+        {
+            ThrowHelper.ElementRule(nameof(inSpikes), "inSpikes must hold at least one completed pattern; it holds none.");
+        }
+
+        var stamps = _stamps is { } existing && existing.Length >= InFeatures ? existing : _stamps = new int[InFeatures];
+        var afferents = inSpikes.Afferents;
+        var offsets = inSpikes.Offsets;
+        for (var p = 0; p < inSpikes.PatternCount; p++)
+        {
+            if (inSpikes[p].IsAfferentOrdered)
+            {
+                continue; // strictly increasing: no repeats
+            }
+
+            if (++_stamp == int.MaxValue)
+            {
+                Array.Clear(stamps);
+                _stamp = 1;
+            }
+
+            for (var k = offsets[p]; k < offsets[p + 1]; k++)
+            {
+                if (stamps[afferents[k]] == _stamp)
+                {
+                    ThrowHelper.ElementRule(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture,
+                        $"Pattern {p} lists afferent {afferents[k]} more than once; the grid model holds one spike time per input."));
+                }
+
+                stamps[afferents[k]] = _stamp;
+            }
+        }
+    }
+}
