@@ -2,6 +2,7 @@ using TimingBased.Encoding;
 using TimingBased.Events;
 using TimingBased.Neurons;
 using TimingBased.Optimizers;
+using TimingBased.Streaming;
 
 namespace TimingBased.Tests;
 
@@ -28,6 +29,25 @@ public class ReadMeTests
 
         // All 64 images are blank and labelled 0: every sample is the same, so all are right or all are wrong, and
         // every row of vMax is the same.
+        // --- README events example begins ---
+        var events = new SpikeEvents(afferentCount: 784 * 16);
+        encoder.Encode(pixels, batchSize: 64, events, maxSpikeTime: 100); // same spikes as the dense Encode, 64 patterns
+        model.MaxVoltage(events, vMax);                                      // bit-identical to the dense call
+        trainer.Step(events, labels);                                        // likewise
+
+        events.SortByTime();                                                 // streams take events in time order
+        var stream = new StreamingTempotron(model);
+        var digit = events[0];
+        for (int k = 0; k < digit.Count && stream.FirstToFire < 0; k++)
+        {
+            stream.Push(digit.Afferents[k], digit.Times[k]);                 // O(out) per event, 0 B
+        }
+
+        int decision = stream.FirstToFire;                                   // -1: no output fired (yet)
+        // --- README events example ends ---
+
+        Assert.That(events.PatternCount, Is.EqualTo(64));
+        Assert.That(decision, Is.InRange(-1, 9));
         Assert.That(float.IsFinite(step.Loss), Is.True);
         Assert.That(step.Correct, Is.EqualTo(0).Or.EqualTo(64));
         Assert.That(vMax, Is.All.Not.NaN);

@@ -32,6 +32,9 @@ internal readonly ref struct BatchSpans
 
     /// <summary>Per sample, 1 if classified correctly; then per phase-2 range, the internal index of its first non-finite gradient element or -1.</summary>
     public Span<int> Counters { get; init; }
+
+    /// <summary>For a backward from events: per sample, a dense row written only for a pattern that needs one, <c>[batch, in]</c>.</summary>
+    public Span<float> EventRows { get; init; }
 }
 
 /// <summary>One item of a batch operation (a sample, or a range of inputs), with an argument of the operation's choosing.</summary>
@@ -69,6 +72,7 @@ internal static unsafe class ParallelBatch
         fixed (int* lists = spans.SpikeLists)
         fixed (double* loss = spans.SampleLoss)
         fixed (int* counters = spans.Counters)
+        fixed (float* eventRows = spans.EventRows)
         {
             var job = new Job<TArgument>(self, items, action, argument, Math.Min(items, degree * ChunksPerThread), new Pointers
             {
@@ -81,6 +85,7 @@ internal static unsafe class ParallelBatch
                 SpikeLists = ((nint)lists, spans.SpikeLists.Length),
                 SampleLoss = ((nint)loss, spans.SampleLoss.Length),
                 Counters = ((nint)counters, spans.Counters.Length),
+                EventRows = ((nint)eventRows, spans.EventRows.Length),
             });
             Parallel.For(0, job.Chunks, new ParallelOptions { MaxDegreeOfParallelism = degree }, job.RunChunk);
         }
@@ -98,6 +103,7 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) SpikeLists;
         public (nint Address, int Length) SampleLoss;
         public (nint Address, int Length) Counters;
+        public (nint Address, int Length) EventRows;
     }
 
     private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, Pointers p)
@@ -117,6 +123,7 @@ internal static unsafe class ParallelBatch
                 SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
                 SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
                 Counters = new Span<int>((void*)p.Counters.Address, p.Counters.Length),
+                EventRows = new Span<float>((void*)p.EventRows.Address, p.EventRows.Length),
             };
             var start = (int)((long)items * chunk / chunks);
             var end = (int)((long)items * (chunk + 1) / chunks);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
 using TimingBased.Optimizers;
@@ -119,6 +120,27 @@ public sealed partial class Tempotron
         return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default);
     }
 
+    /// <summary>
+    /// <see cref="TrainingGradient(ReadOnlySpan{float}, ReadOnlySpan{int}, TempotronLoss, Span{float})"/> from events: each
+    /// sample's spike list comes straight from its afferent-ordered integer pattern (the encoder's), or from a dense row
+    /// laid out in scratch for any other pattern; bit-identical to the dense call.
+    /// </summary>
+    internal (double Loss, int Correct, int FirstNonFinite) TrainingGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels,
+        TempotronLoss loss, Span<float> internalGradient)
+    {
+        ValidateEvents(inSpikes);
+        ValidateLabels(labels);
+        if (inSpikes.PatternCount != labels.Length)
+        {
+            ThrowHelper.LengthMismatch(nameof(labels), "[patterns]", inSpikes.PatternCount, labels.Length);
+        }
+
+        ValidateBackwardBatch(labels.Length);
+        var rows = Scratch.Current.Events.Floats((int)((long)labels.Length * InFeatures)); // filled per sample only where needed
+        var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
+        return BackwardCore(rows, labels.Length, default, labels, kind, internalGradient, default, inSpikes, rows);
+    }
+
     /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
     private UpstreamKind ValidateLossInputs(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss)
     {
@@ -196,11 +218,12 @@ public sealed partial class Tempotron
     /// index of the first non-finite element of the weight gradient (-1 if none or not computed).
     /// </summary>
     private (double Loss, int Correct, int FirstNonFinite) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
-        ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient)
+        ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
+        Span<float> eventRows = default)
     {
-        if (MaxDegreeOfParallelism > 1)
+        if (MaxDegreeOfParallelism > 1 && events is null)
         {
-            ThrowIfNaN(inSpikes); // workers must not throw: check first
+            ThrowIfNaN(inSpikes); // workers must not throw: check first (events were validated by the caller)
         }
 
         var plane = T * _outStride;
@@ -221,8 +244,9 @@ public sealed partial class Tempotron
             SpikeLists = ints[..listLength],
             SampleLoss = pool.Doubles(batchSize),
             Counters = ints[listLength..], // per sample: correct; per range: first non-finite
+            EventRows = eventRows,
         };
-        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, kind) => self.BackwardSample(b, s, kind), kind);
+        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, work) => self.BackwardSample(b, s, work.Kind, work.Events), (Kind: kind, Events: events));
         var firstNonFinite = -1;
         if (ranges > 0)
         {

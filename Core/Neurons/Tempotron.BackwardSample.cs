@@ -1,4 +1,5 @@
 using System.Globalization;
+using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
 
@@ -14,7 +15,7 @@ public sealed partial class Tempotron
     /// Phase 1 for sample <paramref name="b"/>: its forward (spike list into its <see cref="SpikeListBlock"/>), its
     /// <c>dL/dV</c>, the reverse recurrences into its <see cref="SamplePlanes"/>, and its input gradient.
     /// </summary>
-    private void BackwardSample(int b, in BatchSpans spans, UpstreamKind kind)
+    private void BackwardSample(int b, in BatchSpans spans, UpstreamKind kind, SpikeEvents? events)
     {
         var os = _outStride;
         var plane = T * os;
@@ -23,7 +24,16 @@ public sealed partial class Tempotron
         var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
         var indices = list.Indices;
         var times = list.Times;
-        var count = SampleVoltage(row, b, buffers, indices, times, out var integerTimes);
+        int count;
+        bool integerTimes;
+        if (events is null)
+        {
+            count = SampleVoltage(row, b, buffers, indices, times, out integerTimes);
+        }
+        else
+        {
+            count = SampleFromEvents(events[b], spans.EventRows.Slice(b * InFeatures, InFeatures), b, buffers, indices, times, out integerTimes);
+        }
         list.Count = count;
         list.IntegerTimes = integerTimes;
 

@@ -88,8 +88,14 @@ public sealed partial class Tempotron
     /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
     public float LossGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient,
-        TempotronLoss loss = TempotronLoss.MeanSquaredError) =>
-        LossGradient(DenseFromEvents(inSpikes), labels, weightGradient, loss);
+        TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    {
+        RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
+        var g = Scratch.Current.Gradient.Floats(Parameters.Length);
+        var (total, _, _) = TrainingGradient(inSpikes, labels, loss, g);
+        ToPublicLayout(g, weightGradient);
+        return (float)total;
+    }
 
     /// <summary>
     /// Lays the patterns out as a dense <c>[patterns, in]</c> spike-time array in per-thread scratch (silent afferents
@@ -134,42 +140,33 @@ public sealed partial class Tempotron
     private void ForwardOneEvents(SpikePattern pattern, int b, Span<float> destination, ForwardOutput kind)
     {
         var buffers = SampleBuffers.Get(this, backward: false);
-        var indices = buffers.Indices;
-        var times = buffers.Times;
+        SampleFromEvents(pattern, Scratch.Current.Events.Floats(InFeatures), b, buffers, buffers.Indices, buffers.Times, out _);
+        WriteForwardOutput(buffers, b, destination, kind);
+    }
+
+    /// <summary>
+    /// The forward of one event pattern into <c>buffers.V</c>, with its spike lists: straight from the events when they are
+    /// in afferent order with integer times, else through the dense <paramref name="row"/> (written here).
+    /// </summary>
+    private int SampleFromEvents(SpikePattern pattern, Span<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
         if (pattern.IsAfferentOrdered)
         {
-            // The encoder's output: the events are the spike list already.
-            var count = 0;
-            var fractional = false;
-            float window = T;
-            for (var k = 0; k < pattern.Count; k++)
-            {
-                var s = (float)pattern.Times[k];
-                if (s < window)
-                {
-                    indices[count] = pattern.Afferents[k];
-                    times[count++] = (int)s;
-                    fractional |= MathF.Floor(s) != s;
-                }
-            }
-
-            if (!fractional)
+            var count = SpikeLists.FromEvents(Path, pattern.Afferents, pattern.Times, T, indices, times, out integerTimes);
+            if (integerTimes)
             {
                 IntegrateSample(default, buffers, indices, times, count, integerTimes: true);
-                WriteForwardOutput(buffers, b, destination, kind);
-                return;
+                return count;
             }
         }
 
-        var row = Scratch.Current.Events.Floats(InFeatures);
         row.Fill(-1f);
         for (var k = 0; k < pattern.Count; k++)
         {
             row[pattern.Afferents[k]] = (float)pattern.Times[k];
         }
 
-        SampleVoltage(row, b, buffers, indices, times, out _);
-        WriteForwardOutput(buffers, b, destination, kind);
+        return SampleVoltage(row, b, buffers, indices, times, out integerTimes);
     }
 
     /// <summary>Throws unless the batch is over <see cref="InFeatures"/> afferents, not empty, and lists each afferent at most once per pattern.</summary>

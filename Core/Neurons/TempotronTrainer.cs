@@ -58,6 +58,12 @@ public sealed class TempotronTrainer
     {
         var gradient = _gradient.Span;
         var (loss, correct, bad) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
+        return Apply(loss, correct, bad, gradient);
+    }
+
+    /// <summary>The step's second half: refuse a non-finite loss or gradient, then the optimizer (which checks its own update).</summary>
+    private TrainingStepResult Apply(double loss, int correct, int bad, Span<float> gradient)
+    {
         if (!double.IsFinite(loss))
         {
             ThrowHelper.NonFiniteResult("The loss");
@@ -80,7 +86,12 @@ public sealed class TempotronTrainer
     /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice; nothing changed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range; nothing changed.</exception>
     /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite; nothing changed.</exception>
-    public TrainingStepResult Step(SpikeEvents inSpikes, ReadOnlySpan<int> labels) => Step(Model.DenseFromEvents(inSpikes), labels);
+    public TrainingStepResult Step(SpikeEvents inSpikes, ReadOnlySpan<int> labels)
+    {
+        var gradient = _gradient.Span;
+        var (loss, correct, bad) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
+        return Apply(loss, correct, bad, gradient);
+    }
 
     /// <summary>Evaluates a batch of event patterns without changing anything.</summary>
     /// <param name="inSpikes">One pattern per sample; <c>PatternCount</c> = <c>labels.Length</c>.</param>

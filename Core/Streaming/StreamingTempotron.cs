@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
 using TimingBased.Neurons;
@@ -132,12 +133,7 @@ public sealed class StreamingTempotron
         if ((int)c == _step)
         {
             // An integer time at a step already final: K(0) = 0 leaves V[step] as it is, but the state carries it on.
-            for (var o = 0; o < _os; o++)
-            {
-                _a[o] += row[o];
-                _b[o] += row[o];
-            }
-
+            AddToState(row);
             return;
         }
 
@@ -153,6 +149,31 @@ public sealed class StreamingTempotron
         RowOps.AddScaled(vector, _pending, row, ea);
         RowOps.AddScaled(vector, _pendingDelta, row, eb - ea);
         _anyPendingDelta = true;
+    }
+
+    /// <summary><c>A += w</c>, <c>B += w</c> over the outputs: the row widened to double, whole vectors where they fit.</summary>
+    private void AddToState(ReadOnlySpan<float> row)
+    {
+        var o = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var a = MemoryMarshal.Cast<double, Vector<double>>(_a.AsSpan());
+            var b = MemoryMarshal.Cast<double, Vector<double>>(_b.AsSpan());
+            for (var v = 0; o + Vector<float>.Count <= row.Length; o += Vector<float>.Count, v += 2)
+            {
+                Vector.Widen(new Vector<float>(row[o..]), out var lo, out var hi);
+                a[v] += lo;
+                a[v + 1] += hi;
+                b[v] += lo;
+                b[v + 1] += hi;
+            }
+        }
+
+        for (; o < row.Length; o++)
+        {
+            _a[o] += row[o];
+            _b[o] += row[o];
+        }
     }
 
     /// <summary>Advances the stream's time without input: every grid step up to <paramref name="time"/> becomes final.</summary>

@@ -45,6 +45,11 @@ if (Want("exact-traces"))
     ExactTraces(Path.Combine(here, "exact-traces.png"));
 }
 
+if (Want("early-decision"))
+{
+    EarlyDecision(Path.Combine(here, "early-decision.png"), Path.Combine(docs, "examples", "results"));
+}
+
 if (Want("capacity"))
 {
     Capacity(Path.Combine(here, "capacity.png"), Path.Combine(docs, "examples", "results"));
@@ -335,5 +340,31 @@ static void Capacity(string path, string results)
     plot.Axes.Left.Label.Text = "fraction of tasks learned";
     plot.Axes.Right.Label.Text = "median cycles";
     plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
+
+// (7) Early decision on MNIST: the fraction of test digits decided by time t and the accuracy among them.
+static void EarlyDecision(string path, string results)
+{
+    var rows = File.ReadAllLines(Path.Combine(results, "early-decision.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+    double P(string v) => double.Parse(v, CultureInfo.InvariantCulture);
+    var t = rows.Select(r => P(r[0])).ToArray();
+    var plot = new Plot();
+    var decided = plot.Add.Scatter(t, [.. rows.Select(r => 100 * P(r[1]))]);
+    decided.LegendText = "digits decided by t (%)";
+    decided.LineWidth = 2;
+    var withAccuracy = rows.Where(r => !double.IsNaN(P(r[2]))).ToArray();
+    var accuracy = plot.Add.Scatter(withAccuracy.Select(r => P(r[0])).ToArray(), withAccuracy.Select(r => 100 * P(r[2])).ToArray());
+    accuracy.LegendText = "accuracy of the digits decided by t (%)";
+    accuracy.LineWidth = 2;
+    var full = plot.Add.HorizontalLine(100 * P(rows[0][3]));
+    full.LinePattern = LinePattern.Dashed;
+    full.Color = Colors.Gray;
+    full.LegendText = $"full-window accuracy (argmax vMax at T): {100 * P(rows[0][3]):0.00} %";
+    plot.Title("MNIST, first output to reach the threshold decides (StreamingTempotron)");
+    plot.XLabel("t (steps)");
+    plot.YLabel("%");
+    plot.Axes.SetLimitsY(0, 105);
+    plot.ShowLegend(Alignment.LowerRight);
     Save(plot, path);
 }

@@ -320,4 +320,33 @@ public class KernelTests
         g[(3 * length) + rng.Next(length)] = -0f; // counts as zero
         Assert.That(RowOps.RowsUpToLastNonZero(vector, g, length), Is.EqualTo(3));
     }
+
+    [Test]
+    public void FromEvents_IsCollectOfTheDenseRow([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int inputs, [Values] bool integerOnly)
+    {
+        var rng = new Random(inputs + (integerOnly ? 1 : 0));
+        const int window = 20;
+        for (var trial = 0; trial < 10; trial++)
+        {
+            // Afferent-ordered events with times in and out of the window, some not float32-exact.
+            var afferents = Enumerable.Range(0, inputs).Where(_ => rng.Next(3) != 0).ToArray();
+            var times = afferents.Select(_ => integerOnly ? rng.Next(window + 5) : (rng.NextDouble() * (window + 5)) + (rng.Next(4) == 0 ? 1e-9 : 0)).ToArray();
+            var row = Enumerable.Repeat(-1f, inputs).ToArray();
+            for (var k = 0; k < afferents.Length; k++)
+            {
+                row[afferents[k]] = (float)times[k];
+            }
+
+            var expectedIndices = new int[inputs + SpikeLists.IndexSlack];
+            var expectedTimes = new int[expectedIndices.Length];
+            var expected = SpikeLists.Collect(KernelPath.Scalar, row, window, expectedIndices, expectedTimes, out var expectedInteger);
+            var indices = new int[inputs + SpikeLists.IndexSlack];
+            var outTimes = new int[indices.Length];
+            var count = SpikeLists.FromEvents(P(path), afferents, times, window, indices, outTimes, out var integer);
+            Assert.That(count, Is.EqualTo(expected));
+            Assert.That(indices[..count], Is.EqualTo(expectedIndices[..count]));
+            Assert.That(outTimes[..count], Is.EqualTo(expectedTimes[..count]));
+            Assert.That(integer, Is.EqualTo(expectedInteger));
+        }
+    }
 }
