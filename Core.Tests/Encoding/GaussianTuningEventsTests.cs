@@ -57,10 +57,11 @@ public class GaussianTuningEventsTests
             var tMax = maxSpikeTime == 0 ? 100 : maxSpikeTime;
             var qCut = Math.Log(4.0 * tMax) + 1.0;
             var reach = (float)Math.Sqrt(qCut * 2 * sigma2);
+            var fireReach = (float)Math.Sqrt(Math.Log(2.0 * tMax) * 2 * sigma2); // the last neuron that can fire
             var values = new List<float> { lo, hi, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -float.MaxValue, 0f, -0f };
             for (var j = 0; j < m; j++)
             {
-                foreach (var v in new[] { mu[j], j + 1 < m ? (mu[j] + mu[j + 1]) / 2 : mu[j], mu[j] + reach, mu[j] - reach, mu[j] + (reach / 2) })
+                foreach (var v in new[] { mu[j], j + 1 < m ? (mu[j] + mu[j + 1]) / 2 : mu[j], mu[j] + reach, mu[j] - reach, mu[j] + (reach / 2), mu[j] + fireReach, mu[j] - fireReach })
                 {
                     var f = v;
                     for (var step = 0; step < 4; step++)

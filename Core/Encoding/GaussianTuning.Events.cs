@@ -20,11 +20,11 @@ public sealed partial class GaussianTuning
     /// <param name="destination">Receives <c>batchSize</c> patterns; its <c>AfferentCount</c> must be <c>n * samples * m</c>, and no pattern may be open.</param>
     /// <param name="maxSpikeTime">As in <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>.</param>
     /// <remarks>
-    /// A value <c>x</c> can make neuron <c>j</c> fire only if <c>q = (x - mu_j)^2 / (2 sigma2) &lt;= ln(4 maxSpikeTime) + 1</c>
-    /// (beyond that <c>maxSpikeTime (1 - exp(-q)) &gt; maxSpikeTime - 1/2</c>, which rounds to <c>maxSpikeTime</c>: silent).
-    /// The centres are increasing in <c>j</c> and evenly spaced, so those neurons are a contiguous run found from <c>x</c> in
-    /// O(1): <c>j = ((x - xMin) / range (2 (m - 2)) + 1) / 2 ± sqrt(qCut 2 sigma2) / spacing</c>, widened by two neurons
-    /// plus the float rounding of <c>x</c> and the range. Only that run is computed, with the same float operations as
+    /// A value <c>x</c> can make neuron <c>j</c> fire only if <c>round(maxSpikeTime (1 - exp(-q))) &lt; maxSpikeTime</c>, so
+    /// only if <c>q = (x - mu_j)^2 / (2 sigma2) &lt;= ln(2 maxSpikeTime)</c>. The centres are increasing in <c>j</c> and evenly
+    /// spaced, so those neurons are a contiguous run found from <c>x</c> in O(1):
+    /// <c>(x - mu_1) / spacing ± sqrt((ln(2 maxSpikeTime) + 0.01) 2 sigma2) / spacing</c>, widened by the float rounding
+    /// of <c>x</c> and the centres. Only that run is computed, with the same float operations as
     /// the dense path (the same vector or scalar exponential per neuron), so the times are bit-identical; see
     /// <c>docs/encoding.md</c>. Allocates nothing once <paramref name="destination"/> has grown to the largest batch.
     /// </remarks>
@@ -79,6 +79,23 @@ public sealed partial class GaussianTuning
         float tMax = maxSpikeTime;
         var qCut = (float)(Math.Log(4.0 * maxSpikeTime) + 1.0);
         var vectorized = Vector.IsHardwareAccelerated && m >= Vector<float>.Count;
+
+        // A neuron fires only if round(tMax (1 - exp(-q))) < tMax, i.e. tMax (1 - exp(-q)) <= tMax - 1/2, i.e.
+        // q <= ln(2 tMax); 0.01 more covers the float rounding of q and of the exponential many times over.
+        var qFire = Math.Log(2.0 * maxSpikeTime) + 0.01;
+
+        // Per channel, once per call: where the centres start, their spacing, and how far a value reaches (in neurons).
+        Span<double> runs = n <= 64 ? stackalloc double[3 * n] : new double[3 * n];
+        for (var c = 0; c < n; c++)
+        {
+            double mu0 = _mu[c * m];
+            double muLast = _mu[(c * m) + m - 1];
+            var spacing = (muLast - mu0) / (m - 1);
+            runs[3 * c] = mu0;
+            runs[(3 * c) + 1] = 1 / spacing;
+            runs[(3 * c) + 2] = (Math.Sqrt(qFire * (double)_twoSigma2[c * m]) / spacing) + (8 * 1.2e-7 * (Math.Abs(mu0) + Math.Abs(muLast)) / spacing);
+        }
+
         Span<float> times = m <= 256 ? stackalloc float[m] : new float[m];
         for (var b = 0; b < batchSize; b++)
         {
@@ -116,17 +133,17 @@ public sealed partial class GaussianTuning
                     previousStart = count;
                     if (float.IsFinite(value))
                     {
-                        (first, last) = CandidateRun(value, c, qCut);
+                        (first, last) = CandidateRun(value, runs[3 * c], runs[(3 * c) + 1], runs[(3 * c) + 2], m);
                         if (first <= last)
                         {
                             ComputeRun(vectorized, value, mu, twoSigma2, tMax, first, last, times);
                             for (var k = first; k <= last; k++)
                             {
-                                if (times[k] >= 0)
-                                {
-                                    outAfferents[count] = baseAfferent + k;
-                                    outTimes[count++] = times[k];
-                                }
+                                // Branch-free: write every candidate, keep the ones that fire (the reserve has room).
+                                var t = times[k];
+                                outAfferents[count] = baseAfferent + k;
+                                outTimes[count] = t;
+                                count += t >= 0 ? 1 : 0;
                             }
                         }
                     }
@@ -141,21 +158,16 @@ public sealed partial class GaussianTuning
     }
 
     /// <summary>
-    /// The neurons (0-based, inclusive) of channel <paramref name="c"/> that can fire for <paramref name="value"/>: those
-    /// within <c>sqrt(qCut 2 sigma2)</c> of it, widened by two neurons and by the float rounding of the inputs.
+    /// The neurons (0-based, inclusive) that can fire for <paramref name="value"/>: those within the reach
+    /// <c>sqrt(qFire 2 sigma2)</c> of it, <c>qFire = ln(2 tMax) + 0.01</c>, widened by the float rounding of the value and the centres
+    /// (<paramref name="half"/> already holds the reach and the centres' rounding, in neurons).
     /// </summary>
-    private (int First, int Last) CandidateRun(float value, int c, float qCut)
+    private static (int First, int Last) CandidateRun(float value, double mu0, double invSpacing, double half, int m)
     {
-        var m = M;
-        double mu0 = _mu[c * m];
-        double muLast = _mu[(c * m) + m - 1];
-        var spacing = (muLast - mu0) / (m - 1);
-        var reach = Math.Sqrt(qCut * (double)_twoSigma2[c * m]);
-        var rounding = 8 * 1.2e-7 * (Math.Abs(value) + Math.Abs(mu0) + Math.Abs(muLast)); // float rounding of value, centres, difference
-        var centre = (value - mu0) / spacing; // the 0-based index of the nearest centre, fractional
-        var half = (reach + rounding) / spacing;
-        var first = Math.Floor(centre - half) - 2;
-        var last = Math.Ceiling(centre + half) + 2;
+        var centre = (value - mu0) * invSpacing; // the 0-based index of the nearest centre, fractional
+        var reach = half + (8 * 1.2e-7 * Math.Abs(value) * invSpacing);
+        var first = Math.Floor(centre - reach);
+        var last = Math.Ceiling(centre + reach);
         if (!(last >= 0 && first <= m - 1))
         {
             return (0, -1);
