@@ -38,25 +38,9 @@ public sealed partial class GaussianTuning
     public void Encode(ReadOnlySpan<float> x, int batchSize, SpikeEvents destination, int maxSpikeTime = DefaultMaxSpikeTime)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (batchSize < 1)
-        {
-            ThrowHelper.SizeTooSmall(nameof(batchSize), batchSize, 1);
-        }
-
-        if (maxSpikeTime is < 0 or > MaxMaxSpikeTime)
-        {
-            ThrowHelper.IntOutOfRange(nameof(maxSpikeTime), maxSpikeTime, 0, MaxMaxSpikeTime);
-        }
-
+        var samples = ValidateInput(x, batchSize, maxSpikeTime);
         var n = N;
         var m = M;
-        var rowLength = SpanChecks.Product(batchSize, n);
-        if (x.Length == 0 || x.Length % rowLength != 0)
-        {
-            ThrowHelper.NotPositiveMultiple(nameof(x), "[batch, n, samples]", x.Length, rowLength, "batchSize * n");
-        }
-
-        var samples = (int)(x.Length / rowLength);
         var afferents = (long)n * samples * m;
         if (destination.AfferentCount != afferents)
         {
@@ -64,12 +48,7 @@ public sealed partial class GaussianTuning
                 $"destination must be over n * samples * m = {afferents} afferents; it is over {destination.AfferentCount}."));
         }
 
-        var nanAt = SpanChecks.IndexOfNaN(x);
-        if (nanAt >= 0)
-        {
-            ThrowHelper.NaNAt(nameof(x), string.Create(CultureInfo.InvariantCulture,
-                $"(batch {nanAt / samples / n}, channel {nanAt / samples % n}, sample {nanAt % samples})"));
-        }
+        ThrowIfNaN(x, samples);
 
         if (maxSpikeTime == 0)
         {

@@ -167,39 +167,16 @@ public sealed partial class GaussianTuning
     /// </exception>
     public void Encode(ReadOnlySpan<float> x, int batchSize, Span<float> destination, int maxSpikeTime = DefaultMaxSpikeTime)
     {
-        if (batchSize < 1)
-        {
-            ThrowHelper.SizeTooSmall(nameof(batchSize), batchSize, 1);
-        }
-
-        if (maxSpikeTime is < 0 or > MaxMaxSpikeTime)
-        {
-            ThrowHelper.IntOutOfRange(nameof(maxSpikeTime), maxSpikeTime, 0, MaxMaxSpikeTime);
-        }
-
+        var samples = ValidateInput(x, batchSize, maxSpikeTime);
         var n = N;
         var m = M;
-        var rowLength = SpanChecks.Product(batchSize, n);
-        if (x.Length == 0 || x.Length % rowLength != 0)
-        {
-            ThrowHelper.NotPositiveMultiple(nameof(x), "[batch, n, samples]", x.Length, rowLength, "batchSize * n");
-        }
-
-        var samples = (int)(x.Length / rowLength);
         var required = SpanChecks.Product(x.Length, m);
         if (destination.Length < required)
         {
             ThrowHelper.DestinationTooShort(nameof(destination), Shape(batchSize, n, samples, m), required, destination.Length);
         }
 
-        var nanAt = SpanChecks.IndexOfNaN(x);
-        if (nanAt >= 0)
-        {
-            var s = nanAt % samples;
-            var c = nanAt / samples % n;
-            var b = nanAt / samples / n;
-            ThrowHelper.NaNAt(nameof(x), string.Create(CultureInfo.InvariantCulture, $"(batch {b}, channel {c}, sample {s})"));
-        }
+        ThrowIfNaN(x, samples);
 
         if (maxSpikeTime == 0)
         {
@@ -218,6 +195,39 @@ public sealed partial class GaussianTuning
                 destination.Slice(row * samples * m, samples * m),
                 tMax,
                 qCut);
+        }
+    }
+
+    /// <summary>Checks the batch size, the window and that <paramref name="x"/> is <c>[batch, n, samples]</c>; returns <c>samples</c>.</summary>
+    private int ValidateInput(ReadOnlySpan<float> x, int batchSize, int maxSpikeTime)
+    {
+        if (batchSize < 1)
+        {
+            ThrowHelper.SizeTooSmall(nameof(batchSize), batchSize, 1);
+        }
+
+        if (maxSpikeTime is < 0 or > MaxMaxSpikeTime)
+        {
+            ThrowHelper.IntOutOfRange(nameof(maxSpikeTime), maxSpikeTime, 0, MaxMaxSpikeTime);
+        }
+
+        var rowLength = SpanChecks.Product(batchSize, N);
+        if (x.Length == 0 || x.Length % rowLength != 0)
+        {
+            ThrowHelper.NotPositiveMultiple(nameof(x), "[batch, n, samples]", x.Length, rowLength, "batchSize * n");
+        }
+
+        return (int)(x.Length / rowLength);
+    }
+
+    /// <summary>Throws naming the (batch, channel, sample) of the first NaN in <paramref name="x"/>, if any.</summary>
+    private void ThrowIfNaN(ReadOnlySpan<float> x, int samples)
+    {
+        var nanAt = SpanChecks.IndexOfNaN(x);
+        if (nanAt >= 0)
+        {
+            ThrowHelper.NaNAt(nameof(x), string.Create(CultureInfo.InvariantCulture,
+                $"(batch {nanAt / samples / N}, channel {nanAt / samples % N}, sample {nanAt % samples})"));
         }
     }
 

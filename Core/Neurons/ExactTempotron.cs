@@ -94,25 +94,7 @@ public sealed partial class ExactTempotron
             ThrowHelper.NotFinitePositive(nameof(window), window);
         }
 
-        if (!(double.IsFinite(tau) && tau > 0))
-        {
-            ThrowHelper.NotFinitePositive(nameof(tau), tau);
-        }
-
-        if (!(double.IsFinite(tauS) && tauS > 0))
-        {
-            ThrowHelper.NotFinitePositive(nameof(tauS), tauS);
-        }
-
-        if (tau == tauS)
-        {
-            ThrowHelper.FloatOutOfRange(nameof(tauS), tauS, "tauS != tau (the kernel would vanish)");
-        }
-
-        if (!(double.IsFinite(threshold) && threshold > 0))
-        {
-            ThrowHelper.NotFinitePositive(nameof(threshold), threshold);
-        }
+        Tempotron.ValidateKernelConstants(tau, tauS, threshold, nameof(threshold));
 
         var tPeak = Tempotron.PeakTime(tau, tauS);
         var v0 = 1.0 / (Math.Exp(-tPeak / tau) - Math.Exp(-tPeak / tauS));

@@ -56,6 +56,26 @@ public sealed partial class Tempotron
     /// </summary>
     private static void ValidateConstants(double tau, double tauS, double vThreshold)
     {
+        ValidateKernelConstants(tau, tauS, vThreshold, nameof(vThreshold));
+
+        var tPeak = PeakTime(tau, tauS);
+        var v0 = Normalization(tau, tauS, vThreshold);
+        var decayA = Math.Exp(-1.0 / tau);
+        var decayB = Math.Exp(-1.0 / tauS);
+        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0 && decayA > 0 && decayB > 0
+            && (float)v0 is > 0 and < float.PositiveInfinity))
+        {
+            ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
+                $"time constants whose tPeak, V0 (as float32) and per-step decays exp(-1/tau), exp(-1/tauS) are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}, decays {decayA:R}, {decayB:R}"));
+        }
+    }
+
+    /// <summary>
+    /// The rules both neuron models share: <c>tau</c>, <c>tauS</c> and the threshold finite and &gt; 0, and
+    /// <c>tau != tauS</c> (the kernel would vanish).
+    /// </summary>
+    internal static void ValidateKernelConstants(double tau, double tauS, double threshold, string thresholdName)
+    {
         if (!(double.IsFinite(tau) && tau > 0))
         {
             ThrowHelper.NotFinitePositive(nameof(tau), tau);
@@ -71,20 +91,9 @@ public sealed partial class Tempotron
             ThrowHelper.FloatOutOfRange(nameof(tauS), tauS, "tauS != tau (the kernel would vanish)");
         }
 
-        if (!(double.IsFinite(vThreshold) && vThreshold > 0))
+        if (!(double.IsFinite(threshold) && threshold > 0))
         {
-            ThrowHelper.NotFinitePositive(nameof(vThreshold), vThreshold);
-        }
-
-        var tPeak = PeakTime(tau, tauS);
-        var v0 = Normalization(tau, tauS, vThreshold);
-        var decayA = Math.Exp(-1.0 / tau);
-        var decayB = Math.Exp(-1.0 / tauS);
-        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0 && decayA > 0 && decayB > 0
-            && (float)v0 is > 0 and < float.PositiveInfinity))
-        {
-            ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
-                $"time constants whose tPeak, V0 (as float32) and per-step decays exp(-1/tau), exp(-1/tauS) are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}, decays {decayA:R}, {decayB:R}"));
+            ThrowHelper.NotFinitePositive(thresholdName, threshold);
         }
     }
 }

@@ -163,13 +163,7 @@ public sealed class StreamingExactTempotron
         AdvanceCore(time);
     }
 
-    private void ValidateTime(double time)
-    {
-        if (!(double.IsFinite(time) && time >= _time))
-        {
-            ThrowHelper.FloatOutOfRange(nameof(time), time, string.Create(CultureInfo.InvariantCulture, $"a finite time >= the stream's time {_time:R}"));
-        }
-    }
+    private void ValidateTime(double time) => StreamTime.Validate(time, _time);
 
     /// <summary>The segment from the reference time to <paramref name="time"/> (capped at the window): crossings, maxima, rebase.</summary>
     private void AdvanceCore(double time)

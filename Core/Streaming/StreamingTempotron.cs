@@ -185,13 +185,7 @@ public sealed class StreamingTempotron
         AdvanceCore(time);
     }
 
-    private void ValidateTime(double time)
-    {
-        if (!(double.IsFinite(time) && time >= _time))
-        {
-            ThrowHelper.FloatOutOfRange(nameof(time), time, string.Create(CultureInfo.InvariantCulture, $"a finite time >= the stream's time {_time:R}"));
-        }
-    }
+    private void ValidateTime(double time) => StreamTime.Validate(time, _time);
 
     private void AdvanceCore(double time)
     {
