@@ -42,4 +42,31 @@ internal static class TestData
 
         return a;
     }
+
+    /// <summary>
+    /// Asserts that <paramref name="action"/> allocates nothing in steady state: it runs it until a run of five calls
+    /// allocates zero bytes on this thread (at most 200 runs), so that one-time costs the runtime may take while a
+    /// method is promoted between JIT tiers (timing-dependent on a busy machine) do not count, and fails with the
+    /// last run's bytes otherwise.
+    /// </summary>
+    public static void AssertSteadyStateAllocatesNothing(Action action)
+    {
+        long allocated = 0;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var k = 0; k < 5; k++)
+            {
+                action();
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0)
+            {
+                return;
+            }
+        }
+
+        Assert.That(allocated, Is.Zero, "bytes allocated by five calls after 200 runs of warm-up");
+    }
 }

@@ -85,13 +85,13 @@ public class SpikeEventsTests
             }
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        events.Clear();
-        for (var p = 0; p < 20; p++)
+        TestData.AssertSteadyStateAllocatesNothing(() =>
         {
-            events.AddPattern(afferents, times);
-        }
-
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+            events.Clear();
+            for (var p = 0; p < 20; p++)
+            {
+                events.AddPattern(afferents, times);
+            }
+        });
     }
 }

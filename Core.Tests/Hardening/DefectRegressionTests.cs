@@ -244,24 +244,7 @@ public class DefectRegressionTests
 
     private static float[] Sentinels(int length) => Enumerable.Range(0, length).Select(k => 1000f + k).ToArray();
 
-    private static byte[] Build(string header, byte[] body)
-    {
-        var h = System.Text.Encoding.UTF8.GetBytes(header);
-        var file = new byte[8 + h.Length + body.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)h.Length);
-        h.CopyTo(file, 8);
-        body.CopyTo(file, 8 + h.Length);
-        return file;
-    }
+    private static byte[] Build(string header, byte[] body) => Tests.IO.TempotronSafetensorsTests.Build(header, body);
 
-    private static byte[] F32(params float[] values)
-    {
-        var b = new byte[values.Length * 4];
-        for (var k = 0; k < values.Length; k++)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(k * 4), values[k]);
-        }
-
-        return b;
-    }
+    private static byte[] F32(params float[] values) => Tests.IO.TempotronSafetensorsTests.F32(values);
 }

@@ -7,7 +7,7 @@ namespace TimingBased.Tests.IO;
 public class TempotronSafetensorsTests
 {
     /// <summary>A safetensors file built by hand from the specification.</summary>
-    private static byte[] Build(string header, byte[] body)
+    internal static byte[] Build(string header, byte[] body)
     {
         var h = System.Text.Encoding.UTF8.GetBytes(header);
         var file = new byte[8 + h.Length + body.Length];
@@ -17,7 +17,7 @@ public class TempotronSafetensorsTests
         return file;
     }
 
-    private static byte[] F32(params float[] values)
+    internal static byte[] F32(params float[] values)
     {
         var b = new byte[values.Length * 4];
         for (var k = 0; k < values.Length; k++)

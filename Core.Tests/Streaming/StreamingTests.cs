@@ -157,6 +157,7 @@ public class StreamingTests
         void Run()
         {
             stream.Reset();
+            exact.Reset();
             var p = events[0];
             for (var k = 0; k < p.Count; k++)
             {
@@ -165,10 +166,6 @@ public class StreamingTests
             }
         }
 
-        Run();
-        exact = new StreamingExactTempotron(exact.Model);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        TestData.AssertSteadyStateAllocatesNothing(Run);
     }
 }
