@@ -76,6 +76,10 @@ public sealed partial class GaussianTuning
         }
 
         Span<float> times = m <= 256 ? stackalloc float[m] : new float[m];
+
+        // Within a call, each distinct (channel, value) is computed once: images hold few distinct values (MNIST's
+        // pixels at most 256), so most values replay a cached run. The cache is per thread, reused across calls.
+        var cache = m <= ValueCache.MaxM ? (_valueCache ??= new ValueCache()).Begin(m) : null;
         for (var b = 0; b < batchSize; b++)
         {
             // At most m events per value; the unused tail is given back before the pattern is completed.
@@ -110,9 +114,15 @@ public sealed partial class GaussianTuning
 
                     previous = value;
                     previousStart = count;
-                    if (float.IsFinite(value))
+                    var slot = cache?.Find(c, value) ?? -1;
+                    if (slot >= 0 && cache!.IsFilled(slot))
+                    {
+                        count = cache.Replay(slot, baseAfferent, outAfferents, outTimes, count);
+                    }
+                    else if (float.IsFinite(value))
                     {
                         (first, last) = CandidateRun(value, runs[3 * c], runs[(3 * c) + 1], runs[(3 * c) + 2], m);
+                        var start = count;
                         if (first <= last)
                         {
                             ComputeRun(vectorized, value, mu, twoSigma2, tMax, first, last, times);
@@ -125,6 +135,8 @@ public sealed partial class GaussianTuning
                                 count += t >= 0 ? 1 : 0;
                             }
                         }
+
+                        cache?.Fill(slot, baseAfferent, outAfferents[start..count], outTimes[start..count]);
                     }
 
                     previousCount = count - previousStart;
@@ -133,6 +145,94 @@ public sealed partial class GaussianTuning
 
             destination.TrimOpenPattern(count);
             destination.EndAppendedPattern(timeOrdered: count <= 1, afferentOrdered: true);
+        }
+    }
+
+    [ThreadStatic]
+    private static ValueCache? _valueCache;
+
+    /// <summary>
+    /// A direct-mapped cache of the events one (channel, value) produces, as (neuron, time) pairs, valid for one call
+    /// (a generation counter invalidates it, so no clearing).
+    /// </summary>
+    private sealed class ValueCache
+    {
+        public const int MaxM = 64;
+        private const int Slots = 1024;
+        private readonly long[] _keys = new long[Slots];
+        private readonly int[] _generations = new int[Slots];
+        private readonly int[] _counts = new int[Slots];
+        private int[] _neurons = [];
+        private double[] _times = [];
+        private int _generation;
+        private int _m;
+
+        /// <summary>Starts a call with <paramref name="m"/> neurons per value; returns this cache.</summary>
+        public ValueCache Begin(int m)
+        {
+            if (_neurons.Length < Slots * m)
+            {
+                _neurons = new int[Slots * m];
+                _times = new double[Slots * m];
+            }
+
+            _m = m;
+            if (++_generation == int.MaxValue)
+            {
+                Array.Clear(_generations);
+                _generation = 1;
+            }
+
+            return this;
+        }
+
+        /// <summary>The slot for (<paramref name="channel"/>, <paramref name="value"/>): filled with its events, or claimed for them.</summary>
+        public int Find(int channel, float value)
+        {
+            var key = ((long)channel << 32) | (uint)BitConverter.SingleToInt32Bits(value);
+            var slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> 54); // 10 bits
+            if (_generations[slot] != _generation || _keys[slot] != key)
+            {
+                _keys[slot] = key;
+                _generations[slot] = -_generation; // claimed, not yet filled
+            }
+
+            return slot;
+        }
+
+        public bool IsFilled(int slot) => _generations[slot] == _generation;
+
+        /// <summary>Stores a value's events (afferents relative to <paramref name="baseAfferent"/>).</summary>
+        public void Fill(int slot, int baseAfferent, ReadOnlySpan<int> afferents, ReadOnlySpan<double> times)
+        {
+            if (slot < 0)
+            {
+                return;
+            }
+
+            var at = slot * _m;
+            for (var k = 0; k < afferents.Length; k++)
+            {
+                _neurons[at + k] = afferents[k] - baseAfferent;
+                _times[at + k] = times[k];
+            }
+
+            _counts[slot] = afferents.Length;
+            _generations[slot] = _generation;
+        }
+
+        /// <summary>Appends a cached value's events at <paramref name="count"/>; returns the new count.</summary>
+        public int Replay(int slot, int baseAfferent, Span<int> afferents, Span<double> times, int count)
+        {
+            var at = slot * _m;
+            var n = _counts[slot];
+            for (var k = 0; k < n; k++)
+            {
+                afferents[count + k] = baseAfferent + _neurons[at + k];
+                times[count + k] = _times[at + k];
+            }
+
+            return count + n;
         }
     }
 
