@@ -35,6 +35,12 @@ internal readonly ref struct BatchSpans
 
     /// <summary>For a backward from events: per sample, a dense row written only for a pattern that needs one, <c>[batch, in]</c>.</summary>
     public Span<float> EventRows { get; init; }
+
+    /// <summary>
+    /// One int, or empty: where parallel workers record the smallest flat index (<c>b * in + i</c>) of a NaN input
+    /// instead of throwing (workers must not throw); <c>int.MaxValue</c> while there is none. Empty: throw at once.
+    /// </summary>
+    public Span<int> NaNAt { get; init; }
 }
 
 /// <summary>One item of a batch operation (a sample, or a range of inputs), with an argument of the operation's choosing.</summary>
@@ -73,6 +79,7 @@ internal static unsafe class ParallelBatch
         fixed (double* loss = spans.SampleLoss)
         fixed (int* counters = spans.Counters)
         fixed (float* eventRows = spans.EventRows)
+        fixed (int* nanAt = spans.NaNAt)
         {
             var job = new Job<TArgument>(self, items, action, argument, Math.Min(items, degree * ChunksPerThread), new Pointers
             {
@@ -86,6 +93,7 @@ internal static unsafe class ParallelBatch
                 SampleLoss = ((nint)loss, spans.SampleLoss.Length),
                 Counters = ((nint)counters, spans.Counters.Length),
                 EventRows = ((nint)eventRows, spans.EventRows.Length),
+                NaNAt = ((nint)nanAt, spans.NaNAt.Length),
             });
             Parallel.For(0, job.Chunks, new ParallelOptions { MaxDegreeOfParallelism = degree }, job.RunChunk);
         }
@@ -104,6 +112,7 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) SampleLoss;
         public (nint Address, int Length) Counters;
         public (nint Address, int Length) EventRows;
+        public (nint Address, int Length) NaNAt;
     }
 
     private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, Pointers p)
@@ -124,6 +133,7 @@ internal static unsafe class ParallelBatch
                 SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
                 Counters = new Span<int>((void*)p.Counters.Address, p.Counters.Length),
                 EventRows = new Span<float>((void*)p.EventRows.Address, p.EventRows.Length),
+                NaNAt = new Span<int>((void*)p.NaNAt.Address, p.NaNAt.Length),
             };
             var start = (int)((long)items * chunk / chunks);
             var end = (int)((long)items * (chunk + 1) / chunks);

@@ -221,18 +221,15 @@ public sealed partial class Tempotron
         ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
         Span<float> eventRows = default)
     {
-        if (MaxDegreeOfParallelism > 1 && events is null)
-        {
-            ThrowIfNaN(inSpikes); // workers must not throw: check first (events were validated by the caller)
-        }
-
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
         var ranges = internalGradient.IsEmpty ? 0 : MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, GradientRangesPerThread * MaxDegreeOfParallelism);
 
         // A pool hands out one array per element type: carve the lists and the counters from one int span.
         var listLength = batchSize * SpikeListBlock.Length(InFeatures);
-        var ints = pool.Ints(listLength + batchSize + ranges);
+        var ints = pool.Ints(listLength + batchSize + ranges + 1);
+        var nanAt = ints.Slice(listLength + batchSize + ranges, 1); // workers record a NaN here instead of throwing
+        nanAt[0] = int.MaxValue;
         var spans = new BatchSpans
         {
             Input = inSpikes,
@@ -243,10 +240,16 @@ public sealed partial class Tempotron
             BackwardPlanes = pool.Floats(batchSize * BackwardPlaneCount * plane), // bounded by ValidateBackwardBatch
             SpikeLists = ints[..listLength],
             SampleLoss = pool.Doubles(batchSize),
-            Counters = ints[listLength..], // per sample: correct; per range: first non-finite
+            Counters = ints.Slice(listLength, batchSize + ranges), // per sample: correct; per range: first non-finite
+            NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
             EventRows = eventRows,
         };
         ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, work) => self.BackwardSample(b, s, work.Kind, work.Events), (Kind: kind, Events: events));
+        if (nanAt[0] != int.MaxValue)
+        {
+            ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // phase 1 wrote only scratch (a public backward scanned first)
+        }
+
         var firstNonFinite = -1;
         if (ranges > 0)
         {

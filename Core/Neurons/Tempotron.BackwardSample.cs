@@ -28,7 +28,15 @@ public sealed partial class Tempotron
         bool integerTimes;
         if (events is null)
         {
-            count = SampleVoltage(row, b, buffers, indices, times, out integerTimes);
+            count = SampleVoltage(row, b, buffers, indices, times, out integerTimes, spans.NaNAt);
+            if (count < 0)
+            {
+                list.Count = 0; // a NaN, recorded for the caller, who throws before phase 2
+                list.LiveRows = 0;
+                spans.SampleLoss[b] = 0;
+                spans.Counters[b] = 0;
+                return;
+            }
         }
         else
         {

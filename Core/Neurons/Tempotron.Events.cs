@@ -10,7 +10,7 @@ namespace TimingBased.Neurons;
 /// results bit-identical to the dense path on the same spikes.
 /// </summary>
 /// <remarks>
-/// The grid model holds one spike per input (SpingJelly's input is one time per input), so a pattern may list each
+/// The grid model holds one spike per input (SpikingJelly's input is one time per input), so a pattern may list each
 /// afferent at most once; times are read as float32, as the dense input holds them (the encoder's and
 /// <see cref="SpikeEvents.AddDense"/>'s times are float32 exactly). A pattern in strictly increasing afferent order with
 /// integer times (the encoder's output) goes straight into the spike lists; any other is laid out as a dense row in

@@ -123,28 +123,44 @@ public sealed partial class Tempotron
                 kind == ForwardOutput.Voltage ? "[batch, out, T]" : "[batch, out]", required, destination.Length);
         }
 
-        // A failed call writes nothing. Workers must not throw, and a voltage plane is too large to stage, so those
-        // calls scan for NaN first; a serial vMax or spike-time call stages its [batch, out] results in scratch,
-        // lets the spike scan find a NaN, and copies the results out only when every sample has succeeded.
-        var staged = MaxDegreeOfParallelism == 1 && kind != ForwardOutput.Voltage;
+        // A failed call writes nothing. A voltage plane is too large to stage, so that call scans for NaN first. A vMax
+        // or spike-time call stages its [batch, out] results in scratch, lets the spike scan find a NaN (serially it
+        // throws there; parallel workers, which must not throw, record it), and copies the results out only when every
+        // sample has succeeded: no serial pre-scan of the whole input.
+        var staged = kind != ForwardOutput.Voltage;
         if (!staged)
         {
             ThrowIfNaN(inSpikes);
         }
 
         var output = staged ? Scratch.Current.Batch.Floats((int)required) : destination;
-        ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = output },
-            static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, kind), kind);
+        var nanAt = staged && MaxDegreeOfParallelism > 1 ? Scratch.Current.Batch.Ints(1) : default;
+        if (!nanAt.IsEmpty)
+        {
+            nanAt[0] = int.MaxValue;
+        }
+
+        ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = output, NaNAt = nanAt },
+            static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, kind, spans.NaNAt), kind);
+        if (!nanAt.IsEmpty && nanAt[0] != int.MaxValue)
+        {
+            ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures);
+        }
+
         if (staged)
         {
             output.CopyTo(destination);
         }
     }
 
-    private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind)
+    private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind, Span<int> nanAt)
     {
         var buffers = SampleBuffers.Get(this, backward: false);
-        SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, buffers.Times, out _);
+        if (SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, buffers.Times, out _, nanAt) < 0)
+        {
+            return; // a NaN, recorded for the caller
+        }
+
         WriteForwardOutput(buffers, b, destination, kind);
     }
 
@@ -185,12 +201,25 @@ public sealed partial class Tempotron
     /// the recurrence into <c>buffers.V</c> (<c>[T, outStride]</c>). Returns the number of spiking inputs, and whether
     /// all their times are integers.
     /// </summary>
-    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes)
+    private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes,
+        Span<int> nanAt = default)
     {
         var count = SpikeLists.Collect(Path, row, T, indices, times, out integerTimes);
         if (count < 0)
         {
-            ThrowNaN(b, ~count);
+            if (nanAt.IsEmpty)
+            {
+                ThrowNaN(b, ~count);
+            }
+
+            // A parallel worker: keep the smallest (batch, input) coordinate, so the error does not depend on timing.
+            var flat = (b * InFeatures) + ~count;
+            int seen;
+            while (flat < (seen = Volatile.Read(ref nanAt[0])) && Interlocked.CompareExchange(ref nanAt[0], flat, seen) != seen)
+            {
+            }
+
+            return -1;
         }
 
         IntegrateSample(row, buffers, indices, times, count, integerTimes);
