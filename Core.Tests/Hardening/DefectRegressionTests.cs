@@ -157,6 +157,26 @@ public class DefectRegressionTests
         Assert.That(dIn, Is.EqualTo(Sentinels(6)));
     }
 
+    [Test]
+    public void ParallelWorkers_ReportTheFirstNaN_WhateverTheirTiming()
+    {
+        var model = new Tempotron(5, 3, 12) { MaxDegreeOfParallelism = 2 };
+        var trainer = new TempotronTrainer(model, new Sgd(0.1f));
+        var input = Enumerable.Range(0, 40 * 5).Select(k => (float)(k % 11)).ToArray();
+        input[(31 * 5) + 4] = float.NaN; // a later sample first in the array's order of workers
+        input[(7 * 5) + 2] = float.NaN;
+        var labels = new int[40];
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var vMax = new float[40 * 3];
+            var e = Assert.Throws<ArgumentException>(() => model.MaxVoltage(input, 40, vMax))!;
+            Assert.That(e.Message, Does.Contain("(batch 7, input 2)"));
+            Assert.That(vMax, Is.All.Zero, "nothing written");
+            e = Assert.Throws<ArgumentException>(() => trainer.Step(input, labels))!;
+            Assert.That(e.Message, Does.Contain("(batch 7, input 2)"));
+        }
+    }
+
     // Defect 6: IDX reader.
     [Test]
     public void IdxImages_WhoseDimensionsOverflow_AreRejected()
