@@ -90,7 +90,6 @@ public sealed partial class GaussianTuning
                 var row = x.Slice(((b * n) + c) * samples, samples);
                 var mu = new ReadOnlySpan<float>(_mu, c * m, m);
                 var twoSigma2 = new ReadOnlySpan<float>(_twoSigma2, c * m, m);
-                var (first, last) = (0, -1);
                 var previous = float.NaN;
                 var previousStart = 0;
                 var previousCount = 0;
@@ -121,7 +120,7 @@ public sealed partial class GaussianTuning
                     }
                     else if (float.IsFinite(value))
                     {
-                        (first, last) = CandidateRun(value, runs[3 * c], runs[(3 * c) + 1], runs[(3 * c) + 2], m);
+                        var (first, last) = CandidateRun(value, runs[3 * c], runs[(3 * c) + 1], runs[(3 * c) + 2], m);
                         var start = count;
                         if (first <= last)
                         {

@@ -137,8 +137,7 @@ public sealed partial class Tempotron
 
         ValidateBackwardBatch(labels.Length);
         var rows = Scratch.Current.Events.Floats((int)((long)labels.Length * InFeatures)); // filled per sample only where needed
-        var kind = loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
-        return BackwardCore(rows, labels.Length, default, labels, kind, internalGradient, default, inSpikes, rows);
+        return BackwardCore(rows, labels.Length, default, labels, UpstreamOf(loss), internalGradient, default, inSpikes, rows);
     }
 
     /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
@@ -147,8 +146,12 @@ public sealed partial class Tempotron
         ValidateLabels(labels);
         ValidateBatch(inSpikes, labels.Length);
         ValidateBackwardBatch(labels.Length);
-        return loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
+        return UpstreamOf(loss);
     }
+
+    /// <summary>The upstream kind of a training loss.</summary>
+    private static UpstreamKind UpstreamOf(TempotronLoss loss) =>
+        loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
 
     private void PublicBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         Span<float> weightGradient, Span<float> inputGradient, UpstreamKind kind)
@@ -190,7 +193,7 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Throws unless a backward batch's working memory fits: <c>batch * 4 * T * outStride</c> floats of backward planes
-    /// and <c>batch * (2 (in + 16) + 3)</c> ints of spike lists, each at most the largest array.
+    /// and <c>batch * (2 (in + 16) + 4) + 4 * threads</c> ints of spike lists and counters, each at most the largest array.
     /// </summary>
     private void ValidateBackwardBatch(int batchSize)
     {
@@ -199,7 +202,7 @@ public sealed partial class Tempotron
         if (planes > AlignedFloats.MaxLength || lists > Array.MaxLength)
         {
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
-                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 3) <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
+                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 4) + 4 * threads <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
         }
     }
 

@@ -35,6 +35,7 @@ public sealed class StreamingTempotron
 {
     private readonly Tempotron _model;
     private readonly int _os;
+    private readonly bool _vector; // whether the row operations take their Vector<T> path (decided once)
     private readonly double _decayA;
     private readonly double _decayB;
     private readonly float _threshold;
@@ -59,6 +60,7 @@ public sealed class StreamingTempotron
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
         _os = model.OutStride;
+        _vector = RowOps.UseVector(KernelPaths.Best, _os);
         _decayA = Math.Exp(-1.0 / model.Tau);
         _decayB = Math.Exp(-1.0 / model.TauS);
         _threshold = (float)model.VThreshold;
@@ -139,15 +141,14 @@ public sealed class StreamingTempotron
 
         if (d == 0f)
         {
-            RowOps.Add(RowOps.UseVector(KernelPaths.Best, _os), ref MemoryMarshal.GetArrayDataReference(_pending), ref MemoryMarshal.GetReference(row), _os);
+            RowOps.Add(_vector, ref MemoryMarshal.GetArrayDataReference(_pending), ref MemoryMarshal.GetReference(row), _os);
             return;
         }
 
         var ea = (float)Math.Exp(-d / _model.Tau);
         var eb = (float)Math.Exp(-d / _model.TauS);
-        var vector = RowOps.UseVector(KernelPaths.Best, _os);
-        RowOps.AddScaled(vector, _pending, row, ea);
-        RowOps.AddScaled(vector, _pendingDelta, row, eb - ea);
+        RowOps.AddScaled(_vector, _pending, row, ea);
+        RowOps.AddScaled(_vector, _pendingDelta, row, eb - ea);
         _anyPendingDelta = true;
     }
 
