@@ -45,6 +45,74 @@ public class GaussianTuningEventsTests
     }
 
     [Test]
+    public void RunsOfOneValue_GiveTheDenseSpikes([Values(3, 5, 16, 17, 64, 65)] int m)
+    {
+        // Runs of every length around the block size (8) and the row's end, values the block path replays.
+        var rng = new Random(m);
+        var encoder = new GaussianTuning(1, m, [0f], [1f]);
+        var x = new List<float>();
+        foreach (var run in new[] { 1, 2, 7, 8, 9, 15, 16, 17, 24, 3, 40, 8, 1 })
+        {
+            var value = rng.Next(4) == 0 ? 0f : rng.Next(256) / 255f;
+            x.AddRange(Enumerable.Repeat(value, run));
+        }
+
+        while (x.Count % 2 != 0)
+        {
+            x.Add(0.5f);
+        }
+
+        AssertSameSpikes(encoder, [.. x], 2, 100);
+    }
+
+    [Test]
+    public void CacheAcrossCalls_FollowsTheEncoderAndWindow()
+    {
+        // The per-thread value cache outlives a call: interleave encoders with other centres and widths, other windows
+        // and other m on one thread, with the same values, and compare each call with its own dense output.
+        var rng = new Random(5);
+        var encoders = new[]
+        {
+            new GaussianTuning(1, 16, [0f], [1f]),
+            new GaussianTuning(1, 16, [0f], [2f]),
+            new GaussianTuning(1, 16, [-1f], [1f]),
+            new GaussianTuning(1, 8, [0f], [1f]),
+            new GaussianTuning(2, 16, [0f, 0f], [1f, 1f]),
+        };
+        var values = Enumerable.Range(0, 4 * 64).Select(_ => rng.Next(256) / 255f).ToArray();
+        for (var round = 0; round < 12; round++)
+        {
+            var encoder = encoders[rng.Next(encoders.Length)];
+            var window = new[] { 100, 100, 50, 7 }[rng.Next(4)];
+            AssertSameSpikes(encoder, values, 2, window);
+        }
+    }
+
+    [Test]
+    public void ManyDistinctValues_GiveTheDenseSpikes()
+    {
+        // More distinct values than the cache's slots (slots are claimed and refilled many times over in one call).
+        var rng = new Random(9);
+        var encoder = new GaussianTuning(1, 16, [0f], [1f]);
+        var x = TestData.Uniform(rng, 4 * 3000, -0.2f, 1.2f);
+        for (var k = 0; k < x.Length; k += 3)
+        {
+            x[k] = rng.Next(300) / 299f; // and repeats among them
+        }
+
+        // Runs of 12 of values from a pool larger than the cache: a slot whose run block was built is refilled with
+        // another value, which then runs too.
+        var pool = TestData.Uniform(rng, 2000, -0.1f, 1.1f);
+        for (var at = 6000; at + 12 <= x.Length; at += 12)
+        {
+            Array.Fill(x, pool[rng.Next(pool.Length)], at, 12);
+        }
+
+        AssertSameSpikes(encoder, x, 4, 100);
+        AssertSameSpikes(encoder, x, 4, 100);
+    }
+
+    [Test]
     public void BoundaryValues_GiveTheDenseSpikes([Values(3, 8, 16, 17)] int m, [Values(1, 2, 50, 100, 1 << 24)] int maxSpikeTime)
     {
         // Values at every centre, every midpoint, and just inside and outside every neuron's firing reach, each

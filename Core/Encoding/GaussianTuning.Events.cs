@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using TimingBased.Events;
 using TimingBased.Internal;
@@ -26,7 +29,10 @@ public sealed partial class GaussianTuning
     /// <c>(x - mu_1) / spacing ± sqrt((ln(2 maxSpikeTime) + 0.01) 2 sigma2) / spacing</c>, widened by the float rounding
     /// of <c>x</c> and the centres. Only that run is computed, with the same float operations as
     /// the dense path (the same vector or scalar exponential per neuron), so the times are bit-identical; see
-    /// <c>docs/encoding.md</c>. Allocates nothing once <paramref name="destination"/> has grown to the largest batch.
+    /// <c>docs/encoding.md</c>. Each distinct (channel, value) is computed once and its events replayed for every later
+    /// sample with that value, from a per-thread cache (<c>m &lt;= 64</c>; about <c>12 m</c> KB per thread) that stays valid
+    /// across calls with the same encoder and window. Allocates nothing once <paramref name="destination"/> has grown to
+    /// the largest batch and the thread's cache exists. Thread-safe: the encoder is immutable and the cache is per thread.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1 or <paramref name="maxSpikeTime"/> outside <c>[0, 2^24]</c>.</exception>
@@ -77,51 +83,39 @@ public sealed partial class GaussianTuning
 
         Span<float> times = m <= 256 ? stackalloc float[m] : new float[m];
 
-        // Within a call, each distinct (channel, value) is computed once: images hold few distinct values (MNIST's
-        // pixels at most 256), so most values replay a cached run. The cache is per thread, reused across calls.
-        var cache = m <= ValueCache.MaxM ? (_valueCache ??= new ValueCache()).Begin(m) : null;
+        // Each distinct (channel, value) is computed once and replayed after that: images hold few distinct values (MNIST's
+        // pixels at most 256). The cache is per thread and stays valid across calls with this encoder and window.
+        var cache = m <= ValueCache.MaxM ? (_valueCache ??= new ValueCache()).Begin(_id, tMax, m) : null;
         for (var b = 0; b < batchSize; b++)
         {
-            // At most m events per value; the unused tail is given back before the pattern is completed.
-            var outAfferents = destination.AppendPattern(n * samples * m, out var outTimes);
+            // At most m events per value, plus ValueCache.ReplaySlack for the whole-vector replay's overshoot; the
+            // unused tail is given back before the pattern is completed.
+            var outAfferents = destination.AppendPattern((n * samples * m) + ValueCache.ReplaySlack, out var outTimes);
             var count = 0;
             for (var c = 0; c < n; c++)
             {
                 var row = x.Slice(((b * n) + c) * samples, samples);
                 var mu = new ReadOnlySpan<float>(_mu, c * m, m);
                 var twoSigma2 = new ReadOnlySpan<float>(_twoSigma2, c * m, m);
-                var previous = float.NaN;
-                var previousStart = 0;
-                var previousCount = 0;
+                var slot = -1;
                 for (var s = 0; s < samples; s++)
                 {
+                    if (cache is not null)
+                    {
+                        // Replays every sample whose value is cached; stops at the first that is not, with its slot claimed.
+                        s = cache.ReplayRow(row, s, c, ((c * samples) + s) * m, outAfferents, outTimes, ref count, out slot);
+                        if (s == samples)
+                        {
+                            break;
+                        }
+                    }
+
                     var value = row[s];
                     var baseAfferent = ((c * samples) + s) * m;
-                    if (BitConverter.SingleToInt32Bits(value) == BitConverter.SingleToInt32Bits(previous))
-                    {
-                        // Same value as the previous sample (the background of an image): the same events, m further on.
-                        for (var k = 0; k < previousCount; k++)
-                        {
-                            outAfferents[count + k] = outAfferents[previousStart + k] + m;
-                            outTimes[count + k] = outTimes[previousStart + k];
-                        }
-
-                        previousStart = count;
-                        count += previousCount;
-                        continue;
-                    }
-
-                    previous = value;
-                    previousStart = count;
-                    var slot = cache?.Find(c, value) ?? -1;
-                    if (slot >= 0 && cache!.IsFilled(slot))
-                    {
-                        count = cache.Replay(slot, baseAfferent, outAfferents, outTimes, count);
-                    }
-                    else if (float.IsFinite(value))
+                    var start = count;
+                    if (float.IsFinite(value))
                     {
                         var (first, last) = CandidateRun(value, runs[3 * c], runs[(3 * c) + 1], runs[(3 * c) + 2], m);
-                        var start = count;
                         if (first <= last)
                         {
                             ComputeRun(vectorized, value, mu, twoSigma2, tMax, first, last, times);
@@ -134,11 +128,9 @@ public sealed partial class GaussianTuning
                                 count += t >= 0 ? 1 : 0;
                             }
                         }
-
-                        cache?.Fill(slot, baseAfferent, outAfferents[start..count], outTimes[start..count]);
                     }
 
-                    previousCount = count - previousStart;
+                    cache?.Fill(slot, baseAfferent, outAfferents[start..count], outTimes[start..count]);
                 }
             }
 
@@ -150,32 +142,60 @@ public sealed partial class GaussianTuning
     [ThreadStatic]
     private static ValueCache? _valueCache;
 
+    private static long _lastId;
+
+    /// <summary>This encoder's identity for the per-thread value cache (its parameters never change after construction).</summary>
+    private readonly long _id = Interlocked.Increment(ref _lastId);
+
     /// <summary>
-    /// A direct-mapped cache of the events one (channel, value) produces, as (neuron, time) pairs, valid for one call
-    /// (a generation counter invalidates it, so no clearing).
+    /// A direct-mapped cache of the events one (channel, value) produces, as (neuron, time) pairs, for one encoder and
+    /// window: it stays valid across calls while both are the same, and a generation counter invalidates it otherwise
+    /// (no clearing). A thread's cache serves one encoder at a time.
     /// </summary>
     private sealed class ValueCache
     {
+        /// <summary>The largest <c>m</c> cached.</summary>
         public const int MaxM = 64;
+
+        /// <summary>
+        /// How far past a value's last event a replay may write (whole vectors of 8 afferents): the room a caller
+        /// reserves after its last possible event, and the padding after the last slot.
+        /// </summary>
+        public const int ReplaySlack = 8;
+
+        /// <summary>How many samples of one value <see cref="ReplayBlock"/> appends at once (one vector of row values).</summary>
+        private const int RunBlock = 8;
+
         private const int Slots = 1024;
+        private readonly int[] _blockNeurons = new int[(RunBlock * MaxM) + ReplaySlack];
+        private readonly double[] _blockTimes = new double[(RunBlock * MaxM) + ReplaySlack];
+        private int _blockSlot = -1;
+        private int _blockGeneration;
         private readonly long[] _keys = new long[Slots];
         private readonly int[] _generations = new int[Slots];
         private readonly int[] _counts = new int[Slots];
         private int[] _neurons = [];
         private double[] _times = [];
         private int _generation;
+        private long _owner;
+        private float _tMax;
         private int _m;
 
-        /// <summary>Starts a call with <paramref name="m"/> neurons per value; returns this cache.</summary>
-        public ValueCache Begin(int m)
+        /// <summary>Starts a call by encoder <paramref name="owner"/> with window <paramref name="tMax"/> and <paramref name="m"/> neurons per value; returns this cache.</summary>
+        public ValueCache Begin(long owner, float tMax, int m)
         {
-            if (_neurons.Length < Slots * m)
+            if (owner == _owner && tMax == _tMax && m == _m)
             {
-                _neurons = new int[Slots * m];
-                _times = new double[Slots * m];
+                return this; // the cached events are still this encoder's
             }
 
-            _m = m;
+            if (_neurons.Length < (Slots * m) + ReplaySlack)
+            {
+                _neurons = new int[(Slots * m) + ReplaySlack];
+                _times = new double[(Slots * m) + ReplaySlack];
+            }
+
+            (_owner, _tMax, _m) = (owner, tMax, m);
             if (++_generation == int.MaxValue)
             {
                 Array.Clear(_generations);
@@ -185,10 +205,10 @@ public sealed partial class GaussianTuning
             return this;
         }
 
-        /// <summary>The slot for (<paramref name="channel"/>, <paramref name="value"/>): filled with its events, or claimed for them.</summary>
-        public int Find(int channel, float value)
+        /// <summary>The slot for (<paramref name="channel"/>, the value with bits <paramref name="valueBits"/>): filled with its events, or claimed for them.</summary>
+        public int Find(int channel, int valueBits)
         {
-            var key = ((long)channel << 32) | (uint)BitConverter.SingleToInt32Bits(value);
+            var key = ((long)channel << 32) | (uint)valueBits;
             var slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> 54); // 10 bits
             if (_generations[slot] != _generation || _keys[slot] != key)
             {
@@ -204,11 +224,7 @@ public sealed partial class GaussianTuning
         /// <summary>Stores a value's events (afferents relative to <paramref name="baseAfferent"/>).</summary>
         public void Fill(int slot, int baseAfferent, ReadOnlySpan<int> afferents, ReadOnlySpan<double> times)
         {
-            if (slot < 0)
-            {
-                return;
-            }
-
+            Debug.Assert(afferents.Length <= _m && times.Length == afferents.Length);
             var at = slot * _m;
             for (var k = 0; k < afferents.Length; k++)
             {
@@ -218,20 +234,127 @@ public sealed partial class GaussianTuning
 
             _counts[slot] = afferents.Length;
             _generations[slot] = _generation;
+            if (slot == _blockSlot)
+            {
+                _blockSlot = -1; // the slot holds another value now
+            }
         }
 
-        /// <summary>Appends a cached value's events at <paramref name="count"/>; returns the new count.</summary>
-        public int Replay(int slot, int baseAfferent, Span<int> afferents, Span<double> times, int count)
+        /// <summary>
+        /// Appends the events of <paramref name="row"/>'s samples from <paramref name="s"/> on while their values are
+        /// cached (the first at <paramref name="baseAfferent"/>, each next one <c>m</c> further), advancing
+        /// <paramref name="count"/>; returns the first sample whose value is not cached, with its claimed slot in
+        /// <paramref name="slot"/>, or <c>row.Length</c>. Writes whole vectors: up to <see cref="ReplaySlack"/> - 1 entries
+        /// past the last event, which the caller has reserved and later overwrites or trims.
+        /// </summary>
+        public int ReplayRow(ReadOnlySpan<float> row, int s, int channel, int baseAfferent, Span<int> afferents, Span<double> times, ref int count, out int slot)
         {
-            var at = slot * _m;
-            var n = _counts[slot];
-            for (var k = 0; k < n; k++)
+            var m = _m;
+            slot = -1;
+
+            // The bound the unchecked stores rely on: every sample adds at most m events and a store reaches at most
+            // ReplaySlack - 1 past its value's events, so the row's remaining samples need (samples - s) m + slack.
+            var room = (long)count + ((long)(row.Length - s) * m) + ReplaySlack;
+            if (room > afferents.Length || room > times.Length)
             {
-                afferents[count + k] = baseAfferent + _neurons[at + k];
-                times[count + k] = _times[at + k];
+                ThrowHelper.InternalBound("value cache replay");
             }
 
-            return count + n;
+            ref var rowRef = ref MemoryMarshal.GetReference(row);
+            ref var neurons = ref MemoryMarshal.GetArrayDataReference(_neurons);
+            ref var cachedTimes = ref MemoryMarshal.GetArrayDataReference(_times);
+            ref var dst = ref MemoryMarshal.GetReference(afferents);
+            ref var dstTimes = ref MemoryMarshal.GetReference(times);
+            var at = 0;
+            var n = 0;
+            var previous = ~BitConverter.SingleToInt32Bits(Unsafe.Add(ref rowRef, s)); // differs from the first value
+            var written = count;
+            for (; s < row.Length; s++, baseAfferent += m)
+            {
+                var bits = BitConverter.SingleToInt32Bits(Unsafe.Add(ref rowRef, s));
+                if (bits != previous)
+                {
+                    // A new value; the same value as the previous sample (an image's background) keeps its slot.
+                    slot = Find(channel, bits);
+                    if (!IsFilled(slot))
+                    {
+                        break;
+                    }
+
+                    at = slot * m; // a slot's neurons and times hold m entries, then the next slot's or the padding
+                    n = _counts[slot];
+                    previous = bits;
+                }
+                else if (Vector256.IsHardwareAccelerated && s + RunBlock <= row.Length && n > 0 &&
+                    Vector256.EqualsAll(Vector256.LoadUnsafe(ref Unsafe.As<float, int>(ref rowRef), (nuint)s), Vector256.Create(bits)))
+                {
+                    // This sample and the next RunBlock - 1 repeat the value (an image's background): replay them as one block.
+                    written = ReplayBlock(slot, at, n, baseAfferent, ref dst, ref dstTimes, written);
+                    s += RunBlock - 1;
+                    baseAfferent += (RunBlock - 1) * m;
+                    continue;
+                }
+
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var shift = Vector256.Create(baseAfferent);
+                    for (var k = 0; k < n; k += 8)
+                    {
+                        (Vector256.LoadUnsafe(ref neurons, (nuint)(at + k)) + shift).StoreUnsafe(ref dst, (nuint)(written + k));
+                        Vector256.LoadUnsafe(ref cachedTimes, (nuint)(at + k)).StoreUnsafe(ref dstTimes, (nuint)(written + k));
+                        Vector256.LoadUnsafe(ref cachedTimes, (nuint)(at + k + 4)).StoreUnsafe(ref dstTimes, (nuint)(written + k + 4));
+                    }
+                }
+                else
+                {
+                    for (var k = 0; k < n; k++)
+                    {
+                        Unsafe.Add(ref dst, written + k) = baseAfferent + Unsafe.Add(ref neurons, at + k);
+                        Unsafe.Add(ref dstTimes, written + k) = Unsafe.Add(ref cachedTimes, at + k);
+                    }
+                }
+
+                written += n;
+            }
+
+            count = written;
+            return s;
+        }
+
+        /// <summary>
+        /// Appends <see cref="RunBlock"/> samples of the value in <paramref name="slot"/> (its events at <paramref name="at"/>,
+        /// <paramref name="n"/> of them), the first at <paramref name="baseAfferent"/>, from a block of their events built once
+        /// per slot; returns the new count. Same bounds as <see cref="ReplayRow"/>: <c>RunBlock n &lt;= RunBlock m</c> events,
+        /// and at most <see cref="ReplaySlack"/> - 1 entries past them.
+        /// </summary>
+        private int ReplayBlock(int slot, int at, int n, int baseAfferent, ref int dst, ref double dstTimes, int written)
+        {
+            var length = RunBlock * n;
+            if (_blockSlot != slot || _blockGeneration != _generation)
+            {
+                for (var p = 0; p < RunBlock; p++)
+                {
+                    for (var k = 0; k < n; k++)
+                    {
+                        _blockNeurons[(p * n) + k] = _neurons[at + k] + (p * _m);
+                        _blockTimes[(p * n) + k] = _times[at + k];
+                    }
+                }
+
+                (_blockSlot, _blockGeneration) = (slot, _generation);
+            }
+
+            ref var neurons = ref MemoryMarshal.GetArrayDataReference(_blockNeurons);
+            ref var times = ref MemoryMarshal.GetArrayDataReference(_blockTimes);
+            var shift = Vector256.Create(baseAfferent);
+            for (var k = 0; k < length; k += 8)
+            {
+                (Vector256.LoadUnsafe(ref neurons, (nuint)k) + shift).StoreUnsafe(ref dst, (nuint)(written + k));
+                Vector256.LoadUnsafe(ref times, (nuint)k).StoreUnsafe(ref dstTimes, (nuint)(written + k));
+                Vector256.LoadUnsafe(ref times, (nuint)(k + 4)).StoreUnsafe(ref dstTimes, (nuint)(written + k + 4));
+            }
+
+            return written + length;
         }
     }
 

@@ -99,4 +99,12 @@ internal static class ThrowHelper
         var given = string.Join(", ", lengths.ToArray());
         throw new ArgumentException(F($"{paramName} must have shape {expected}; its shape is [{given}]."), paramName);
     }
+
+    /// <summary>
+    /// Throws when an internal bound that an unchecked memory access relies on does not hold: a library bug, reported
+    /// instead of reading or writing out of bounds.
+    /// </summary>
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void InternalBound(string what) =>
+        throw new InvalidOperationException(F($"Internal bound broken ({what}); this is a bug in TimingBased, please report it."));
 }
