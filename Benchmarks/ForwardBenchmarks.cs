@@ -23,12 +23,16 @@ public class ForwardBenchmarks
     [Params(64)]
     public int Batch { get; set; }
 
+    /// <summary>The library's <see cref="Tempotron.MaxDegreeOfParallelism"/> (the dense baseline is single-threaded).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     /// <summary>Encodes seeded digit-like images and builds both implementations with the same weights.</summary>
     [GlobalSetup]
     public void Setup()
     {
         _spikes = BenchData.Encode(BenchData.Digits(Batch).Pixels, Batch, M, T);
-        _tempotron = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1);
+        _tempotron = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1) { MaxDegreeOfParallelism = Threads };
         var w = new float[_tempotron.WeightCount];
         _tempotron.CopyWeightsTo(w);
         _dense = new DenseTempotron(BenchData.Pixels * M, Out, T, w);

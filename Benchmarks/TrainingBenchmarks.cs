@@ -35,6 +35,10 @@ public class TrainingBenchmarks
     [Params(64)]
     public int Batch { get; set; }
 
+    /// <summary>The library's <see cref="Tempotron.MaxDegreeOfParallelism"/> (the dense baseline is single-threaded).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     /// <summary>Encodes real digits and builds both implementations with the same weights.</summary>
     [GlobalSetup]
     public void Setup()
@@ -42,7 +46,7 @@ public class TrainingBenchmarks
         var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
         _spikes = BenchData.Encode(pixels, Batch, M, T);
-        var model = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1);
+        var model = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1) { MaxDegreeOfParallelism = Threads };
         var w = new float[model.WeightCount];
         model.CopyWeightsTo(w);
         _dense = new DenseTempotron(BenchData.Pixels * M, Out, T, w);

@@ -32,6 +32,10 @@ public class TwoLayerBenchmarks
     [Params(64)]
     public int Batch { get; set; }
 
+    /// <summary>The library's <see cref="Tempotron.MaxDegreeOfParallelism"/> (the dense baseline is single-threaded).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     /// <summary>Encodes real digits and builds the two layers.</summary>
     [GlobalSetup]
     public void Setup()
@@ -39,8 +43,8 @@ public class TwoLayerBenchmarks
         var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
         _x = BenchData.Encode(pixels, Batch, M, T);
-        _l1 = new Tempotron(BenchData.Pixels * M, Hidden, T, seed: 1);
-        _l2 = new Tempotron(Hidden, Out, T, seed: 2);
+        _l1 = new Tempotron(BenchData.Pixels * M, Hidden, T, seed: 1) { MaxDegreeOfParallelism = Threads };
+        _l2 = new Tempotron(Hidden, Out, T, seed: 2) { MaxDegreeOfParallelism = Threads };
         _s1 = new float[Batch * Hidden];
         _vmax = new float[Batch * Out];
         _dv = new float[Batch * Out];

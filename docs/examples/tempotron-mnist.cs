@@ -4,6 +4,7 @@
 // a Tempotron (784*m inputs, 10 outputs) trained with the MSE loss on v_max, prediction argmax v_max.
 //   dotnet run -c Release docs/examples/tempotron-mnist.cs      (defaults: the shipped 10,000-digit subset)
 //   dotnet run -c Release docs/examples/tempotron-mnist.cs -- --epochs 20 --log run.csv
+//   dotnet run -c Release docs/examples/tempotron-mnist.cs -- --hidden 100   (two layers, 784*m -> 100 -> 10)
 using System.Diagnostics;
 using System.Globalization;
 using TimingBased.Encoding;
@@ -41,23 +42,34 @@ var inFeatures = Dataset.Pixels * m;
 Console.WriteLine("Tempotron on MNIST (SpikingJelly's tempotron_mnist, in C#)");
 Console.WriteLine($"  data        {dataDir}: {train.Count} train / {test.Count} test images");
 Console.WriteLine($"  encoder     GaussianTuning n=1, m={m}, range [0, 1], maxSpikeTime=T={options.T}");
-Console.WriteLine($"  model       Tempotron({inFeatures}, 10, T={options.T}), tau=15, tauS=3.75, threshold 1");
+Console.WriteLine(options.Hidden > 0
+    ? $"  model       Tempotron({inFeatures}, {options.Hidden}) -> SpikeTimes -> Tempotron({options.Hidden}, 10), T={options.T}, tau=15, tauS=3.75, threshold 1"
+    : $"  model       Tempotron({inFeatures}, 10, T={options.T}), tau=15, tauS=3.75, threshold 1");
 Console.WriteLine($"  training    {options.Optimizer} lr={options.LearningRate}{(options.Optimizer == "sgd" ? $" momentum={options.Momentum}" : "")}, " +
                   $"batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, {options.Threads} thread(s), loss MSE on v_max");
 
 var encoder = new GaussianTuning(1, m, [0f], [1f]);
-var model = new Tempotron(inFeatures, 10, options.T, seed: options.Seed) { MaxDegreeOfParallelism = options.Threads };
+var batch = options.BatchSize;
+
+// One layer: the trainer. Two layers (--hidden H): the hidden layer's SpikeTimes feed the output layer, as SpikingJelly
+// stacks Tempotrons, and the loss gradient flows back through the output layer's input gradient and the hidden
+// layer's soft arg-max spike-time gradient (TwoLayer below).
+var hidden = options.Hidden > 0 ? new Tempotron(inFeatures, options.Hidden, options.T, seed: options.Seed) { MaxDegreeOfParallelism = options.Threads } : null;
+var model = hidden is null
+    ? new Tempotron(inFeatures, 10, options.T, seed: options.Seed) { MaxDegreeOfParallelism = options.Threads }
+    : new Tempotron(hidden.OutFeatures, 10, options.T, seed: options.Seed + 1) { MaxDegreeOfParallelism = options.Threads };
+
 if (options.Load is not null)
 {
     TempotronSafetensors.LoadInto(model, options.Load);
     Console.WriteLine($"  weights     loaded from {options.Load}");
 }
 
-IOptimizer optimizer = options.Optimizer == "adam"
+IOptimizer NewOptimizer() => options.Optimizer == "adam"
     ? new Adam(options.LearningRate)
     : new Sgd(options.LearningRate, options.Momentum);
-var trainer = new TempotronTrainer(model, optimizer);
-var batch = options.BatchSize;
+var trainer = new TempotronTrainer(model, NewOptimizer());
+var twoLayer = hidden is null ? null : new TwoLayer(hidden, model, NewOptimizer(), NewOptimizer(), batch);
 var pixels = new float[batch * Dataset.Pixels];
 var spikes = new float[batch * inFeatures];
 var labels = new int[batch];
@@ -80,9 +92,9 @@ for (var epoch = 1; epoch <= options.Epochs; epoch++)
     {
         train.Fill(order.AsSpan(k * batch, batch), pixels, labels);
         encoder.Encode(pixels, batch, spikes, options.T);
-        var result = trainer.Step(spikes, labels);
-        lossSum += result.Loss;
-        correct += result.Correct;
+        var (loss, right) = twoLayer is not null ? twoLayer.Step(spikes, labels) : trainer.Step(spikes, labels) is var r ? (r.Loss, r.Correct) : default;
+        lossSum += loss;
+        correct += right;
         if (interactive && (k % 8 == 7 || k == batches - 1))
         {
             Progress(epoch, k + 1, batches, clock.Elapsed.TotalSeconds);
@@ -129,7 +141,8 @@ double Evaluate(Dataset set)
         var n = Math.Min(batch, set.Count - start);
         set.Fill(all.AsSpan(start, n), pixels, labels);
         encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, spikes, options.T);
-        right += trainer.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n)).Correct;
+        right += twoLayer?.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n)) ??
+                 trainer.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n)).Correct;
     }
 
     return right / (double)set.Count;
@@ -147,6 +160,60 @@ void Progress(int epoch, int done, int of, double seconds)
 // File-based apps know their source folder; fall back to the working directory's copy of the repository.
 static string ScriptDirectory() =>
     AppContext.GetData("EntryPointFileDirectoryPath") as string ?? Path.Combine("docs", "examples");
+
+/// <summary>
+/// Two stacked Tempotrons trained end to end, as SpikingJelly stacks them: the hidden layer's signed spike times are the
+/// output layer's input; MSE loss on the output layer's v_max; each layer has its own optimizer.
+/// </summary>
+internal sealed class TwoLayer(Tempotron hidden, Tempotron output, IOptimizer hiddenOptimizer, IOptimizer outputOptimizer, int batch)
+{
+    private readonly float[] _spikes = new float[batch * hidden.OutFeatures];
+    private readonly float[] _vMax = new float[batch * output.OutFeatures];
+    private readonly float[] _dvMax = new float[batch * output.OutFeatures];
+    private readonly float[] _dSpikes = new float[batch * hidden.OutFeatures];
+    private readonly float[] _dHidden = new float[hidden.WeightCount];
+    private readonly float[] _dOutput = new float[output.WeightCount];
+
+    /// <summary>Forward, loss, backward through both layers and one optimizer step each; returns the loss and the correct count.</summary>
+    public (float Loss, int Correct) Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
+    {
+        var n = labels.Length;
+        var spikes = _spikes.AsSpan(0, n * hidden.OutFeatures);
+        var vMax = _vMax.AsSpan(0, n * output.OutFeatures);
+        hidden.SpikeTimes(inSpikes, n, spikes);
+        output.MaxVoltage(spikes, n, vMax);
+        var loss = output.LossBackward(vMax, labels, _dvMax.AsSpan(0, vMax.Length));
+        output.MaxVoltageBackward(spikes, n, _dvMax.AsSpan(0, vMax.Length), _dOutput, _dSpikes.AsSpan(0, spikes.Length));
+        hidden.SpikeTimesBackward(inSpikes, n, _dSpikes.AsSpan(0, spikes.Length), _dHidden, []);
+        hidden.ApplyGradient(hiddenOptimizer, _dHidden);
+        output.ApplyGradient(outputOptimizer, _dOutput);
+        return (loss, Correct(vMax, labels));
+    }
+
+    /// <summary>The number of samples whose arg-max v_max is the label.</summary>
+    public int Evaluate(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
+    {
+        var n = labels.Length;
+        var spikes = _spikes.AsSpan(0, n * hidden.OutFeatures);
+        var vMax = _vMax.AsSpan(0, n * output.OutFeatures);
+        hidden.SpikeTimes(inSpikes, n, spikes);
+        output.MaxVoltage(spikes, n, vMax);
+        return Correct(vMax, labels);
+    }
+
+    private int Correct(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels)
+    {
+        var right = 0;
+        var outs = output.OutFeatures;
+        for (var b = 0; b < labels.Length; b++)
+        {
+            var row = vMax.Slice(b * outs, outs);
+            right += row.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(row)) == labels[b] ? 1 : 0;
+        }
+
+        return right;
+    }
+}
 
 /// <summary>An MNIST split in memory: pixels as bytes, labels.</summary>
 internal sealed class Dataset(IdxImages images, byte[] labels)
@@ -212,6 +279,7 @@ internal sealed record Options
           --momentum X        SGD momentum in [0, 1) (default 0)
           --seed N            shuffling and initialisation seed (default 0)
           --threads N         threads for a batch (default 1)
+          --hidden H          two layers, 784*m -> H -> 10, trained end to end (default 0: one layer)
           --data DIR          folder with MNIST IDX files, plain or .gz (default: the shipped subset)
           --log FILE.csv      write per-epoch results as CSV
           --save FILE         save the weights of the best epoch (safetensors, loadable by SpikingJelly)
@@ -228,6 +296,7 @@ internal sealed record Options
     public float Momentum { get; init; }
     public int Seed { get; init; }
     public int Threads { get; init; } = 1;
+    public int Hidden { get; init; }
     public string? Data { get; init; }
     public string? Log { get; init; }
     public string? Save { get; init; }
@@ -263,12 +332,18 @@ internal sealed record Options
                 "--momentum" => o with { Momentum = Float(name, value, 0f, 0.999999f) },
                 "--seed" => o with { Seed = Int(name, value, 0) },
                 "--threads" => o with { Threads = Int(name, value, 1) },
+                "--hidden" => o with { Hidden = Int(name, value, 0) },
                 "--data" => Directory.Exists(value) ? o with { Data = value } : throw new ArgumentException($"--data: no folder '{value}'"),
                 "--log" => o with { Log = value },
                 "--save" => o with { Save = value },
                 "--load" => File.Exists(value) ? o with { Load = value } : throw new ArgumentException($"--load: no file '{value}'"),
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
+        }
+
+        if (o.Hidden > 0 && (o.Save is not null || o.Load is not null))
+        {
+            throw new ArgumentException("--save and --load handle the one-layer model; leave them out with --hidden");
         }
 
         return o;
