@@ -167,7 +167,7 @@ public sealed partial class Tempotron
             case UpstreamKind.SpikeTimes:
                 for (var o = 0; o < outs; o++)
                 {
-                    SoftArgMaxGradient(v, o, maxima[o], spans.Upstream[(b * outs) + o], g);
+                    SoftArgMaxGradient(v, o, maxima[o], spans.Upstream[(b * outs) + o], g, buffers.Exps);
                 }
 
                 return (0, 0);
@@ -199,16 +199,19 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Writes <c>g[t, o] = upstream sign T p_t (t - soft)</c>, the gradient of SpikingJelly's straight-through
-    /// soft arg-max, with <c>p = softmax(T V[·, o])</c> evaluated stably in double precision.
+    /// soft arg-max, with <c>p = softmax(T V[·, o])</c> evaluated stably in double precision. Each exponential is
+    /// computed once, into <paramref name="exps"/> (<c>[T]</c> scratch), and read back for the second pass.
     /// </summary>
-    private void SoftArgMaxGradient(ReadOnlySpan<float> v, int o, float max, float upstream, Span<float> g)
+    private void SoftArgMaxGradient(ReadOnlySpan<float> v, int o, float max, float upstream, Span<float> g, Span<double> exps)
     {
         var os = _outStride;
         double scale = T;
         double z = 0, soft = 0;
-        for (var t = 0; t < T; t++)
+        exps = exps[..T];
+        for (var t = 0; t < exps.Length; t++)
         {
             var e = Math.Exp(scale * (v[(t * os) + o] - max));
+            exps[t] = e;
             z += e;
             soft += e * t;
         }
@@ -216,10 +219,9 @@ public sealed partial class Tempotron
         soft /= z;
         var sign = max >= _vThresholdF ? 1.0 : -1.0;
         var factor = upstream * sign * scale / z;
-        for (var t = 0; t < T; t++)
+        for (var t = 0; t < exps.Length; t++)
         {
-            var p = Math.Exp(scale * (v[(t * os) + o] - max));
-            g[(t * os) + o] = (float)(factor * p * (t - soft));
+            g[(t * os) + o] = (float)(factor * exps[t] * (t - soft));
         }
     }
 

@@ -344,6 +344,7 @@ public sealed partial class Tempotron
         public readonly Span<float> Max;
         public readonly Span<int> ArgMax;
         public readonly Span<double> State;
+        public readonly Span<double> Exps;
 
         private SampleBuffers(Tempotron owner, bool backward)
         {
@@ -366,7 +367,9 @@ public sealed partial class Tempotron
             Indices = ints[..spikeLength];
             Times = ints.Slice(spikeLength, spikeLength);
             ArgMax = ints[(2 * spikeLength)..];
-            State = scratch.Doubles(2 * os);
+            var doubles = scratch.Doubles((2 * os) + (backward ? owner.T : 0));
+            State = doubles[..(2 * os)];
+            Exps = doubles[(2 * os)..];
         }
 
         public static SampleBuffers Get(Tempotron owner, bool backward) => new(owner, backward);

@@ -60,6 +60,9 @@ public sealed partial class Tempotron
     /// </summary>
     public const int MaxWeightStorage = 1 << 28;
 
+    /// <summary>Inputs per block of the layout transposes: 16 internal rows and one 64-byte run of each public row.</summary>
+    private const int TransposeBlock = 16;
+
     private readonly AlignedFloats _weights; // [in, outStride], padding columns zero
     private readonly int _outStride;
     private readonly double _decayA;
@@ -272,28 +275,46 @@ public sealed partial class Tempotron
         }
     }
 
-    /// <summary>Copies a weight-shaped array from the internal <c>[in, outStride]</c> layout to the public <c>[out, in]</c> one.</summary>
+    /// <summary>Copies a weight-shaped array from the internal layout into the public <c>[out, in]</c> one.</summary>
+    /// <remarks>
+    /// A transpose in blocks of <see cref="TransposeBlock"/> inputs: within a block the internal rows stay in L1 while
+    /// every output's run of the public row is written in order (a plain column walk touches a new cache line per read).
+    /// </remarks>
     private void ToPublicLayout(ReadOnlySpan<float> internalLayout, Span<float> publicLayout)
     {
-        for (var o = 0; o < OutFeatures; o++)
+        var os = _outStride;
+        var ins = InFeatures;
+        for (var i0 = 0; i0 < ins; i0 += TransposeBlock)
         {
-            var row = publicLayout.Slice(o * InFeatures, InFeatures);
-            for (var i = 0; i < InFeatures; i++)
+            var block = Math.Min(TransposeBlock, ins - i0);
+            var rows = internalLayout.Slice(i0 * os, block * os);
+            for (var o = 0; o < OutFeatures; o++)
             {
-                row[i] = internalLayout[(i * _outStride) + o];
+                var run = publicLayout.Slice((o * ins) + i0, block);
+                for (var i = 0; i < run.Length; i++)
+                {
+                    run[i] = rows[(i * os) + o];
+                }
             }
         }
     }
 
-    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one (padding untouched).</summary>
+    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one (padding untouched), in the same blocks.</summary>
     private void ToInternalLayout(ReadOnlySpan<float> publicLayout, Span<float> internalLayout)
     {
-        for (var o = 0; o < OutFeatures; o++)
+        var os = _outStride;
+        var ins = InFeatures;
+        for (var i0 = 0; i0 < ins; i0 += TransposeBlock)
         {
-            var row = publicLayout.Slice(o * InFeatures, InFeatures);
-            for (var i = 0; i < InFeatures; i++)
+            var block = Math.Min(TransposeBlock, ins - i0);
+            var rows = internalLayout.Slice(i0 * os, block * os);
+            for (var o = 0; o < OutFeatures; o++)
             {
-                internalLayout[(i * _outStride) + o] = row[i];
+                var run = publicLayout.Slice((o * ins) + i0, block);
+                for (var i = 0; i < run.Length; i++)
+                {
+                    rows[(i * os) + o] = run[i];
+                }
             }
         }
     }
