@@ -1,12 +1,14 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using TimingBased.Benchmarks.Baselines;
 using TimingBased.Neurons;
 
 namespace TimingBased.Benchmarks;
 
 /// <summary>
 /// W5: two layers, Tempotron (12544, 100, T) → SpikeTimes → Tempotron (100, 10, T) → MaxVoltage → MseLoss, then
-/// backward through both layers, batch 64 digits. No dense baseline: see docs/performance.md.
+/// backward through both layers, batch 64 digits, against SpikingJelly's dense algorithm for the same two layers in
+/// plain C# (<see cref="DenseTwoLayer"/>, same weights; the setup checks that both give the same gradients).
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -27,6 +29,9 @@ public class TwoLayerBenchmarks
     private float[] _dW1 = null!;
     private float[] _dW2 = null!;
     private float[] _dS1 = null!;
+    private DenseTwoLayer _dense = null!;
+    private float[] _denseDW1 = null!;
+    private float[] _denseDW2 = null!;
 
     /// <summary>Images in the batch.</summary>
     [Params(64)]
@@ -51,7 +56,24 @@ public class TwoLayerBenchmarks
         _dW1 = new float[_l1.WeightCount];
         _dW2 = new float[_l2.WeightCount];
         _dS1 = new float[Batch * Hidden];
+        var w1 = new float[_l1.WeightCount];
+        var w2 = new float[_l2.WeightCount];
+        _l1.CopyWeightsTo(w1);
+        _l2.CopyWeightsTo(w2);
+        _dense = new DenseTwoLayer(new DenseTempotron(BenchData.Pixels * M, Hidden, T, w1), new DenseTempotron(Hidden, Out, T, w2));
+        _denseDW1 = new float[_l1.WeightCount];
+        _denseDW2 = new float[_l2.WeightCount];
+
+        // Both implementations compute the same thing: compare both weight gradients.
+        EventDriven();
+        Dense();
+        CheckClose(_dW2, _denseDW2, "output-layer gradient");
+        CheckClose(_dW1, _denseDW1, "hidden-layer gradient");
     }
+
+    /// <summary>SpikingJelly's dense algorithm for both layers in plain C# (forward, MSE, the dense backward autograd computes).</summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("W5 two layers, forward + backward")]
+    public float Dense() => _dense.ForwardBackward(_x, _labels, _denseDW1, _denseDW2);
 
     /// <summary>Forward through both layers, loss, backward through both layers.</summary>
     [Benchmark, BenchmarkCategory("W5 two layers, forward + backward")]
@@ -63,5 +85,22 @@ public class TwoLayerBenchmarks
         _l2.MaxVoltageBackward(_s1, Batch, _dv, _dW2, _dS1);
         _l1.SpikeTimesBackward(_x, Batch, _dS1, _dW1, []);
         return loss;
+    }
+
+    private static void CheckClose(float[] actual, float[] expected, string what)
+    {
+        double norm = 0, diff = 0;
+        for (var k = 0; k < actual.Length; k++)
+        {
+            norm += (double)expected[k] * expected[k];
+            diff += ((double)actual[k] - expected[k]) * ((double)actual[k] - expected[k]);
+        }
+
+        if (diff > 1e-6 * Math.Max(norm, 1e-30))
+        {
+            throw new InvalidOperationException($"W5: the library's {what} differs from the dense baseline's (relative squared error {diff / Math.Max(norm, 1e-30):G3}, norm {norm:G3}).");
+        }
+
+        Console.WriteLine($"// W5 check: {what} matches the dense baseline (relative squared error {diff / Math.Max(norm, 1e-30):G3}, norm {norm:G3})");
     }
 }

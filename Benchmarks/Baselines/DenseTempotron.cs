@@ -68,6 +68,9 @@ internal sealed class DenseTempotron
         return _v;
     }
 
+    /// <summary>Row <paramref name="t"/> of the kernel matrix of the last <see cref="VoltageOne"/>: <c>V0 K(t - s_i)</c> for every input.</summary>
+    public ReadOnlySpan<float> Kernel(int t) => _k.AsSpan(t * In, In);
+
     /// <summary>Max voltage of a batch, shape [batch, out].</summary>
     public void MaxVoltage(ReadOnlySpan<float> s, int batch, Span<float> destination)
     {
