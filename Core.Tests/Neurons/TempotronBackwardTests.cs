@@ -171,6 +171,39 @@ public class TempotronBackwardTests
     }
 
     [Test]
+    public void SpikeTimesBackward_WithZeroUpstreams_SkipsExactly([Range(0, 9)] int seed)
+    {
+        // Outputs with a zero upstream (a next layer that does not read them) are skipped: their weight-gradient rows
+        // are +0 bit for bit, and the rest still match finite differences, with and without an input gradient.
+        var c = MakeCase(700 + seed, allowIntegers: seed % 2 == 0);
+        var rng = new Random(seed);
+        var outs = c.Reference.Out;
+        var up = RandomUpstream(rng, c.Batch * outs);
+        for (var k = 0; k < up.Length; k++)
+        {
+            if (rng.Next(3) > 0 || k % outs == 0)
+            {
+                up[k] = 0; // most, and output 0 in every sample
+            }
+        }
+
+        var (max, _) = c.Reference.MaxVoltage(c.SpikesD, c.Batch);
+        var sign = Array.ConvertAll(max, m => m >= c.Reference.VThreshold ? 1.0 : -1.0);
+        var dW = new float[c.Fast.WeightCount];
+        var dIn = new float[c.Spikes.Length];
+        c.Fast.SpikeTimesBackward(c.Spikes, c.Batch, Array.ConvertAll(up, x => (float)x), dW, seed % 3 == 0 ? [] : dIn);
+        var inFeatures = dW.Length / outs;
+        Assert.That(dW.AsSpan(0, inFeatures).ToArray().All(x => BitConverter.SingleToInt32Bits(x) == 0), Is.True, "output 0's row is +0");
+
+        double Objective() => c.Reference.SoftSpikeObjective(c.SpikesD, c.Batch, up, sign);
+        AssertClose(dW, FiniteDifferenceWeights(c.Reference, Objective), "dW", relative: 5e-3);
+        if (seed % 3 != 0)
+        {
+            AssertClose(dIn, FiniteDifferenceInputs(c, Objective), "dIn", relative: 5e-3);
+        }
+    }
+
+    [Test]
     public void VoltageBackward_MatchesFiniteDifferences([Range(0, 14)] int seed)
     {
         var c = MakeCase(400 + seed, allowIntegers: false);

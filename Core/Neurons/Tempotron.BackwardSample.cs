@@ -167,7 +167,14 @@ public sealed partial class Tempotron
             case UpstreamKind.SpikeTimes:
                 for (var o = 0; o < outs; o++)
                 {
-                    SoftArgMaxGradient(v, o, maxima[o], spans.Upstream[(b * outs) + o], g, buffers.Exps);
+                    // A zero upstream (an output the next layer does not read, e.g. one that stayed silent) gives a
+                    // column of zeros: g is already cleared, and adding a signed zero to a weight-gradient sum that
+                    // starts at +0 never changes it, so skipping is exact.
+                    var upstream = spans.Upstream[(b * outs) + o];
+                    if (upstream != 0f)
+                    {
+                        SoftArgMaxGradient(v, o, maxima[o], upstream, g, buffers.Exps);
+                    }
                 }
 
                 return (0, 0);
