@@ -30,7 +30,7 @@ public sealed partial class GaussianTuning
     /// of <c>x</c> and the centres. Only that run is computed, with the same float operations as
     /// the dense path (the same vector or scalar exponential per neuron), so the times are bit-identical; see
     /// <c>docs/encoding.md</c>. Each distinct (channel, value) is computed once and its events replayed for every later
-    /// sample with that value, from a per-thread cache (<c>m &lt;= 64</c>; about <c>12 m</c> KB per thread) that stays valid
+    /// sample with that value, from a per-thread cache (<c>m &lt;= 64</c>; at most 0.8 MB per thread) that stays valid
     /// across calls with the same encoder and window. Allocates nothing once <paramref name="destination"/> has grown to
     /// the largest batch and the thread's cache exists. Thread-safe: the encoder is immutable and the cache is per thread.
     /// </remarks>
@@ -166,7 +166,9 @@ public sealed partial class GaussianTuning
         /// <summary>How many samples of one value <see cref="ReplayBlock"/> appends at once (one vector of row values).</summary>
         private const int RunBlock = 8;
 
-        private const int Slots = 1024;
+        /// <summary>The most slots (m &lt;= 16); larger m get a quarter as many, so a cache holds at most 1024 m &lt;= 64K events (0.8 MB).</summary>
+        private const int MaxSlotBits = 12;
+        private const int Slots = 1 << MaxSlotBits;
         private readonly int[] _blockNeurons = new int[(RunBlock * MaxM) + ReplaySlack];
         private readonly double[] _blockTimes = new double[(RunBlock * MaxM) + ReplaySlack];
         private int _blockSlot = -1;
@@ -180,6 +182,7 @@ public sealed partial class GaussianTuning
         private long _owner;
         private float _tMax;
         private int _m;
+        private int _slotShift = 64 - MaxSlotBits;
 
         /// <summary>Starts a call by encoder <paramref name="owner"/> with window <paramref name="tMax"/> and <paramref name="m"/> neurons per value; returns this cache.</summary>
         public ValueCache Begin(long owner, float tMax, int m)
@@ -189,10 +192,12 @@ public sealed partial class GaussianTuning
                 return this; // the cached events are still this encoder's
             }
 
-            if (_neurons.Length < (Slots * m) + ReplaySlack)
+            var slots = m <= 16 ? Slots : Slots / 4;
+            _slotShift = 64 - BitOperations.Log2((uint)slots);
+            if (_neurons.Length < (slots * m) + ReplaySlack)
             {
-                _neurons = new int[(Slots * m) + ReplaySlack];
-                _times = new double[(Slots * m) + ReplaySlack];
+                _neurons = new int[(slots * m) + ReplaySlack];
+                _times = new double[(slots * m) + ReplaySlack];
             }
 
             (_owner, _tMax, _m) = (owner, tMax, m);
@@ -209,7 +214,7 @@ public sealed partial class GaussianTuning
         public int Find(int channel, int valueBits)
         {
             var key = ((long)channel << 32) | (uint)valueBits;
-            var slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> 54); // 10 bits
+            var slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> _slotShift);
             if (_generations[slot] != _generation || _keys[slot] != key)
             {
                 _keys[slot] = key;
@@ -282,6 +287,7 @@ public sealed partial class GaussianTuning
                     }
 
                     at = slot * m; // a slot's neurons and times hold m entries, then the next slot's or the padding
+                    Debug.Assert(at + m + ReplaySlack <= _neurons.Length);
                     n = _counts[slot];
                     previous = bits;
                 }
