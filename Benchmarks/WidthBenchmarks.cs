@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -9,9 +10,9 @@ namespace TimingBased.Benchmarks;
 
 /// <summary>
 /// The width sweep (issue 18): forward <c>MaxVoltage</c> and the training step at <c>in = 12544</c> (64 real digits,
-/// m = 16, T = 100) for <c>out</c> in {10, 32, 100, 256, 1024}, each next to its floor: the weight rows the spikes must
-/// touch (forward: read each spike's row of <c>outStride</c> floats once; step: that, plus one read-add-write of each
-/// spike's gradient row).
+/// m = 16, T = 100) for <c>out</c> in {10, 32, 100, 256, 1024}, each next to its floor: the dense input and the weight
+/// rows the spikes must touch (forward: read the 3.2 MB input once and each spike's row of <c>outStride</c> floats once;
+/// step: that, plus one read-add-write of each spike's gradient row).
 /// </summary>
 [MemoryDiagnoser]
 public class WidthBenchmarks
@@ -79,15 +80,15 @@ public class WidthBenchmarks
     [Benchmark]
     public float Step() => _trainer.Step(_spikes, _labels).Loss;
 
-    /// <summary>Floor of the forward: read every spike's weight row once.</summary>
+    /// <summary>Floor of the forward: read the input and every spike's weight row once.</summary>
     [Benchmark]
-    public float FloorForward() => ReadRows();
+    public float FloorForward() => TensorPrimitives.Sum(_spikes) + ReadRows();
 
     /// <summary>Floor of the step: the forward's reads, then one read-add-write of every spike's gradient row.</summary>
     [Benchmark]
     public float FloorStep()
     {
-        var sum = ReadRows();
+        var sum = FloorForward();
         ref var g = ref MemoryMarshal.GetArrayDataReference(_gradientRows);
         var add = Vector256.Create(1e-30f);
         foreach (var row in _spikeRows)
