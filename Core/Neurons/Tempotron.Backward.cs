@@ -106,7 +106,28 @@ public sealed partial class Tempotron
         var g = Scratch.Current.Gradient.Floats(Parameters.Length);
         g.Clear();
         ToInternalLayout(weightGradient, g);
-        optimizer.Step(Parameters, g);
+        StepOptimizer(optimizer, g);
+    }
+
+    /// <summary>
+    /// One optimizer step on the parameters from an internal-layout gradient: the library's optimizers split the step
+    /// over <see cref="MaxDegreeOfParallelism"/> threads (the same bits); any other optimizer runs as it is.
+    /// </summary>
+    internal void StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient)
+    {
+        var degree = MaxDegreeOfParallelism;
+        switch (optimizer)
+        {
+            case Sgd sgd:
+                sgd.Step(Parameters, gradient, degree);
+                break;
+            case Adam adam:
+                adam.Step(Parameters, gradient, degree);
+                break;
+            default:
+                optimizer.Step(Parameters, gradient);
+                break;
+        }
     }
 
     /// <summary>

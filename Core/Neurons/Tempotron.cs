@@ -63,6 +63,9 @@ public sealed partial class Tempotron
     /// <summary>Inputs per block of the layout transposes: 16 internal rows and one 64-byte run of each public row.</summary>
     private const int TransposeBlock = 16;
 
+    /// <summary>The smallest weight count whose transposes are split over threads.</summary>
+    private const long ParallelTransposeMinimum = 1 << 18;
+
     private readonly AlignedFloats _weights; // [in, outStride], padding columns zero
     private readonly int _outStride;
     private readonly double _decayA;
@@ -279,41 +282,63 @@ public sealed partial class Tempotron
     /// <remarks>
     /// A transpose in blocks of <see cref="TransposeBlock"/> inputs: within a block the internal rows stay in L1 while
     /// every output's run of the public row is written in order (a plain column walk touches a new cache line per read).
+    /// Large arrays are split over <see cref="MaxDegreeOfParallelism"/> threads by blocks (the copy is memory-bound and
+    /// otherwise serial between the parallel phases of a backward).
     /// </remarks>
-    private void ToPublicLayout(ReadOnlySpan<float> internalLayout, Span<float> publicLayout)
+    private void ToPublicLayout(ReadOnlySpan<float> internalLayout, Span<float> publicLayout) =>
+        Transpose(internalLayout, publicLayout, toPublic: true);
+
+    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one (padding untouched), in the same blocks.</summary>
+    private void ToInternalLayout(ReadOnlySpan<float> publicLayout, Span<float> internalLayout) =>
+        Transpose(publicLayout, internalLayout, toPublic: false);
+
+    private unsafe void Transpose(ReadOnlySpan<float> source, Span<float> destination, bool toPublic)
     {
-        var os = _outStride;
-        var ins = InFeatures;
-        for (var i0 = 0; i0 < ins; i0 += TransposeBlock)
+        var blocks = (InFeatures + TransposeBlock - 1) / TransposeBlock;
+        var degree = Math.Min(MaxDegreeOfParallelism, blocks);
+        if (degree <= 1 || (long)InFeatures * OutFeatures < ParallelTransposeMinimum)
         {
-            var block = Math.Min(TransposeBlock, ins - i0);
-            var rows = internalLayout.Slice(i0 * os, block * os);
-            for (var o = 0; o < OutFeatures; o++)
-            {
-                var run = publicLayout.Slice((o * ins) + i0, block);
-                for (var i = 0; i < run.Length; i++)
-                {
-                    run[i] = rows[(i * os) + o];
-                }
-            }
+            TransposeBlocks(source, destination, toPublic, 0, blocks);
+            return;
+        }
+
+        fixed (float* from = source)
+        fixed (float* to = destination)
+        {
+            var (fromAt, fromLength, toAt, toLength) = ((nint)from, source.Length, (nint)to, destination.Length);
+            Parallel.For(0, degree, new ParallelOptions { MaxDegreeOfParallelism = degree }, chunk =>
+                TransposeBlocks(new ReadOnlySpan<float>((void*)fromAt, fromLength), new Span<float>((void*)toAt, toLength), toPublic,
+                    (int)((long)blocks * chunk / degree), (int)((long)blocks * (chunk + 1) / degree)));
         }
     }
 
-    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one (padding untouched), in the same blocks.</summary>
-    private void ToInternalLayout(ReadOnlySpan<float> publicLayout, Span<float> internalLayout)
+    /// <summary>Transposes input blocks <paramref name="firstBlock"/> up to (excluding) <paramref name="endBlock"/>.</summary>
+    private void TransposeBlocks(ReadOnlySpan<float> source, Span<float> destination, bool toPublic, int firstBlock, int endBlock)
     {
         var os = _outStride;
         var ins = InFeatures;
-        for (var i0 = 0; i0 < ins; i0 += TransposeBlock)
+        for (var i0 = firstBlock * TransposeBlock; i0 < Math.Min(ins, endBlock * TransposeBlock); i0 += TransposeBlock)
         {
             var block = Math.Min(TransposeBlock, ins - i0);
-            var rows = internalLayout.Slice(i0 * os, block * os);
             for (var o = 0; o < OutFeatures; o++)
             {
-                var run = publicLayout.Slice((o * ins) + i0, block);
-                for (var i = 0; i < run.Length; i++)
+                if (toPublic)
                 {
-                    rows[(i * os) + o] = run[i];
+                    var rows = source.Slice(i0 * os, block * os);
+                    var run = destination.Slice((o * ins) + i0, block);
+                    for (var i = 0; i < run.Length; i++)
+                    {
+                        run[i] = rows[(i * os) + o];
+                    }
+                }
+                else
+                {
+                    var run = source.Slice((o * ins) + i0, block);
+                    var rows = destination.Slice(i0 * os, block * os);
+                    for (var i = 0; i < run.Length; i++)
+                    {
+                        rows[(i * os) + o] = run[i];
+                    }
                 }
             }
         }

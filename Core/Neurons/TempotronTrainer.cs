@@ -74,7 +74,7 @@ public sealed class TempotronTrainer
             ThrowHelper.NonFiniteResult(string.Create(CultureInfo.InvariantCulture, $"The weight gradient (internal element {bad})"));
         }
 
-        Optimizer.Step(Model.Parameters, gradient);
+        Model.StepOptimizer(Optimizer, gradient);
         return new TrainingStepResult((float)loss, correct);
     }
 

@@ -97,8 +97,50 @@ public sealed class Adam : IOptimizer
         Update(parameters, gradient, m, v, _step, commit: true);
     }
 
+    /// <summary>
+    /// <see cref="Step(Span{float}, ReadOnlySpan{float})"/> over <paramref name="degreeOfParallelism"/> contiguous chunks at once (the trainer's path with
+    /// threads): the same element-wise arithmetic, so the same bits, and still all or nothing (every chunk is checked
+    /// before any is written).
+    /// </summary>
+    internal void Step(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
+    {
+        if (ParallelChunks.Worthwhile(parameters.Length, degreeOfParallelism))
+        {
+            StepInChunks(parameters, gradient, degreeOfParallelism);
+        }
+        else
+        {
+            Step(parameters, gradient);
+        }
+    }
+
+    /// <summary>The threaded step, its own method so that the one-thread path does not allocate the passes' closure.</summary>
+    private unsafe void StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
+    {
+        OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
+        var m = _m ??= new float[parameters.Length];
+        var v = _v ??= new float[parameters.Length];
+        fixed (float* p = parameters)
+        fixed (float* g = gradient)
+        {
+            var (pAt, gAt) = ((nint)p, (nint)g);
+            var next = _step + 1;
+            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+                    Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                        m.AsSpan(start, length), v.AsSpan(start, length), next, commit: false)))
+            {
+                ThrowHelper.NonFiniteResult("The Adam update (a new weight or moment)");
+            }
+
+            _step = next;
+            ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+                Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                    m.AsSpan(start, length), v.AsSpan(start, length), next, commit: true));
+        }
+    }
+
     /// <summary>Computes step <paramref name="step"/>; writes it only when <paramref name="commit"/>. Returns whether every new value is finite.</summary>
-    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, float[] m, float[] v, int step, bool commit)
+    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, int step, bool commit)
     {
         var bias1 = 1.0 - Math.Pow(Beta1, step);
         var bias2 = 1.0 - Math.Pow(Beta2, step);
@@ -124,14 +166,14 @@ public sealed class Adam : IOptimizer
             {
                 var p = new Vector<float>(parameters[k..]);
                 var g = new Vector<float>(gradient[k..]) + (wdV * p);
-                var mk = (b1V * new Vector<float>(m, k)) + (c1V * g);
-                var vk = (b2V * new Vector<float>(v, k)) + (c2V * g * g);
+                var mk = (b1V * new Vector<float>(m[k..])) + (c1V * g);
+                var vk = (b2V * new Vector<float>(v[k..])) + (c2V * g * g);
                 var updated = p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV));
                 check += (mk * Vector<float>.Zero) + (vk * Vector<float>.Zero) + (updated * Vector<float>.Zero);
                 if (commit)
                 {
-                    mk.CopyTo(m, k);
-                    vk.CopyTo(v, k);
+                    mk.CopyTo(m[k..]);
+                    vk.CopyTo(v[k..]);
                     updated.CopyTo(parameters[k..]);
                 }
             }

@@ -83,10 +83,54 @@ public sealed class Sgd : IOptimizer
     }
 
     /// <summary>
+    /// <see cref="Step(Span{float}, ReadOnlySpan{float})"/> over <paramref name="degreeOfParallelism"/> contiguous chunks at once (the trainer's path with
+    /// threads): the same element-wise arithmetic, so the same bits, and still all or nothing (every chunk is checked
+    /// before any is written).
+    /// </summary>
+    internal void Step(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
+    {
+        if (ParallelChunks.Worthwhile(parameters.Length, degreeOfParallelism))
+        {
+            StepInChunks(parameters, gradient, degreeOfParallelism);
+        }
+        else
+        {
+            Step(parameters, gradient);
+        }
+    }
+
+    /// <summary>The threaded step, its own method so that the one-thread path does not allocate the passes' closure.</summary>
+    private unsafe void StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
+    {
+        OptimizerChecks.SameLength(parameters, gradient, _momentumBuffer?.Length);
+        var first = _momentumBuffer is null;
+        fixed (float* p = parameters)
+        fixed (float* g = gradient)
+        {
+            var (pAt, gAt) = ((nint)p, (nint)g);
+            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+                    Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                        _momentumBuffer.AsSpan(first ? 0 : start, first ? 0 : length), first, commit: false)))
+            {
+                ThrowHelper.NonFiniteResult("The SGD update (a new weight or momentum value)");
+            }
+
+            if (Momentum != 0 && first)
+            {
+                _momentumBuffer = new float[parameters.Length];
+            }
+
+            ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+                Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                    _momentumBuffer is null ? default : _momentumBuffer.AsSpan(start, length), first, commit: true));
+        }
+    }
+
+    /// <summary>
     /// Computes the update; writes it only when <paramref name="commit"/>. Returns whether every new parameter and
     /// momentum value is finite. <paramref name="buf"/> is read only when not <paramref name="first"/>.
     /// </summary>
-    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, float[]? buf, bool first, bool commit)
+    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> buf, bool first, bool commit)
     {
         var lr = LearningRate;
         var wd = WeightDecay;
@@ -113,11 +157,11 @@ public sealed class Sgd : IOptimizer
                 }
                 else
                 {
-                    var b = first ? g : (muV * new Vector<float>(buf!, k)) + g;
+                    var b = first ? g : (muV * new Vector<float>(buf[k..])) + g;
                     check += b * Vector<float>.Zero;
                     if (commit)
                     {
-                        b.CopyTo(buf!, k);
+                        b.CopyTo(buf[k..]);
                     }
 
                     step = nesterov ? g + (muV * b) : b;
@@ -140,11 +184,11 @@ public sealed class Sgd : IOptimizer
             var step = g;
             if (mu != 0)
             {
-                var b = first ? g : (mu * buf![k]) + g;
+                var b = first ? g : (mu * buf[k]) + g;
                 finite &= float.IsFinite(b);
                 if (commit)
                 {
-                    buf![k] = b;
+                    buf[k] = b;
                 }
 
                 step = nesterov ? g + (mu * b) : b;

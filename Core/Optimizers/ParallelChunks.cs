@@ -1,0 +1,37 @@
+namespace TimingBased.Optimizers;
+
+/// <summary>The optimizers' parallel path: one element-wise pass over a parameter vector split into contiguous chunks.</summary>
+internal static class ParallelChunks
+{
+    /// <summary>The smallest vector worth splitting: below it a pass is shorter than waking a second thread.</summary>
+    public const int MinimumLength = 1 << 16;
+
+    /// <summary>Chunk starts are multiples of this many floats (whole cache lines and vectors).</summary>
+    private const int Alignment = 64;
+
+    /// <summary>Whether <paramref name="length"/> parameters are worth splitting over <paramref name="degree"/> threads.</summary>
+    public static bool Worthwhile(int length, int degree) => degree > 1 && length >= MinimumLength;
+
+    /// <summary>
+    /// Runs <paramref name="pass"/><c>(start, length)</c> on <paramref name="degree"/> contiguous chunks of
+    /// <c>[0, <paramref name="length"/>)</c> in parallel; returns whether every chunk's pass returned true. Allocates
+    /// the same small amount per call (the delegate's closure and the loop's state), whatever the length.
+    /// </summary>
+    public static bool All(int length, int degree, Func<int, int, bool> pass)
+    {
+        var failed = 0;
+        Parallel.For(0, degree, new ParallelOptions { MaxDegreeOfParallelism = degree }, chunk =>
+        {
+            var start = Start(length, chunk, degree);
+            var end = Start(length, chunk + 1, degree);
+            if (!pass(start, end - start))
+            {
+                Volatile.Write(ref failed, 1);
+            }
+        });
+        return failed == 0;
+    }
+
+    private static int Start(int length, int chunk, int chunks) =>
+        chunk == chunks ? length : (int)((long)length * chunk / chunks) & ~(Alignment - 1);
+}
