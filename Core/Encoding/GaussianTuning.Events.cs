@@ -1,9 +1,9 @@
-using System.Globalization;
 using System.Diagnostics;
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TimingBased.Events;
 using TimingBased.Internal;
 
