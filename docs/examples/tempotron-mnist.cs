@@ -8,6 +8,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TimingBased.Encoding;
+using TimingBased.Events;
 using TimingBased.IO;
 using TimingBased.Neurons;
 using TimingBased.Optimizers;
@@ -71,7 +72,8 @@ IOptimizer NewOptimizer() => options.Optimizer == "adam"
 var trainer = new TempotronTrainer(model, NewOptimizer());
 var twoLayer = hidden is null ? null : new TwoLayer(hidden, model, NewOptimizer(), NewOptimizer(), batch);
 var pixels = new float[batch * Dataset.Pixels];
-var spikes = new float[batch * inFeatures];
+var spikes = new float[batch * inFeatures];   // the two-layer path's dense input
+var events = new SpikeEvents(inFeatures);     // the one-layer path's: only the spikes (bit-identical results, less work)
 var labels = new int[batch];
 var order = Enumerable.Range(0, train.Count).ToArray();
 var rng = new Random(options.Seed);
@@ -91,8 +93,20 @@ for (var epoch = 1; epoch <= options.Epochs; epoch++)
     for (var k = 0; k < batches; k++)
     {
         train.Fill(order.AsSpan(k * batch, batch), pixels, labels);
-        encoder.Encode(pixels, batch, spikes, options.T);
-        var (loss, right) = twoLayer is not null ? twoLayer.Step(spikes, labels) : trainer.Step(spikes, labels) is var r ? (r.Loss, r.Correct) : default;
+        float loss;
+        int right;
+        if (twoLayer is not null)
+        {
+            encoder.Encode(pixels, batch, spikes, options.T);
+            (loss, right) = twoLayer.Step(spikes, labels);
+        }
+        else
+        {
+            events.Clear();
+            encoder.Encode(pixels, batch, events, options.T);
+            (loss, right) = trainer.Step(events, labels) is var r ? (r.Loss, r.Correct) : default;
+        }
+
         lossSum += loss;
         correct += right;
         if (interactive && (k % 8 == 7 || k == batches - 1))
@@ -140,9 +154,17 @@ double Evaluate(Dataset set)
     {
         var n = Math.Min(batch, set.Count - start);
         set.Fill(all.AsSpan(start, n), pixels, labels);
-        encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, spikes, options.T);
-        right += twoLayer?.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n)) ??
-                 trainer.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n)).Correct;
+        if (twoLayer is not null)
+        {
+            encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, spikes, options.T);
+            right += twoLayer.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n));
+        }
+        else
+        {
+            events.Clear();
+            encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, events, options.T);
+            right += trainer.Evaluate(events, labels.AsSpan(0, n)).Correct;
+        }
     }
 
     return right / (double)set.Count;
