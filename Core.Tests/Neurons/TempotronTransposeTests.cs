@@ -25,4 +25,44 @@ public class TempotronTransposeTests
         model.LossGradient(spikes, labels, actual);
         Assert.That(actual, Is.EqualTo(expected), "the loss gradient in the public layout");
     }
+
+    [Test]
+    public void PublicLayoutCalls_OnOneThread_AllocateNothing()
+    {
+        // Every call that transposes (the public-layout backward outputs, ApplyGradient, the weight copies) and the
+        // two-layer chain, on one thread, once warm: 0 B, for a layer small enough and one large enough to be split
+        // when threaded.
+        foreach (var (inFeatures, outFeatures) in new[] { (40, 3), (20000, 16) })
+        {
+            var rng = new Random(inFeatures);
+            var hidden = new Tempotron(inFeatures, outFeatures, 12, seed: 1);
+            var output = new Tempotron(outFeatures, 2, 12, seed: 2);
+            var spikes = Enumerable.Range(0, 4 * inFeatures).Select(_ => rng.Next(20) == 0 ? rng.Next(12) : -1f).ToArray();
+            int[] labels = [0, 1, 1, 0];
+            var s1 = new float[4 * outFeatures];
+            var vMax = new float[8];
+            var dv = new float[8];
+            var dS1 = new float[s1.Length];
+            var dW1 = new float[hidden.WeightCount];
+            var dW2 = new float[output.WeightCount];
+            var dIn = new float[spikes.Length];
+            var optimizer = new TimingBased.Optimizers.Adam();
+            var optimizer2 = new TimingBased.Optimizers.Adam();
+            void Run()
+            {
+                hidden.SpikeTimes(spikes, 4, s1);
+                output.MaxVoltage(s1, 4, vMax);
+                output.LossBackward(vMax, labels, dv);
+                output.MaxVoltageBackward(s1, 4, dv, dW2, dS1);
+                hidden.SpikeTimesBackward(spikes, 4, dS1, dW1, dIn);
+                hidden.ApplyGradient(optimizer, dW1);
+                output.ApplyGradient(optimizer2, dW2);
+                hidden.CopyWeightsTo(dW1);
+                output.LossGradient(s1, labels, dW2);
+            }
+
+            Run();
+            TestData.AssertSteadyStateAllocatesNothing(Run);
+        }
+    }
 }

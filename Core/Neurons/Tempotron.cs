@@ -292,16 +292,23 @@ public sealed partial class Tempotron
     private void ToInternalLayout(ReadOnlySpan<float> publicLayout, Span<float> internalLayout) =>
         Transpose(publicLayout, internalLayout, toPublic: false);
 
-    private unsafe void Transpose(ReadOnlySpan<float> source, Span<float> destination, bool toPublic)
+    private void Transpose(ReadOnlySpan<float> source, Span<float> destination, bool toPublic)
     {
         var blocks = (InFeatures + TransposeBlock - 1) / TransposeBlock;
         var degree = Math.Min(MaxDegreeOfParallelism, blocks);
         if (degree <= 1 || (long)InFeatures * OutFeatures < ParallelTransposeMinimum)
         {
             TransposeBlocks(source, destination, toPublic, 0, blocks);
-            return;
         }
+        else
+        {
+            TransposeInParallel(source, destination, toPublic, blocks, degree);
+        }
+    }
 
+    /// <summary>The threaded transpose, its own method so that the one-thread path does not allocate the closure.</summary>
+    private unsafe void TransposeInParallel(ReadOnlySpan<float> source, Span<float> destination, bool toPublic, int blocks, int degree)
+    {
         fixed (float* from = source)
         fixed (float* to = destination)
         {

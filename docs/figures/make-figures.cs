@@ -55,6 +55,16 @@ if (Want("capacity"))
     Capacity(Path.Combine(here, "capacity.png"), Path.Combine(docs, "examples", "results"));
 }
 
+if (Want("width-sweep"))
+{
+    WidthSweep(Path.Combine(here, "width-sweep.png"), Path.Combine(docs, "..", "Benchmarks", "results", "BenchmarkRun-current-report.csv"));
+}
+
+if (Want("thread-scaling"))
+{
+    ThreadScaling(Path.Combine(here, "thread-scaling.png"), Path.Combine(docs, "examples", "results", "thread-scaling.csv"));
+}
+
 return 0;
 
 static string Here([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
@@ -367,4 +377,97 @@ static void EarlyDecision(string path, string results)
     plot.Axes.SetLimitsY(0, 105);
     plot.ShowLegend(Alignment.LowerRight);
     Save(plot, path);
+}
+
+// (8) The width sweep from the checked-in benchmark report: per-sample time of the forward and the training step
+// against their floors (the input and the weight rows the spikes touch), out = 10 .. 1024.
+static void WidthSweep(string path, string report)
+{
+    var lines = File.ReadAllLines(report);
+    var header = SplitCsv(lines[0]);
+    int Column(string name) => Array.IndexOf(header, name);
+    var (type, method, outs, mean) = (Column("Type"), Column("Method"), Column("Out"), Column("Mean"));
+    var rows = lines.Skip(1).Select(SplitCsv).Where(r => r[type] == "WidthBenchmarks").ToArray();
+    var plot = new Plot();
+    foreach (var (name, label, dashed) in new[] { ("Forward", "forward MaxVoltage", false), ("FloorForward", "forward floor", true), ("Step", "training step", false), ("FloorStep", "training-step floor", true) })
+    {
+        var points = rows.Where(r => r[method] == name).Select(r => (Out: double.Parse(r[outs], CultureInfo.InvariantCulture), Us: Microseconds(r[mean]) / 64)).OrderBy(p => p.Out).ToArray();
+        var line = plot.Add.Scatter(points.Select(p => Math.Log10(p.Out)).ToArray(), points.Select(p => Math.Log10(p.Us)).ToArray());
+        line.LegendText = label;
+        line.LineWidth = 2;
+        if (dashed)
+        {
+            line.LinePattern = LinePattern.Dashed;
+        }
+    }
+
+    var ticks = new[] { 10.0, 32, 100, 256, 1024 };
+    plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(Math.Log10).ToArray(), ticks.Select(t => t.ToString(CultureInfo.InvariantCulture)).ToArray());
+    var yTicks = new[] { 1.0, 3, 10, 30, 100, 300, 1000, 3000 };
+    plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(yTicks.Select(Math.Log10).ToArray(), yTicks.Select(t => t.ToString(CultureInfo.InvariantCulture)).ToArray());
+    plot.Title("Width sweep, in = 12544, batch 64 (BenchmarkDotNet, one run)");
+    plot.XLabel("outputs");
+    plot.YLabel("µs per sample (log)");
+    plot.ShowLegend(Alignment.UpperLeft);
+    Save(plot, path);
+}
+
+// (9) Thread scaling from docs/examples/thread-scaling.cs: the machine's capacity (two single-threaded copies at once)
+// against the library's speed-up at MaxDegreeOfParallelism = 2.
+static void ThreadScaling(string path, string csv)
+{
+    var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')).ToArray();
+    var plot = new Plot();
+    var capacity = rows.Select((r, k) => new Bar { Position = (3 * k) + 0, Value = double.Parse(r[5], CultureInfo.InvariantCulture), FillColor = Colors.Gray }).ToList();
+    var speedup = rows.Select((r, k) => new Bar { Position = (3 * k) + 1, Value = double.Parse(r[6], CultureInfo.InvariantCulture), FillColor = Colors.SteelBlue }).ToList();
+    plot.Add.Bars(capacity).LegendText = "capacity: 2 x one copy / two copies at once";
+    plot.Add.Bars(speedup).LegendText = "speed-up at MaxDegreeOfParallelism = 2";
+    plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rows.Select((_, k) => (3.0 * k) + 0.5).ToArray(), rows.Select(r => r[0]).ToArray());
+    var target = plot.Add.HorizontalLine(1.0);
+    target.Color = Colors.Black;
+    plot.Axes.SetLimitsY(0, 2.2);
+    plot.Title("Two threads against what the machine gives (Stopwatch, one run)");
+    plot.YLabel("x one thread");
+    plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
+
+static string[] SplitCsv(string line)
+{
+    var fields = new List<string>();
+    var field = new System.Text.StringBuilder();
+    var quoted = false;
+    foreach (var c in line)
+    {
+        if (c == '"')
+        {
+            quoted = !quoted;
+        }
+        else if (c == ',' && !quoted)
+        {
+            fields.Add(field.ToString());
+            field.Clear();
+        }
+        else
+        {
+            field.Append(c);
+        }
+    }
+
+    fields.Add(field.ToString());
+    return [.. fields];
+}
+
+static double Microseconds(string value)
+{
+    var parts = value.Replace(",", "", StringComparison.Ordinal).Split(' ');
+    var number = double.Parse(parts[0], CultureInfo.InvariantCulture);
+    return parts[1] switch
+    {
+        "ns" => number / 1000,
+        "μs" or "us" => number,
+        "ms" => number * 1000,
+        "s" => number * 1e6,
+        _ => throw new FormatException($"unknown unit in '{value}'"),
+    };
 }
