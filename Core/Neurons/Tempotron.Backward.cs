@@ -115,18 +115,13 @@ public sealed partial class Tempotron
     /// </summary>
     internal void StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient)
     {
-        var degree = MaxDegreeOfParallelism;
-        switch (optimizer)
+        if (optimizer is IChunkedOptimizer chunked && ParallelChunks.Worthwhile(Parameters.Length, MaxDegreeOfParallelism))
         {
-            case Sgd sgd:
-                sgd.Step(Parameters, gradient, degree);
-                break;
-            case Adam adam:
-                adam.Step(Parameters, gradient, degree);
-                break;
-            default:
-                optimizer.Step(Parameters, gradient);
-                break;
+            chunked.StepInChunks(Parameters, gradient, MaxDegreeOfParallelism);
+        }
+        else
+        {
+            optimizer.Step(Parameters, gradient);
         }
     }
 

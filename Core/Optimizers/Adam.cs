@@ -12,7 +12,7 @@ namespace TimingBased.Optimizers;
 /// Allocates its moment buffers on the first step only. A step is all or nothing: if any new parameter or moment
 /// would not be finite, it throws and changes nothing.
 /// </remarks>
-public sealed class Adam : IOptimizer
+public sealed class Adam : IOptimizer, IChunkedOptimizer
 {
     private float[]? _m;
     private float[]? _v;
@@ -97,25 +97,8 @@ public sealed class Adam : IOptimizer
         Update(parameters, gradient, m, v, _step, commit: true);
     }
 
-    /// <summary>
-    /// <see cref="Step(Span{float}, ReadOnlySpan{float})"/> over <paramref name="degreeOfParallelism"/> contiguous chunks at once (the trainer's path with
-    /// threads): the same element-wise arithmetic, so the same bits, and still all or nothing (every chunk is checked
-    /// before any is written).
-    /// </summary>
-    internal void Step(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
-    {
-        if (ParallelChunks.Worthwhile(parameters.Length, degreeOfParallelism))
-        {
-            StepInChunks(parameters, gradient, degreeOfParallelism);
-        }
-        else
-        {
-            Step(parameters, gradient);
-        }
-    }
-
-    /// <summary>The threaded step, its own method so that the one-thread path does not allocate the passes' closure.</summary>
-    private unsafe void StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
+    /// <inheritdoc/>
+    unsafe void IChunkedOptimizer.StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
     {
         OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
         var m = _m ??= new float[parameters.Length];
