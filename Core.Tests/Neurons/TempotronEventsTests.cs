@@ -76,6 +76,27 @@ public class TempotronEventsTests
         model.CopyWeightsTo(w1);
         twin.CopyWeightsTo(w2);
         Assert.That(w2, Is.EqualTo(w1), "weights after a step");
+
+        // Evaluation from events runs the event forward: the same loss and count as the dense evaluation.
+        var trainer = new TempotronTrainer(model, new Sgd(0.01f));
+        Assert.That(trainer.Evaluate(events, labels), Is.EqualTo(trainer.Evaluate(dense, labels)), "Evaluate");
+    }
+
+    [Test]
+    public void EvaluateOnEvents_WithBadInput_ThrowsNamingIt()
+    {
+        var model = new Tempotron(6, 3, 10, seed: 1);
+        var trainer = new TempotronTrainer(model, new Sgd(0.1f));
+        var events = new SpikeEvents(6);
+        events.AddPattern([0, 2], [1.0, 3.0]);
+        events.AddPattern([1], [2.0]);
+        Assert.Throws<ArgumentNullException>(() => trainer.Evaluate((SpikeEvents)null!, [0, 1]));
+        Assert.That(Assert.Throws<ArgumentException>(() => trainer.Evaluate(events, [0]))!.ParamName, Is.EqualTo("labels"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Evaluate(events, [0, 3]))!.ParamName, Is.EqualTo("labels"));
+        Assert.That(Assert.Throws<ArgumentException>(() => trainer.Evaluate(new SpikeEvents(5), [0]))!.ParamName, Is.EqualTo("inSpikes"));
+        var twice = new SpikeEvents(6);
+        twice.AddPattern([4, 4], [1.0, 2.0]);
+        Assert.That(Assert.Throws<ArgumentException>(() => trainer.Evaluate(twice, [0]))!.ParamName, Is.EqualTo("inSpikes"));
     }
 
     [Test]

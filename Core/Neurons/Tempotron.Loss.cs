@@ -1,4 +1,5 @@
 using System.Globalization;
+using TimingBased.Events;
 using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
@@ -101,6 +102,17 @@ public sealed partial class Tempotron
     {
         ValidateLabels(labels);
         ValidateBatch(inSpikes, labels.Length);
+    }
+
+    /// <summary>Checks an evaluation on events, in the order of the training step on events: the events, then the labels, one per pattern.</summary>
+    internal void ValidateEvaluation(SpikeEvents inSpikes, ReadOnlySpan<int> labels)
+    {
+        ValidateEvents(inSpikes);
+        ValidateLabels(labels);
+        if (inSpikes.PatternCount != labels.Length)
+        {
+            ThrowHelper.LengthMismatch(nameof(labels), "[patterns]", inSpikes.PatternCount, labels.Length);
+        }
     }
 
     private void ValidateLabels(ReadOnlySpan<int> labels)
