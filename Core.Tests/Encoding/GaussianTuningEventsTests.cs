@@ -166,18 +166,23 @@ public class GaussianTuningEventsTests
     }
 
     [Test]
-    public void Refilling_AllocatesNothing()
+    public void Refilling_AllocatesNothing([Values(1, 100)] int n, [Values(16, 300)] int m)
     {
-        var encoder = new GaussianTuning(1, 16, [0f], [1f]);
-        var x = TestData.Uniform(new Random(3), 64 * 784, 0f, 1f);
-        var events = new SpikeEvents(784 * 16);
-        encoder.Encode(x, 64, events, 100);
+        // Including the shapes too large for the stack (more than 64 channels, more than 256 neurons) and m above the
+        // value cache's limit.
+        var xMin = new float[n];
+        var xMax = Enumerable.Repeat(1f, n).ToArray();
+        var encoder = new GaussianTuning(n, m, xMin, xMax);
+        var samples = n == 1 ? 784 : 8;
+        var x = TestData.Uniform(new Random(3), 4 * n * samples, 0f, 1f);
+        var events = new SpikeEvents(n * samples * m);
+        encoder.Encode(x, 4, events, 100);
         events.Clear();
-        encoder.Encode(x, 64, events, 100);
+        encoder.Encode(x, 4, events, 100);
         TestData.AssertSteadyStateAllocatesNothing(() =>
         {
             events.Clear();
-            encoder.Encode(x, 64, events, 100);
+            encoder.Encode(x, 4, events, 100);
         });
     }
 }

@@ -70,7 +70,7 @@ public sealed partial class GaussianTuning
         var qFire = Math.Log(2.0 * maxSpikeTime) + 0.01;
 
         // Per channel, once per call: where the centres start, their spacing, and how far a value reaches (in neurons).
-        Span<double> runs = n <= 64 ? stackalloc double[3 * n] : new double[3 * n];
+        Span<double> runs = n <= 64 ? stackalloc double[3 * n] : ThreadScratch(ref _runScratch, 3 * n);
         for (var c = 0; c < n; c++)
         {
             double mu0 = _mu[c * m];
@@ -81,7 +81,7 @@ public sealed partial class GaussianTuning
             runs[(3 * c) + 2] = (Math.Sqrt(qFire * (double)_twoSigma2[c * m]) / spacing) + (8 * 1.2e-7 * (Math.Abs(mu0) + Math.Abs(muLast)) / spacing);
         }
 
-        Span<float> times = m <= 256 ? stackalloc float[m] : new float[m];
+        Span<float> times = m <= 256 ? stackalloc float[m] : ThreadScratch(ref _timeScratch, m);
 
         // Each distinct (channel, value) is computed once and replayed after that: images hold few distinct values (MNIST's
         // pixels at most 256). The cache is per thread and stays valid across calls with this encoder and window.
@@ -141,6 +141,24 @@ public sealed partial class GaussianTuning
 
     [ThreadStatic]
     private static ValueCache? _valueCache;
+
+    // Per-thread buffers for the rare shapes too large for the stack (n > 64 channels, m > 256 neurons).
+    [ThreadStatic]
+    private static double[]? _runScratch;
+
+    [ThreadStatic]
+    private static float[]? _timeScratch;
+
+    /// <summary>The first <paramref name="length"/> elements of a per-thread buffer, grown (once) when too short.</summary>
+    private static Span<T> ThreadScratch<T>(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
+
+        return buffer.AsSpan(0, length);
+    }
 
     private static long _lastId;
 
