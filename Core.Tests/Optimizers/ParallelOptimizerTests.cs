@@ -1,3 +1,4 @@
+using TimingBased.Internal;
 using TimingBased.Neurons;
 using TimingBased.Optimizers;
 

@@ -313,9 +313,12 @@ public sealed partial class Tempotron
         fixed (float* to = destination)
         {
             var (fromAt, fromLength, toAt, toLength) = ((nint)from, source.Length, (nint)to, destination.Length);
-            Parallel.For(0, degree, new ParallelOptions { MaxDegreeOfParallelism = degree }, chunk =>
+            ParallelChunks.All(blocks, degree, alignment: 1, (first, count) =>
+            {
                 TransposeBlocks(new ReadOnlySpan<float>((void*)fromAt, fromLength), new Span<float>((void*)toAt, toLength), toPublic,
-                    (int)((long)blocks * chunk / degree), (int)((long)blocks * (chunk + 1) / degree)));
+                    first, first + count);
+                return true;
+            });
         }
     }
 

@@ -108,7 +108,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         {
             var (pAt, gAt) = ((nint)p, (nint)g);
             var next = _step + 1;
-            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
                     Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
                         m.AsSpan(start, length), v.AsSpan(start, length), next, commit: false)))
             {
@@ -116,7 +116,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
             }
 
             _step = next;
-            ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+            ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
                 Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
                     m.AsSpan(start, length), v.AsSpan(start, length), next, commit: true));
         }

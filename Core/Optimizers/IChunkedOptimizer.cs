@@ -8,4 +8,7 @@ internal interface IChunkedOptimizer
     /// element-wise arithmetic, so the same bits, and still all or nothing (every chunk is checked before any is written).
     /// </summary>
     void StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism);
+
+    /// <summary>Chunks start on multiples of this many floats: whole cache lines and vectors.</summary>
+    const int ChunkAlignment = 64;
 }

@@ -91,7 +91,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         fixed (float* g = gradient)
         {
             var (pAt, gAt) = ((nint)p, (nint)g);
-            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
                     Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
                         _momentumBuffer.AsSpan(first ? 0 : start, first ? 0 : length), first, commit: false)))
             {
@@ -103,7 +103,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
                 _momentumBuffer = new float[parameters.Length];
             }
 
-            ParallelChunks.All(parameters.Length, degreeOfParallelism, (start, length) =>
+            ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
                 Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
                     _momentumBuffer is null ? default : _momentumBuffer.AsSpan(start, length), first, commit: true));
         }
