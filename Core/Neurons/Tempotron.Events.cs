@@ -132,10 +132,20 @@ public sealed partial class Tempotron
                 kind == ForwardOutput.Voltage ? "[patterns, out, T]" : "[patterns, out]", required, destination.Length);
         }
 
-        // Everything that can fail was checked above: the samples write their results directly.
-        ParallelBatch.Run(this, batch, new BatchSpans { Output = destination },
-            static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Output, work.Kind), (Events: inSpikes, Kind: kind));
+        RunForwardEvents(inSpikes, destination, kind);
     }
+
+    /// <summary>
+    /// The maxima of event patterns already checked by <see cref="ValidateEvents"/> (the trainer's evaluation, which
+    /// checks them with its labels), into a destination of <c>[patterns, out]</c>.
+    /// </summary>
+    internal void MaxVoltageOfValidated(SpikeEvents inSpikes, Span<float> destination) =>
+        RunForwardEvents(inSpikes, destination, ForwardOutput.MaxVoltage);
+
+    /// <summary>The event forward once everything that can fail has been checked: the samples write their results directly.</summary>
+    private void RunForwardEvents(SpikeEvents inSpikes, Span<float> destination, ForwardOutput kind) =>
+        ParallelBatch.Run(this, inSpikes.PatternCount, new BatchSpans { Output = destination },
+            static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Output, work.Kind), (Events: inSpikes, Kind: kind));
 
     private void ForwardOneEvents(SpikePattern pattern, int b, Span<float> destination, ForwardOutput kind)
     {

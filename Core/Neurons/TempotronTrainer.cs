@@ -103,9 +103,9 @@ public sealed class TempotronTrainer
     /// <remarks>Runs the event forward (no dense copy of the batch); the same results as the dense overload on the same spikes.</remarks>
     public TrainingStepResult Evaluate(SpikeEvents inSpikes, ReadOnlySpan<int> labels)
     {
-        Model.ValidateEvaluation(inSpikes, labels);
+        Model.ValidateEvaluation(inSpikes, labels); // the events, the labels, one per pattern
         var vMax = Maxima(labels.Length);
-        Model.MaxVoltage(inSpikes, vMax);
+        Model.MaxVoltageOfValidated(inSpikes, vMax);
         return Score(vMax, labels);
     }
 
