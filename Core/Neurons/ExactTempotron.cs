@@ -97,7 +97,7 @@ public sealed partial class ExactTempotron
         Tempotron.ValidateKernelConstants(tau, tauS, threshold, nameof(threshold));
 
         var tPeak = Tempotron.PeakTime(tau, tauS);
-        var v0 = 1.0 / (Math.Exp(-tPeak / tau) - Math.Exp(-tPeak / tauS));
+        var v0 = Tempotron.Normalization(tau, tauS, 1.0); // the paper's normalisation: one PSP peaks at 1
         if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0))
         {
             ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
