@@ -297,12 +297,21 @@ public sealed partial class Tempotron
                 anyFraction = true;
             }
 
-            var ea = (float)Math.Exp(-d / Tau);
-            var eb = (float)Math.Exp(-d / TauS);
-            var wRow = MemoryMarshal.CreateReadOnlySpan(ref w, os);
-            RowOps.AddScaled(vector, a.Slice((int)c * os, os), wRow, ea);
-            RowOps.AddScaled(vector, delta.Slice((int)c * os, os), wRow, eb - ea);
+            AddFractionalSpike(vector, MemoryMarshal.CreateReadOnlySpan(ref w, os), a.Slice((int)c * os, os), delta.Slice((int)c * os, os), d);
         }
+    }
+
+    /// <summary>
+    /// A spike <paramref name="d"/> in <c>(0, 1)</c> before its step <c>c = ceil(s)</c>: its weight row enters the integer
+    /// plane scaled by <c>exp(-d/tau)</c> and the correction plane by <c>exp(-d/tauS) - exp(-d/tau)</c> (see
+    /// docs/event-driven.md). Shared by the batch forward and the stream.
+    /// </summary>
+    internal void AddFractionalSpike(bool vector, ReadOnlySpan<float> row, Span<float> plane, Span<float> correction, float d)
+    {
+        var ea = (float)Math.Exp(-d / Tau);
+        var eb = (float)Math.Exp(-d / TauS);
+        RowOps.AddScaled(vector, plane, row, ea);
+        RowOps.AddScaled(vector, correction, row, eb - ea);
     }
 
     private void ValidateBatch(ReadOnlySpan<float> inSpikes, int batchSize)

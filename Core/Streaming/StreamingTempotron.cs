@@ -145,10 +145,7 @@ public sealed class StreamingTempotron
             return;
         }
 
-        var ea = (float)Math.Exp(-d / _model.Tau);
-        var eb = (float)Math.Exp(-d / _model.TauS);
-        RowOps.AddScaled(_vector, _pending, row, ea);
-        RowOps.AddScaled(_vector, _pendingDelta, row, eb - ea);
+        _model.AddFractionalSpike(_vector, row, _pending, _pendingDelta, d);
         _anyPendingDelta = true;
     }
 
