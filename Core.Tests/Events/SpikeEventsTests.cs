@@ -67,6 +67,15 @@ public class SpikeEventsTests
         events.Clear();
         events.AddPattern([1, 1], [1.0, 2.0]);
         Assert.That(Assert.Throws<ArgumentException>(() => events.CopyToDense(new float[3]))!.ParamName, Is.EqualTo("destination"));
+
+        // A repeat in a later, unordered pattern: named, and nothing written.
+        events.Clear();
+        events.AddPattern([0, 2], [1.0, 2.0]);
+        events.AddPattern([2, 0, 1, 0], [1.0, 2.0, 3.0, 4.0]);
+        var untouched = Enumerable.Repeat(7f, 6).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => events.CopyToDense(untouched))!;
+        Assert.That(e.Message, Does.Contain("Pattern 1").And.Contain("afferent 0"));
+        Assert.That(untouched, Is.All.EqualTo(7f));
     }
 
     [Test]

@@ -260,27 +260,17 @@ public sealed class SpikeEvents
 
         for (var p = 0; p < _patterns; p++)
         {
-            for (var k = _offsets[p]; k < _offsets[p + 1]; k++)
+            var repeated = this[p].FirstRepeatedAfferent(AfferentCount);
+            if (repeated >= 0)
             {
-                for (var j = _offsets[p]; j < k; j++)
-                {
-                    if (_afferents[j] == _afferents[k])
-                    {
-                        ThrowHelper.ElementRule(nameof(destination), string.Create(CultureInfo.InvariantCulture,
-                            $"Pattern {p} has more than one spike of afferent {_afferents[k]}; the dense layout holds one per afferent."));
-                    }
-                }
+                ThrowHelper.ElementRule(nameof(destination), string.Create(CultureInfo.InvariantCulture,
+                    $"Pattern {p} has more than one spike of afferent {repeated}; the dense layout holds one per afferent."));
             }
         }
 
-        destination[..(int)required].Fill(-1f);
         for (var p = 0; p < _patterns; p++)
         {
-            var row = destination.Slice(p * AfferentCount, AfferentCount);
-            for (var k = _offsets[p]; k < _offsets[p + 1]; k++)
-            {
-                row[_afferents[k]] = (float)_times[k];
-            }
+            this[p].FillDense(destination.Slice(p * AfferentCount, AfferentCount));
         }
     }
 

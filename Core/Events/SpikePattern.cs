@@ -34,4 +34,18 @@ public readonly ref struct SpikePattern
 
     /// <summary>Gets whether the afferents are strictly increasing (one event per afferent, in afferent order).</summary>
     public bool IsAfferentOrdered => (_order & 2) != 0;
+
+    /// <summary>The first afferent listed more than once (in event order), or -1: O(events), with a per-thread stamp array.</summary>
+    internal int FirstRepeatedAfferent(int afferentCount) =>
+        IsAfferentOrdered ? -1 : AfferentStamps.FirstRepeated(Afferents, afferentCount);
+
+    /// <summary>Writes the pattern as a dense row of spike times (-1 where silent); the caller has checked it lists each afferent once.</summary>
+    internal void FillDense(Span<float> row)
+    {
+        row.Fill(-1f);
+        for (var k = 0; k < Afferents.Length; k++)
+        {
+            row[Afferents[k]] = (float)Times[k];
+        }
+    }
 }

@@ -18,12 +18,6 @@ namespace TimingBased.Neurons;
 /// </remarks>
 public sealed partial class Tempotron
 {
-    [ThreadStatic]
-    private static int[]? _stamps;
-
-    [ThreadStatic]
-    private static int _stamp;
-
     /// <summary>Computes the voltage traces for a batch of event patterns, <c>[patterns, out, T]</c>; see the dense overload.</summary>
     /// <param name="inSpikes">One pattern per sample, over <see cref="InFeatures"/> afferents, each afferent at most once.</param>
     /// <param name="destination">Receives the voltages, shape <c>[patterns, out, T]</c>.</param>
@@ -105,17 +99,9 @@ public sealed partial class Tempotron
     {
         ValidateEvents(inSpikes);
         var dense = Scratch.Current.Events.Floats((int)((long)inSpikes.PatternCount * InFeatures));
-        dense.Fill(-1f);
-        var afferents = inSpikes.Afferents;
-        var times = inSpikes.Times;
-        var offsets = inSpikes.Offsets;
         for (var p = 0; p < inSpikes.PatternCount; p++)
         {
-            var row = dense.Slice(p * InFeatures, InFeatures);
-            for (var k = offsets[p]; k < offsets[p + 1]; k++)
-            {
-                row[afferents[k]] = (float)times[k];
-            }
+            inSpikes[p].FillDense(dense.Slice(p * InFeatures, InFeatures));
         }
 
         return dense;
@@ -170,12 +156,7 @@ public sealed partial class Tempotron
             }
         }
 
-        row.Fill(-1f);
-        for (var k = 0; k < pattern.Count; k++)
-        {
-            row[pattern.Afferents[k]] = (float)pattern.Times[k];
-        }
-
+        pattern.FillDense(row);
         return SampleVoltage(row, b, buffers, indices, times, out integerTimes);
     }
 
@@ -194,31 +175,13 @@ public sealed partial class Tempotron
             ThrowHelper.ElementRule(nameof(inSpikes), "inSpikes must hold at least one completed pattern; it holds none.");
         }
 
-        var stamps = _stamps is { } existing && existing.Length >= InFeatures ? existing : _stamps = new int[InFeatures];
-        var afferents = inSpikes.Afferents;
-        var offsets = inSpikes.Offsets;
         for (var p = 0; p < inSpikes.PatternCount; p++)
         {
-            if (inSpikes[p].IsAfferentOrdered)
+            var repeated = inSpikes[p].FirstRepeatedAfferent(InFeatures);
+            if (repeated >= 0)
             {
-                continue; // strictly increasing: no repeats
-            }
-
-            if (++_stamp == int.MaxValue)
-            {
-                Array.Clear(stamps);
-                _stamp = 1;
-            }
-
-            for (var k = offsets[p]; k < offsets[p + 1]; k++)
-            {
-                if (stamps[afferents[k]] == _stamp)
-                {
-                    ThrowHelper.ElementRule(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture,
-                        $"Pattern {p} lists afferent {afferents[k]} more than once; the grid model holds one spike time per input."));
-                }
-
-                stamps[afferents[k]] = _stamp;
+                ThrowHelper.ElementRule(nameof(inSpikes), string.Create(CultureInfo.InvariantCulture,
+                    $"Pattern {p} lists afferent {repeated} more than once; the grid model holds one spike time per input."));
             }
         }
     }
