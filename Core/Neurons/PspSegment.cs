@@ -85,26 +85,7 @@ internal readonly struct PspSegment(double tau, double tauS)
         if (Value(a, b, hi) - level == 0)
         {
             // Tangential (or exactly at the end): hi is the first point at the level unless f reaches it earlier.
-            var probe = hi;
-            for (var n = 0; n < 200; n++)
-            {
-                var mid = 0.5 * (lo + probe);
-                if (mid <= lo || mid >= probe)
-                {
-                    break;
-                }
-
-                if (Value(a, b, mid) >= level)
-                {
-                    probe = mid;
-                }
-                else
-                {
-                    lo = mid;
-                }
-            }
-
-            return probe;
+            return Bisect(a, b, level, lo, hi, 200);
         }
 
         var x = hi;
@@ -155,22 +136,33 @@ internal readonly struct PspSegment(double tau, double tauS)
             }
 
             // Still far (Newton stalled): bisect the bracket to the last bit.
-            for (var n = 0; n < 1100; n++)
-            {
-                var mid = 0.5 * (lo + hi);
-                if (mid <= lo || mid >= hi)
-                {
-                    break;
-                }
+            return Bisect(a, b, level, lo, hi, 1100);
+        }
 
-                if (Value(a, b, mid) >= level)
-                {
-                    hi = mid;
-                }
-                else
-                {
-                    lo = mid;
-                }
+        return hi;
+    }
+
+    /// <summary>
+    /// Halves <c>(lo, hi]</c> (<c>f(lo) &lt; level &lt;= f(hi)</c>) at most <paramref name="steps"/> times or until no
+    /// double lies between them; returns the final <c>hi</c>, the first point found at the level.
+    /// </summary>
+    private double Bisect(double a, double b, double level, double lo, double hi, int steps)
+    {
+        for (var n = 0; n < steps; n++)
+        {
+            var mid = 0.5 * (lo + hi);
+            if (mid <= lo || mid >= hi)
+            {
+                break;
+            }
+
+            if (Value(a, b, mid) >= level)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid;
             }
         }
 
