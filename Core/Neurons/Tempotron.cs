@@ -60,8 +60,8 @@ public sealed partial class Tempotron
     /// </summary>
     public const int MaxWeightStorage = 1 << 28;
 
-    /// <summary>Inputs per block of the layout transposes: 16 internal rows and one 64-byte run of each public row.</summary>
-    private const int TransposeBlock = 16;
+    /// <summary>Inputs per block of the layout transposes (see <see cref="LayoutTranspose"/>).</summary>
+    private const int TransposeBlock = LayoutTranspose.Block;
 
     /// <summary>The smallest weight count whose transposes are split over threads.</summary>
     private const long ParallelTransposeMinimum = 1 << 18;
@@ -259,7 +259,7 @@ public sealed partial class Tempotron
     public void SetWeights(ReadOnlySpan<float> weights)
     {
         ValidatePublicWeights(weights, nameof(weights));
-        ToInternalLayout(weights, _weights.Span); // padding columns are not written: they stay zero
+        ToInternalLayout(weights, _weights.Span); // padding columns stay zero
     }
 
     /// <summary>Throws unless <paramref name="values"/> is <c>[out, in]</c> and finite, naming the first bad coordinate.</summary>
@@ -288,7 +288,7 @@ public sealed partial class Tempotron
     private void ToPublicLayout(ReadOnlySpan<float> internalLayout, Span<float> publicLayout) =>
         Transpose(internalLayout, publicLayout, toPublic: true);
 
-    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one (padding untouched), in the same blocks.</summary>
+    /// <summary>Copies a weight-shaped array from the public <c>[out, in]</c> layout into the internal one, in the same blocks; padding columns, zero before, stay zero.</summary>
     private void ToInternalLayout(ReadOnlySpan<float> publicLayout, Span<float> internalLayout) =>
         Transpose(publicLayout, internalLayout, toPublic: false);
 
@@ -325,32 +325,15 @@ public sealed partial class Tempotron
     /// <summary>Transposes input blocks <paramref name="firstBlock"/> up to (excluding) <paramref name="endBlock"/>.</summary>
     private void TransposeBlocks(ReadOnlySpan<float> source, Span<float> destination, bool toPublic, int firstBlock, int endBlock)
     {
-        var os = _outStride;
-        var ins = InFeatures;
-        for (var i0 = firstBlock * TransposeBlock; i0 < Math.Min(ins, endBlock * TransposeBlock); i0 += TransposeBlock)
+        var first = firstBlock * TransposeBlock;
+        var end = (int)Math.Min(InFeatures, (long)endBlock * TransposeBlock);
+        if (toPublic)
         {
-            var block = Math.Min(TransposeBlock, ins - i0);
-            for (var o = 0; o < OutFeatures; o++)
-            {
-                if (toPublic)
-                {
-                    var rows = source.Slice(i0 * os, block * os);
-                    var run = destination.Slice((o * ins) + i0, block);
-                    for (var i = 0; i < run.Length; i++)
-                    {
-                        run[i] = rows[(i * os) + o];
-                    }
-                }
-                else
-                {
-                    var run = source.Slice((o * ins) + i0, block);
-                    var rows = destination.Slice(i0 * os, block * os);
-                    for (var i = 0; i < run.Length; i++)
-                    {
-                        rows[(i * os) + o] = run[i];
-                    }
-                }
-            }
+            LayoutTranspose.ToPublic(Path, source, destination, InFeatures, OutFeatures, _outStride, first, end);
+        }
+        else
+        {
+            LayoutTranspose.ToInternal(Path, source, destination, InFeatures, OutFeatures, _outStride, first, end);
         }
     }
 }

@@ -349,4 +349,43 @@ public class KernelTests
             Assert.That(integer, Is.EqualTo(expectedInteger));
         }
     }
+
+    [Test]
+    public void LayoutTranspose_CopiesEveryWeightBothWaysOverAnyInputRange(
+        [ValueSource(nameof(Paths))] string path, [Values(1, 7, 8, 9, 17, 300, 531)] int ins, [Values(1, 3, 8, 10, 17, 100)] int outs)
+    {
+        var stride = RowOps.OutStride(outs);
+        var rng = new Random((ins * 131) + outs);
+        var publicLayout = Enumerable.Range(0, ins * outs).Select(_ => (float)rng.NextDouble()).ToArray();
+        foreach (var (first, end) in new[] { (0, ins), (0, ins / 2 / LayoutTranspose.Block * LayoutTranspose.Block), (Math.Min(ins, LayoutTranspose.Block), ins) })
+        {
+            // Internal [ins, stride] with padding zero; only inputs [first, end) are written, the rest keep a marker.
+            var internalLayout = Enumerable.Repeat(-7f, ins * stride).ToArray();
+            for (var i = first; i < end; i++)
+            {
+                Array.Fill(internalLayout, 0f, (i * stride) + outs, stride - outs);
+            }
+
+            LayoutTranspose.ToInternal(P(path), publicLayout, internalLayout, ins, outs, stride, first, end);
+            for (var i = 0; i < ins; i++)
+            {
+                for (var o = 0; o < stride; o++)
+                {
+                    var expected = i < first || i >= end ? -7f : o < outs ? publicLayout[(o * ins) + i] : 0f;
+                    Assert.That(internalLayout[(i * stride) + o], Is.EqualTo(expected), $"internal ({i}, {o}), inputs [{first}, {end})");
+                }
+            }
+
+            var back = Enumerable.Repeat(-7f, ins * outs).ToArray();
+            LayoutTranspose.ToPublic(P(path), internalLayout, back, ins, outs, stride, first, end);
+            for (var o = 0; o < outs; o++)
+            {
+                for (var i = 0; i < ins; i++)
+                {
+                    var expected = i < first || i >= end ? -7f : publicLayout[(o * ins) + i];
+                    Assert.That(back[(o * ins) + i], Is.EqualTo(expected), $"public ({o}, {i}), inputs [{first}, {end})");
+                }
+            }
+        }
+    }
 }
