@@ -27,6 +27,9 @@ internal readonly ref struct BatchSpans
     /// <summary>Per sample, a spike-list block (see <c>Tempotron.SpikeListBlock</c>).</summary>
     public Span<int> SpikeLists { get; init; }
 
+    /// <summary>Per sample, a voltage plane <c>[T, outStride]</c> a tape holds (empty without a tape).</summary>
+    public Span<float> Voltages { get; init; }
+
     /// <summary>Per sample, its share of the loss.</summary>
     public Span<double> SampleLoss { get; init; }
 
@@ -76,6 +79,7 @@ internal static unsafe class ParallelBatch
         fixed (float* weightGradient = spans.WeightGradient)
         fixed (float* planes = spans.BackwardPlanes)
         fixed (int* lists = spans.SpikeLists)
+        fixed (float* voltages = spans.Voltages)
         fixed (double* loss = spans.SampleLoss)
         fixed (int* counters = spans.Counters)
         fixed (float* eventRows = spans.EventRows)
@@ -90,6 +94,7 @@ internal static unsafe class ParallelBatch
                 WeightGradient = ((nint)weightGradient, spans.WeightGradient.Length),
                 BackwardPlanes = ((nint)planes, spans.BackwardPlanes.Length),
                 SpikeLists = ((nint)lists, spans.SpikeLists.Length),
+                Voltages = ((nint)voltages, spans.Voltages.Length),
                 SampleLoss = ((nint)loss, spans.SampleLoss.Length),
                 Counters = ((nint)counters, spans.Counters.Length),
                 EventRows = ((nint)eventRows, spans.EventRows.Length),
@@ -109,6 +114,7 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) WeightGradient;
         public (nint Address, int Length) BackwardPlanes;
         public (nint Address, int Length) SpikeLists;
+        public (nint Address, int Length) Voltages;
         public (nint Address, int Length) SampleLoss;
         public (nint Address, int Length) Counters;
         public (nint Address, int Length) EventRows;
@@ -130,6 +136,7 @@ internal static unsafe class ParallelBatch
                 WeightGradient = new Span<float>((void*)p.WeightGradient.Address, p.WeightGradient.Length),
                 BackwardPlanes = new Span<float>((void*)p.BackwardPlanes.Address, p.BackwardPlanes.Length),
                 SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
+                Voltages = new Span<float>((void*)p.Voltages.Address, p.Voltages.Length),
                 SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
                 Counters = new Span<int>((void*)p.Counters.Address, p.Counters.Length),
                 EventRows = new Span<float>((void*)p.EventRows.Address, p.EventRows.Length),

@@ -115,6 +115,7 @@ public sealed partial class Tempotron
     /// </summary>
     internal void StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient)
     {
+        WeightsVersion++; // even a step that throws may have been partly applied by a user optimizer
         if (optimizer is IChunkedOptimizer chunked && ParallelChunks.Worthwhile(Parameters.Length, MaxDegreeOfParallelism))
         {
             chunked.StepInChunks(Parameters, gradient, MaxDegreeOfParallelism);
@@ -170,7 +171,7 @@ public sealed partial class Tempotron
         loss == TempotronLoss.MeanSquaredError ? UpstreamKind.MeanSquaredError : UpstreamKind.PaperCost;
 
     private void PublicBackward(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
-        Span<float> weightGradient, Span<float> inputGradient, UpstreamKind kind)
+        Span<float> weightGradient, Span<float> inputGradient, UpstreamKind kind, TempotronTape? tape = null)
     {
         ValidateBatch(inSpikes, batchSize);
         ValidateBackwardBatch(batchSize);
@@ -197,10 +198,19 @@ public sealed partial class Tempotron
             RequireLength(inputGradient, nameof(inputGradient), "[batch, in]", (long)batchSize * InFeatures);
         }
 
-        // A failed call writes nothing: find a NaN before phase 1 writes any input gradient.
-        ThrowIfNaN(inSpikes);
+        // A failed call writes nothing: find a NaN before phase 1 writes any input gradient. A tape's forward has
+        // checked its input, and the tape holds only the rows it read.
+        if (tape is null)
+        {
+            ThrowIfNaN(inSpikes);
+        }
+        else
+        {
+            tape.MarkUsed(); // the backward compacts the recorded spike lists
+        }
+
         var g = weightGradient.IsEmpty ? default : Scratch.Current.Gradient.Floats(Parameters.Length);
-        BackwardCore(inSpikes, batchSize, upstream, default, kind, g, inputGradient);
+        BackwardCore(inSpikes, batchSize, upstream, default, kind, g, inputGradient, tape: tape);
         if (!weightGradient.IsEmpty)
         {
             ToPublicLayout(g, weightGradient);
@@ -238,7 +248,7 @@ public sealed partial class Tempotron
     /// </summary>
     private (double Loss, int Correct, int FirstNonFinite) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
-        Span<float> eventRows = default)
+        Span<float> eventRows = default, TempotronTape? tape = null)
     {
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
@@ -257,7 +267,8 @@ public sealed partial class Tempotron
             Output = inputGradient,
             WeightGradient = internalGradient,
             BackwardPlanes = pool.Floats(batchSize * BackwardPlaneCount * plane), // bounded by ValidateBackwardBatch
-            SpikeLists = ints[..listLength],
+            SpikeLists = tape is null ? ints[..listLength] : tape.Lists[..listLength], // a tape's lists come from its forward
+            Voltages = tape is null ? default : tape.Voltages[..(batchSize * plane)],
             SampleLoss = pool.Doubles(batchSize),
             Counters = ints.Slice(listLength, batchSize + ranges), // per sample: correct; per range: first non-finite
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,

@@ -26,7 +26,15 @@ public sealed partial class Tempotron
         var times = list.Times;
         int count;
         bool integerTimes;
-        if (events is null)
+        var v = buffers.V;
+        if (!spans.Voltages.IsEmpty)
+        {
+            // From a tape: the forward's lists are in place, its voltages in the tape.
+            count = list.Count;
+            integerTimes = list.IntegerTimes;
+            v = spans.Voltages.Slice(b * plane, plane);
+        }
+        else if (events is null)
         {
             count = SampleVoltage(row, b, buffers, indices, times, out integerTimes, spans.NaNAt);
             if (count < 0)
@@ -47,7 +55,7 @@ public sealed partial class Tempotron
 
         var g = buffers.G;
         g.Clear();
-        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers);
+        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers, v);
         spans.SampleLoss[b] = loss;
         spans.Counters[b] = correct;
 
@@ -97,16 +105,27 @@ public sealed partial class Tempotron
         for (var k = 0; k < count; k++)
         {
             var i = indices[k];
-            var s = row[i];
-            var c = MathF.Ceiling(s);
-            if (c >= window)
+            float c, d;
+            if (integerTimes)
             {
-                continue;
+                // Every listed time is an integer in [0, T) and the list holds it (a tape keeps no row for such a sample).
+                c = times[k];
+                d = 0f;
+            }
+            else
+            {
+                var s = row[i];
+                c = MathF.Ceiling(s);
+                if (c >= window)
+                {
+                    continue;
+                }
+
+                d = c - s;
             }
 
             var w = weights.Slice(i * os, os);
             var at = (int)c * os;
-            var d = c - s;
             if (d == 0f)
             {
                 dIn[i] = RowOps.Dot(vector, w, gs.Slice(at, os));
@@ -127,13 +146,12 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Fills <c>buffers.G</c> (<c>[T, outStride]</c>, zeroed) with <c>dL/dV</c> for sample <paramref name="b"/> from its
-    /// voltages <c>buffers.V</c>; returns its loss share and whether it was classified correctly.
+    /// voltages <paramref name="v"/>; returns its loss share and whether it was classified correctly.
     /// </summary>
-    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, in SampleBuffers buffers)
+    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, in SampleBuffers buffers, ReadOnlySpan<float> v)
     {
         var os = _outStride;
         var outs = OutFeatures;
-        var v = buffers.V;
         var g = buffers.G;
         var maxima = buffers.Max;
         var argMax = buffers.ArgMax;

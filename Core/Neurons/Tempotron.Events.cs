@@ -137,7 +137,7 @@ public sealed partial class Tempotron
     {
         var buffers = SampleBuffers.Get(this, backward: false);
         SampleFromEvents(pattern, Scratch.Current.Events.Floats(InFeatures), b, buffers, buffers.Indices, buffers.Times, out _);
-        WriteForwardOutput(buffers, b, destination, kind);
+        WriteForwardOutput(buffers, buffers.V, b, destination, kind);
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ public sealed partial class Tempotron
         return Tensor.Create(result, [batch, OutFeatures]);
     }
 
-    private void Forward(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination, ForwardOutput kind)
+    private void Forward(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination, ForwardOutput kind, TempotronTape? tape = null)
     {
         ValidateBatch(inSpikes, batchSize);
         var required = kind == ForwardOutput.Voltage ? (long)batchSize * OutFeatures * T : (long)batchSize * OutFeatures;
@@ -140,8 +140,32 @@ public sealed partial class Tempotron
             nanAt[0] = int.MaxValue;
         }
 
-        ParallelBatch.Run(this, batchSize, new BatchSpans { Input = inSpikes, Output = output, NaNAt = nanAt },
-            static (self, b, _, in spans, kind) => self.ForwardOne(spans.Input, b, spans.Output, kind, spans.NaNAt), kind);
+        var spans = new BatchSpans { Input = inSpikes, Output = output, NaNAt = nanAt };
+        if (tape is not null)
+        {
+            ValidateBackwardBatch(batchSize); // what the tape records must fit the backward it serves
+            var listLength = SpikeListBlock.Length(InFeatures);
+            var plane = T * _outStride;
+            tape.Prepare(this, batchSize, listLength, plane);
+            spans = spans with
+            {
+                SpikeLists = tape.Lists[..(batchSize * listLength)],
+                Voltages = tape.Voltages[..(batchSize * plane)],
+                EventRows = tape.Rows[..(batchSize * InFeatures)],
+            };
+        }
+
+        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in spans, kind) =>
+        {
+            if (spans.Voltages.IsEmpty)
+            {
+                self.ForwardOne(spans.Input, b, spans.Output, kind, spans.NaNAt);
+            }
+            else
+            {
+                self.ForwardToTape(b, spans, kind);
+            }
+        }, kind);
         if (!nanAt.IsEmpty && nanAt[0] != int.MaxValue)
         {
             ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures);
@@ -151,6 +175,8 @@ public sealed partial class Tempotron
         {
             output.CopyTo(destination);
         }
+
+        tape?.Record(this, batchSize);
     }
 
     private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind, Span<int> nanAt)
@@ -161,13 +187,12 @@ public sealed partial class Tempotron
             return; // a NaN, recorded for the caller
         }
 
-        WriteForwardOutput(buffers, b, destination, kind);
+        WriteForwardOutput(buffers, buffers.V, b, destination, kind);
     }
 
-    /// <summary>Writes sample <paramref name="b"/>'s requested output from its voltages <c>buffers.V</c>.</summary>
-    private void WriteForwardOutput(in SampleBuffers buffers, int b, Span<float> destination, ForwardOutput kind)
+    /// <summary>Writes sample <paramref name="b"/>'s requested output from its voltages <paramref name="v"/> (<c>[T, outStride]</c>).</summary>
+    private void WriteForwardOutput(in SampleBuffers buffers, ReadOnlySpan<float> v, int b, Span<float> destination, ForwardOutput kind)
     {
-        var v = buffers.V;
         var outs = OutFeatures;
         var os = _outStride;
         if (kind == ForwardOutput.Voltage)
@@ -202,7 +227,7 @@ public sealed partial class Tempotron
     /// all their times are integers.
     /// </summary>
     private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes,
-        Span<int> nanAt = default)
+        Span<int> nanAt = default, Span<float> v = default)
     {
         var count = SpikeLists.Collect(Path, row, T, indices, times, out integerTimes);
         if (count < 0)
@@ -222,16 +247,18 @@ public sealed partial class Tempotron
             return -1;
         }
 
-        IntegrateSample(row, buffers, indices, times, count, integerTimes);
+        IntegrateSample(row, buffers, indices, times, count, integerTimes, v);
         return count;
     }
 
     /// <summary>
     /// The forward of one sample from its spike lists (inputs in increasing order, their truncated times, all in the
-    /// window): adds their weight rows into the per-time accumulators and runs the recurrence into <c>buffers.V</c>.
-    /// <paramref name="row"/> (the sample's dense times) is read only when some time is not an integer.
+    /// window): adds their weight rows into the per-time accumulators and runs the recurrence into <paramref name="v"/>
+    /// (<c>[T, outStride]</c>; empty: <c>buffers.V</c>). <paramref name="row"/> (the sample's dense times) is read only
+    /// when some time is not an integer.
     /// </summary>
-    private void IntegrateSample(ReadOnlySpan<float> row, in SampleBuffers buffers, Span<int> indices, Span<int> times, int count, bool integerTimes)
+    private void IntegrateSample(ReadOnlySpan<float> row, in SampleBuffers buffers, Span<int> indices, Span<int> times, int count, bool integerTimes,
+        Span<float> v = default)
     {
         var os = _outStride;
         var banks = buffers.Banks;
@@ -248,7 +275,7 @@ public sealed partial class Tempotron
             AddGeneralTimes(row, indices[..count], banks, delta, ref anyFraction);
         }
 
-        Recurrence.IntegrateBanks(Path, banks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, buffers.V);
+        Recurrence.IntegrateBanks(Path, banks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, v.IsEmpty ? buffers.V : v);
     }
 
     /// <summary>

@@ -193,6 +193,9 @@ public sealed partial class Tempotron
     /// <summary>Gets the internal weight storage, input-major and padded; optimizers step over it.</summary>
     internal Span<float> Parameters => _weights.Span;
 
+    /// <summary>Gets a count of the weight updates so far (<see cref="SetWeights"/> and optimizer steps): a tape records it to detect stale voltages.</summary>
+    internal long WeightsVersion { get; private set; }
+
     /// <summary>
     /// Gets or sets the widest instruction-set path the kernels may take (default <see cref="KernelPaths.Best"/>).
     /// Tests set each supported path in turn, so every path runs in one process; results are identical on every path
@@ -260,6 +263,7 @@ public sealed partial class Tempotron
     {
         ValidatePublicWeights(weights, nameof(weights));
         ToInternalLayout(weights, _weights.Span); // padding columns stay zero
+        WeightsVersion++;
     }
 
     /// <summary>Throws unless <paramref name="values"/> is <c>[out, in]</c> and finite, naming the first bad coordinate.</summary>
