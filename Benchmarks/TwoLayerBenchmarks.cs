@@ -29,6 +29,8 @@ public class TwoLayerBenchmarks
     private float[] _dW1 = null!;
     private float[] _dW2 = null!;
     private float[] _dS1 = null!;
+    private TempotronTape _tape1 = null!;
+    private TempotronTape _tape2 = null!;
     private DenseTwoLayer _dense = null!;
     private float[] _denseDW1 = null!;
     private float[] _denseDW2 = null!;
@@ -64,11 +66,17 @@ public class TwoLayerBenchmarks
         _denseDW1 = new float[_l1.WeightCount];
         _denseDW2 = new float[_l2.WeightCount];
 
-        // Both implementations compute the same thing: compare both weight gradients.
+        _tape1 = new TempotronTape();
+        _tape2 = new TempotronTape();
+
+        // Both implementations compute the same thing: compare both weight gradients (and the tapes' with the plain calls').
         EventDriven();
         Dense();
         CheckClose(_dW2, _denseDW2, "output-layer gradient");
         CheckClose(_dW1, _denseDW1, "hidden-layer gradient");
+        EventDrivenWithTapes();
+        CheckClose(_dW2, _denseDW2, "output-layer gradient (tapes)");
+        CheckClose(_dW1, _denseDW1, "hidden-layer gradient (tapes)");
     }
 
     /// <summary>SpikingJelly's dense algorithm for both layers in plain C# (forward, MSE, the dense backward autograd computes).</summary>
@@ -84,6 +92,18 @@ public class TwoLayerBenchmarks
         var loss = _l2.LossBackward(_vmax, _labels, _dv);
         _l2.MaxVoltageBackward(_s1, Batch, _dv, _dW2, _dS1);
         _l1.SpikeTimesBackward(_x, Batch, _dS1, _dW1, []);
+        return loss;
+    }
+
+    /// <summary>The same chain with each forward recorded on a <see cref="TempotronTape"/>, so neither backward runs its forward again.</summary>
+    [Benchmark, BenchmarkCategory("W5 two layers, forward + backward")]
+    public float EventDrivenWithTapes()
+    {
+        _l1.SpikeTimes(_x, Batch, _s1, _tape1);
+        _l2.MaxVoltage(_s1, Batch, _vmax, _tape2);
+        var loss = _l2.LossBackward(_vmax, _labels, _dv);
+        _l2.MaxVoltageBackward(_tape2, _dv, _dW2, _dS1);
+        _l1.SpikeTimesBackward(_tape1, _dS1, _dW1, []);
         return loss;
     }
 
