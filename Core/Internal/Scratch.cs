@@ -2,8 +2,8 @@ namespace TimingBased.Internal;
 
 /// <summary>
 /// Per-thread scratch memory for the neuron kernels: grown on demand, then reused, so that steady-state
-/// calls allocate nothing and concurrent calls on different threads never share a buffer. Four independent
-/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>, <see cref="Events"/>) may be in use at the
+/// calls allocate nothing and concurrent calls on different threads never share a buffer. Five independent
+/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>, <see cref="Events"/>, <see cref="Group"/>) may be in use at the
 /// same time; within a pool, every call returns the start of the same array, so carve one call's span into parts.
 /// </summary>
 internal sealed class Scratch
@@ -25,6 +25,9 @@ internal sealed class Scratch
 
     /// <summary>Gets the pool for spike events laid out densely (a sample's row, or a batch for the backward).</summary>
     public Pool Events { get; } = new();
+
+    /// <summary>Gets the pool for a group of samples in the tiled forward (their spike lists and voltage planes).</summary>
+    public Pool Group { get; } = new();
 
     /// <summary>A set of growable arrays; every call returns the start of the same array.</summary>
     internal sealed class Pool

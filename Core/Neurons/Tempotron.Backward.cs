@@ -274,6 +274,19 @@ public sealed partial class Tempotron
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
             EventRows = eventRows,
         };
+        if (tape is null && events is null && UseTiledForward)
+        {
+            // A wide layer: the forward of the whole batch first, tile by tile (see Tempotron.TiledForward.cs), into the
+            // batch's spike lists and this thread's voltage planes; phase 1 then reads them as it reads a tape's.
+            spans = spans with { Voltages = Scratch.Current.Group.Floats(batchSize * plane) };
+            ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans,
+                static (self, group, _, in s, batch) => self.ForwardGroup(group, s, ForwardOutput.None, batch), batchSize);
+            if (nanAt[0] != int.MaxValue)
+            {
+                ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // nothing written outside scratch yet
+            }
+        }
+
         ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, work) => self.BackwardSample(b, s, work.Kind, work.Events), (Kind: kind, Events: events));
         if (nanAt[0] != int.MaxValue)
         {

@@ -17,6 +17,9 @@ public sealed partial class Tempotron
         Voltage,
         MaxVoltage,
         SpikeTimes,
+
+        /// <summary>Only the spike lists and voltages (the backward's own forward).</summary>
+        None,
     }
 
     /// <summary>Computes the voltage traces <c>V[b, o, t]</c> for a batch of input spike times.</summary>
@@ -155,17 +158,25 @@ public sealed partial class Tempotron
             };
         }
 
-        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in spans, kind) =>
+        if (UseTiledForward)
         {
-            if (spans.Voltages.IsEmpty)
+            ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans,
+                static (self, group, _, in spans, work) => self.ForwardGroup(group, spans, work.Kind, work.Batch), (Kind: kind, Batch: batchSize));
+        }
+        else
+        {
+            ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in spans, kind) =>
             {
-                self.ForwardOne(spans.Input, b, spans.Output, kind, spans.NaNAt);
-            }
-            else
-            {
-                self.ForwardToTape(b, spans, kind);
-            }
-        }, kind);
+                if (spans.Voltages.IsEmpty)
+                {
+                    self.ForwardOne(spans.Input, b, spans.Output, kind, spans.NaNAt);
+                }
+                else
+                {
+                    self.ForwardToTape(b, spans, kind);
+                }
+            }, kind);
+        }
         if (!nanAt.IsEmpty && nanAt[0] != int.MaxValue)
         {
             ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures);
@@ -229,6 +240,21 @@ public sealed partial class Tempotron
     private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes,
         Span<int> nanAt = default, Span<float> v = default)
     {
+        var count = CollectSpikes(row, b, indices, times, out integerTimes, nanAt);
+        if (count >= 0)
+        {
+            IntegrateSample(row, buffers, indices, times, count, integerTimes, v);
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Lists sample <paramref name="b"/>'s spiking inputs and their truncated times; returns their number, or, for a NaN,
+    /// throws (serially) or records its coordinate in <paramref name="nanAt"/> (a parallel worker) and returns -1.
+    /// </summary>
+    private int CollectSpikes(ReadOnlySpan<float> row, int b, Span<int> indices, Span<int> times, out bool integerTimes, Span<int> nanAt)
+    {
         var count = SpikeLists.Collect(Path, row, T, indices, times, out integerTimes);
         if (count < 0)
         {
@@ -247,7 +273,6 @@ public sealed partial class Tempotron
             return -1;
         }
 
-        IntegrateSample(row, buffers, indices, times, count, integerTimes, v);
         return count;
     }
 

@@ -16,7 +16,15 @@ namespace TimingBased.Neurons.Kernels;
 /// </remarks>
 internal static class RowOps
 {
-    /// <summary>The row stride for <paramref name="outFeatures"/> outputs: a multiple of the <see cref="Vector{T}"/> width, or the count itself without vectors.</summary>
+    /// <summary>Floats per column tile of a wide layer: one 64-byte cache line, two 256-bit vectors (see <see cref="OutStride"/>).</summary>
+    public const int TileWidth = 16;
+
+    /// <summary>
+    /// The row stride for <paramref name="outFeatures"/> outputs: a multiple of the <see cref="Vector{T}"/> width, and
+    /// above <see cref="TileWidth"/> outputs a multiple of it too, so that each row of a 64-byte-aligned matrix starts
+    /// on a cache line and splits into whole column tiles (the wide forward works tile by tile); the count itself
+    /// without vectors.
+    /// </summary>
     public static int OutStride(int outFeatures)
     {
         if (!Vector.IsHardwareAccelerated)
@@ -24,7 +32,7 @@ internal static class RowOps
             return outFeatures;
         }
 
-        var w = Vector<float>.Count;
+        var w = outFeatures > TileWidth ? Math.Max(Vector<float>.Count, TileWidth) : Vector<float>.Count;
         return (outFeatures + w - 1) / w * w;
     }
 

@@ -27,14 +27,113 @@ internal static class Scatter
     public static void Rows(KernelPath path, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
     {
         Debug.Assert(times.Length == indices.Length && plane % outStride == 0);
-        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == RowOps.TileWidth)
         {
-            RowsVector256Of16(ref weights, ref banks, plane, indices, times);
+            RowsVector256Of16(ref weights, ref banks, plane, indices, times, RowOps.TileWidth);
             return;
         }
 
         RowsGeneral(RowOps.UseVector(path, outStride), ref weights, ref banks, plane, indices, times, outStride);
     }
+
+    /// <summary>
+    /// <see cref="Rows"/> for one 16-float column tile of wider weight rows: <paramref name="weights"/> points at the
+    /// tile's first column of row 0 and rows are <paramref name="weightStride"/> floats apart; the banks are
+    /// <c>[T, 16]</c> planes. Same bank rotation, so each tile column gets the bits the full-width scatter gives it.
+    /// </summary>
+    /// <remarks>Preconditions as <see cref="Rows"/>, and <see cref="UseTiles"/>.</remarks>
+    public static void RowsOfTile(KernelPath path, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
+    {
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        {
+            RowsAvx512Of16(ref weights, ref banks, plane, indices, times, weightStride);
+            return;
+        }
+
+        RowsVector256Of16(ref weights, ref banks, plane, indices, times, weightStride);
+    }
+
+    /// <summary>
+    /// <see cref="RowsOfTile"/> for two samples at once, their spikes interleaved four by four: each bank row receives
+    /// the same additions in the same order as two separate calls give it, but the two samples' dependency chains
+    /// (consecutive additions to one bank row, common for background pixels) overlap in time.
+    /// </summary>
+    /// <remarks>
+    /// Measured on the W5 forward (12544 × 100, 64 digits): 2.64 ms one sample at a time, 2.33 ms in pairs. On paths
+    /// below AVX-512 the two samples run one after the other.
+    /// </remarks>
+    public static void RowsOfTilePair(KernelPath path, ref float weights, ref float banksA, ReadOnlySpan<int> indicesA, ReadOnlySpan<int> timesA,
+        ref float banksB, ReadOnlySpan<int> indicesB, ReadOnlySpan<int> timesB, int plane, int weightStride)
+    {
+        // Whole groups of four from both lists interleaved; the rest of each list (its bank rotation continues from a
+        // multiple of four, so the tail rule applies as in one call) alone.
+        var common = path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512) ? Math.Min(indicesA.Length, indicesB.Length) & ~(Banks - 1) : 0;
+        if (common > 0)
+        {
+            RowsAvx512Of16Pair(ref weights, ref banksA, indicesA[..common], timesA[..common], ref banksB, indicesB[..common], timesB[..common], plane, weightStride);
+        }
+
+        RowsOfTile(path, ref weights, ref banksA, plane, indicesA[common..], timesA[common..], weightStride);
+        RowsOfTile(path, ref weights, ref banksB, plane, indicesB[common..], timesB[common..], weightStride);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RowsAvx512Of16Pair(ref float weights, ref float banksA, ReadOnlySpan<int> indicesA, ReadOnlySpan<int> timesA,
+        ref float banksB, ReadOnlySpan<int> indicesB, ReadOnlySpan<int> timesB, int plane, int weightStride)
+    {
+        var stride = (nuint)(uint)weightStride;
+        var p = (nuint)(uint)plane;
+        ref var ia = ref MemoryMarshal.GetReference(indicesA);
+        ref var ta = ref MemoryMarshal.GetReference(timesA);
+        ref var ib = ref MemoryMarshal.GetReference(indicesB);
+        ref var tb = ref MemoryMarshal.GetReference(timesB);
+        var count = (nuint)indicesA.Length;
+        for (nuint k = 0; k < count; k += Banks)
+        {
+            AddRow512(ref Unsafe.Add(ref banksA, Row16(Unsafe.Add(ref ta, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ia, k) * stride));
+            AddRow512(ref Unsafe.Add(ref banksB, Row16(Unsafe.Add(ref tb, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ib, k) * stride));
+            AddRow512(ref Unsafe.Add(ref banksA, p + Row16(Unsafe.Add(ref ta, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ia, k + 1) * stride));
+            AddRow512(ref Unsafe.Add(ref banksB, p + Row16(Unsafe.Add(ref tb, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ib, k + 1) * stride));
+            AddRow512(ref Unsafe.Add(ref banksA, (2 * p) + Row16(Unsafe.Add(ref ta, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ia, k + 2) * stride));
+            AddRow512(ref Unsafe.Add(ref banksB, (2 * p) + Row16(Unsafe.Add(ref tb, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ib, k + 2) * stride));
+            AddRow512(ref Unsafe.Add(ref banksA, (3 * p) + Row16(Unsafe.Add(ref ta, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ia, k + 3) * stride));
+            AddRow512(ref Unsafe.Add(ref banksB, (3 * p) + Row16(Unsafe.Add(ref tb, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ib, k + 3) * stride));
+        }
+    }
+
+    /// <summary>16-float tile rows as one 512-bit load-add-store per spike, same bank rotation as <see cref="RowsVector256Of16"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RowsAvx512Of16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
+    {
+        var stride = (nuint)(uint)weightStride;
+        ref var bank1 = ref Unsafe.Add(ref banks, plane);
+        ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
+        ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
+        ref var indexRef = ref MemoryMarshal.GetReference(indices);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
+        var count = (nuint)indices.Length;
+        nuint k = 0;
+        for (; k + Banks <= count; k += Banks)
+        {
+            AddRow512(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
+            AddRow512(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 1) * stride));
+            AddRow512(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 2) * stride));
+            AddRow512(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 3) * stride));
+        }
+
+        for (; k < count; k++)
+        {
+            AddRow512(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
+        }
+    }
+
+    /// <summary><c>destination[k] += source[k]</c> for 16 floats, as one 512-bit add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow512(ref float destination, ref float source) =>
+        (Vector512.LoadUnsafe(ref destination) + Vector512.LoadUnsafe(ref source)).StoreUnsafe(ref destination);
+
+    /// <summary>Whether <see cref="RowsOfTile"/> and the tile recurrence may run: 256-bit vectors (or wider) on <paramref name="path"/>.</summary>
+    public static bool UseTiles(KernelPath path) => path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated;
 
     /// <summary>Any stride: four row adds per step, one per bank.</summary>
     private static void RowsGeneral(bool vector, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
@@ -66,8 +165,9 @@ internal static class Scatter
     /// forwards badly on the machines measured; see docs/performance.md).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
-    private static void RowsVector256Of16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
+    private static void RowsVector256Of16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
     {
+        var stride = (nuint)(uint)weightStride;
         ref var bank1 = ref Unsafe.Add(ref banks, plane);
         ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
         ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
@@ -77,15 +177,15 @@ internal static class Scatter
         nuint k = 0;
         for (; k + Banks <= count; k += Banks)
         {
-            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k))));
-            AddRow16(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 1))));
-            AddRow16(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 2))));
-            AddRow16(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k + 3))));
+            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
+            AddRow16(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 1) * stride));
+            AddRow16(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 2) * stride));
+            AddRow16(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 3) * stride));
         }
 
         for (; k < count; k++)
         {
-            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, Row16(Unsafe.Add(ref indexRef, k))));
+            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
         }
     }
 

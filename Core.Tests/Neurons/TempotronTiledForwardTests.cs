@@ -1,0 +1,85 @@
+using TimingBased.Neurons;
+using TimingBased.Neurons.Kernels;
+
+namespace TimingBased.Tests.Neurons;
+
+/// <summary>
+/// The forward of wide layers, tile by tile over groups of 16 samples, against the sample-by-sample full-width path
+/// (the scalar path, which the path tests tie to every other path): the same bits, for widths around the tiles,
+/// batches around the groups, mixed integer and fractional samples, one and two threads, and with a tape.
+/// </summary>
+public class TempotronTiledForwardTests
+{
+    private const int T = 21;
+
+    /// <summary>The paths this CPU supports on which the forward runs tile by tile (256-bit vectors and wider).</summary>
+    public static IEnumerable<string> TiledPaths => KernelPaths.Supported.Where(p => p >= KernelPath.Vector256).Select(p => p.ToString());
+
+    [Test]
+    public void TiledForward_GivesTheFullWidthPathsBits(
+        [ValueSource(nameof(TiledPaths))] string path, [Values(17, 32, 48, 100)] int outs, [Values(1, 15, 16, 17, 33)] int batch,
+        [Values(1, 2)] int degree, [Values] bool withTape)
+    {
+        var rng = new Random((outs * 100) + batch);
+        const int inputs = 75;
+        var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inputs, T, integerOnly: true);
+        if (batch > 2)
+        {
+            // One sample with fractional times (integrated at full width inside a tiled group).
+            Array.Copy(TempotronForwardTests.RandomSpikes(rng, inputs, T), 0, spikes, inputs, inputs);
+        }
+
+        var weights = TestData.Uniform(rng, outs * inputs, -0.4f, 0.6f);
+        var tiled = new Tempotron(inputs, outs, T, weights) { MaxDegreeOfParallelism = degree, Path = Enum.Parse<KernelPath>(path) };
+        var plain = new Tempotron(inputs, outs, T, weights) { Path = KernelPath.Scalar };
+        var tape = new TempotronTape();
+
+        var expected = new float[batch * outs * T];
+        var actual = new float[expected.Length];
+        plain.Voltage(spikes, batch, expected);
+        tiled.Voltage(spikes, batch, actual);
+        Assert.That(actual, Is.EqualTo(expected), "voltages");
+
+        var expectedMax = new float[batch * outs];
+        var actualMax = new float[batch * outs];
+        plain.MaxVoltage(spikes, batch, expectedMax);
+        if (withTape)
+        {
+            tiled.MaxVoltage(spikes, batch, actualMax, tape);
+        }
+        else
+        {
+            tiled.MaxVoltage(spikes, batch, actualMax);
+        }
+
+        Assert.That(actualMax, Is.EqualTo(expectedMax), "maxima");
+
+        plain.SpikeTimes(spikes, batch, expectedMax);
+        if (withTape)
+        {
+            tiled.SpikeTimes(spikes, batch, actualMax, tape);
+        }
+        else
+        {
+            tiled.SpikeTimes(spikes, batch, actualMax);
+        }
+
+        Assert.That(actualMax, Is.EqualTo(expectedMax), "spike times");
+    }
+
+    [Test]
+    public void TiledForward_ReportsTheFirstNaN_AndWritesNothing([Values(1, 2)] int degree)
+    {
+        const int inputs = 9, outs = 40, batch = 40;
+        var model = new Tempotron(inputs, outs, T, seed: 4) { MaxDegreeOfParallelism = degree };
+        var spikes = new float[batch * inputs];
+        spikes[(35 * inputs) + 2] = float.NaN; // in the third group
+        spikes[(20 * inputs) + 7] = float.NaN; // in the second: the first in (batch, input) order
+        var destination = Enumerable.Repeat(5f, batch * outs).ToArray();
+
+        var error = Assert.Throws<ArgumentException>(() => model.SpikeTimes(spikes, batch, destination));
+
+        Assert.That(error!.Message, Does.Contain("(batch 20, input 7)"));
+        Assert.That(destination, Is.All.EqualTo(5f));
+    }
+}

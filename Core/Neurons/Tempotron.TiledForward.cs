@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
+
+namespace TimingBased.Neurons;
+
+/// <summary>
+/// The forward of a wide layer (rows of several 16-float column tiles) one column tile at a time over a group of
+/// samples, so that the tile's column of the weight matrix stays in L2 while every sample of the group scatters from it.
+/// </summary>
+/// <remarks>
+/// Sample by sample, a 12544 × 100 layer reads about 1.5 MB of weight rows per digit from L3 (the matrix is 5.6 MB);
+/// tile by tile over 16 samples, each tile's 800 KB is read once per group. Every output column gets the same additions
+/// in the same order as in the full-width scatter and recurrence (same bank rotation, same double-precision steps), so
+/// the results are bit-identical; samples with a fractional time take the full-width path.
+/// </remarks>
+public sealed partial class Tempotron
+{
+    /// <summary>Samples per group of the tiled forward: their tile voltages and spike lists (about 0.5 MB for MNIST digits) sit in L2 beside the weight tile.</summary>
+    private const int TiledGroup = 16;
+
+    /// <summary>Whether the forward runs tile by tile: rows of more than one tile, on 256-bit hardware.</summary>
+    private bool UseTiledForward => _outStride > RowOps.TileWidth && _outStride % RowOps.TileWidth == 0 && Scatter.UseTiles(Path);
+
+    /// <summary>
+    /// The forward of samples <c>[16 group, 16 group + 16)</c>: lists every sample's spikes (a sample with a fractional
+    /// time is integrated at full width right away), then for each column tile scatters and integrates every
+    /// integer-time sample's tile, then writes each sample's output. With voltage planes in the spans (a tape's, or the
+    /// backward's own), the lists and voltages go there, indexed by sample, and a tape's spans also take the input rows
+    /// of fractional samples; otherwise to this thread's group scratch.
+    /// </summary>
+    private void ForwardGroup(int group, in BatchSpans spans, ForwardOutput kind, int batchSize)
+    {
+        var first = group * TiledGroup;
+        var end = Math.Min(batchSize, first + TiledGroup);
+        var os = _outStride;
+        var plane = T * os;
+        var buffers = SampleBuffers.Get(this, backward: false);
+        var taped = !spans.Voltages.IsEmpty;
+        Span<int> lists;
+        Span<float> voltages;
+        int origin;
+        if (taped)
+        {
+            lists = spans.SpikeLists;
+            voltages = spans.Voltages;
+            origin = 0;
+        }
+        else
+        {
+            var pool = Scratch.Current.Group;
+            lists = pool.Ints((end - first) * SpikeListBlock.Length(InFeatures));
+            voltages = pool.Floats((end - first) * plane);
+            origin = first;
+        }
+
+        for (var b = first; b < end; b++)
+        {
+            var list = new SpikeListBlock(lists, b - origin, InFeatures);
+            var row = spans.Input.Slice(b * InFeatures, InFeatures);
+            var count = CollectSpikes(row, b, list.Indices, list.Times, out var integerTimes, spans.NaNAt);
+            list.Count = count; // -1: a NaN, recorded for the caller, who throws
+            list.IntegerTimes = integerTimes;
+            list.LiveRows = T;
+            if (count >= 0 && !integerTimes)
+            {
+                IntegrateSample(row, buffers, list.Indices, list.Times, count, integerTimes: false, voltages.Slice((b - origin) * plane, plane));
+                if (taped && !spans.EventRows.IsEmpty)
+                {
+                    row.CopyTo(spans.EventRows.Slice(b * InFeatures, InFeatures));
+                }
+            }
+        }
+
+        // Two samples' tiles at a time (their bank rows' dependency chains overlap): banks for both fit in the sample's
+        // full-width banks, which are at least twice as large for rows of two tiles or more.
+        var tilePlane = T * RowOps.TileWidth;
+        var tileBanks = Scatter.Banks * tilePlane;
+        var banksA = buffers.Banks[..tileBanks];
+        var banksB = buffers.Banks.Slice(tileBanks, tileBanks);
+        for (var column = 0; column < os; column += RowOps.TileWidth)
+        {
+            ref var weights = ref Unsafe.Add(ref _weights.Reference, column);
+            var pending = -1;
+            for (var b = first; b < end; b++)
+            {
+                var list = new SpikeListBlock(lists, b - origin, InFeatures);
+                if (list.Count < 0 || !list.IntegerTimes)
+                {
+                    continue;
+                }
+
+                if (pending < 0)
+                {
+                    pending = b;
+                    continue;
+                }
+
+                var earlier = new SpikeListBlock(lists, pending - origin, InFeatures);
+                banksA.Clear();
+                banksB.Clear();
+                Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
+                    ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
+                Recurrence.IntegrateBanksOfTile(Path, banksA, _decayA, _decayB, V0, voltages[(((pending - origin) * plane) + column)..], os);
+                Recurrence.IntegrateBanksOfTile(Path, banksB, _decayA, _decayB, V0, voltages[(((b - origin) * plane) + column)..], os);
+                pending = -1;
+            }
+
+            if (pending >= 0)
+            {
+                var list = new SpikeListBlock(lists, pending - origin, InFeatures);
+                banksA.Clear();
+                Scatter.RowsOfTile(Path, ref weights, ref MemoryMarshal.GetReference(banksA), tilePlane, list.Indices[..list.Count], list.Times[..list.Count], os);
+                Recurrence.IntegrateBanksOfTile(Path, banksA, _decayA, _decayB, V0, voltages[(((pending - origin) * plane) + column)..], os);
+            }
+        }
+
+        for (var b = first; b < end && kind != ForwardOutput.None; b++)
+        {
+            if (new SpikeListBlock(lists, b - origin, InFeatures).Count >= 0)
+            {
+                WriteForwardOutput(buffers, voltages.Slice((b - origin) * plane, plane), b, spans.Output, kind);
+            }
+        }
+    }
+}
