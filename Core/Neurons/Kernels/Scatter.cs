@@ -201,6 +201,11 @@ internal static class Scatter
             return RowsByTimeAvx512Of16(ref dW, ref gk, ref indices, ref times, from, last, end);
         }
 
+        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512) && outStride % Vector512<float>.Count == 0)
+        {
+            return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride);
+        }
+
         return RowsByTimeGeneral(RowOps.UseVector(path, outStride), ref dW, ref gk, ref indices, ref times, from, last, end, outStride);
     }
 
@@ -222,6 +227,30 @@ internal static class Scatter
 
             ref var row = ref Unsafe.Add(ref dW, Row16(i));
             (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(Unsafe.Add(ref times, position)))).StoreUnsafe(ref row);
+        }
+
+        return (int)position;
+    }
+
+    /// <summary>Rows of whole 16-float tiles as 512-bit load-add-stores (half the instructions of the <see cref="System.Numerics.Vector{T}"/> path).</summary>
+    private static int RowsByTimeAvx512(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    {
+        var stride = (nuint)(uint)outStride;
+        nint position = from;
+        for (; position <= last; position++)
+        {
+            var i = Unsafe.Add(ref indices, position);
+            if (i >= end)
+            {
+                break;
+            }
+
+            ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)i * stride);
+            ref var source = ref Unsafe.Add(ref gk, (nuint)(uint)Unsafe.Add(ref times, position) * stride);
+            for (nuint j = 0; j < stride; j += 16)
+            {
+                (Vector512.LoadUnsafe(ref row, j) + Vector512.LoadUnsafe(ref source, j)).StoreUnsafe(ref row, j);
+            }
         }
 
         return (int)position;
