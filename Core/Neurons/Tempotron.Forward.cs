@@ -286,7 +286,7 @@ public sealed partial class Tempotron
         Span<float> v = default)
     {
         var os = _outStride;
-        var banks = buffers.Banks;
+        var banks = buffers.Banks[..(AccumulatorBanks * T * os)];
         var delta = buffers.Delta;
         banks.Clear();
         var anyFraction = false;
@@ -412,10 +412,12 @@ public sealed partial class Tempotron
             var scratch = Scratch.Current.Sample;
             var plane = owner.T * owner._outStride;
             var os = owner._outStride;
-            var floats = scratch.Floats((plane * (AccumulatorBanks + (backward ? 3 : 2))) + os);
+            // The banks also hold two samples' tile banks for the tiled forward (more than one plane's worth for one tile).
+            var banks = AccumulatorBanks * (os >= RowOps.TileWidth ? Math.Max(plane, 2 * owner.T * RowOps.TileWidth) : plane);
+            var floats = scratch.Floats(banks + (plane * (backward ? 3 : 2)) + os);
             Max = floats[^os..];
-            Banks = floats[..(AccumulatorBanks * plane)];
-            var rest = floats[(AccumulatorBanks * plane)..^os];
+            Banks = floats[..banks];
+            var rest = floats[banks..^os];
             Delta = rest[..plane];
             V = rest.Slice(plane, plane);
             if (backward)

@@ -21,7 +21,7 @@ public sealed partial class Tempotron
     private const int TiledGroup = 16;
 
     /// <summary>Whether the forward runs tile by tile: rows of more than one tile, on 256-bit hardware.</summary>
-    private bool UseTiledForward => _outStride > RowOps.TileWidth && _outStride % RowOps.TileWidth == 0 && Scatter.UseTiles(Path);
+    private bool UseTiledForward => _outStride >= RowOps.TileWidth && _outStride % RowOps.TileWidth == 0 && Scatter.UseTiles(Path);
 
     /// <summary>
     /// The forward of samples <c>[16 group, 16 group + 16)</c>: lists every sample's spikes (a sample with a fractional
