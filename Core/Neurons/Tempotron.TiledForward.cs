@@ -17,14 +17,20 @@ namespace TimingBased.Neurons;
 /// </remarks>
 public sealed partial class Tempotron
 {
-    /// <summary>Samples per group of the tiled forward: their tile voltages and spike lists (about 0.5 MB for MNIST digits) sit in L2 beside the weight tile.</summary>
-    private const int TiledGroup = 16;
+    /// <summary>Samples per group of the tiled forward of a wide layer: their tile voltages and spike lists (about 0.5 MB for MNIST digits) sit in L2 beside the weight tile.</summary>
+    private const int WideGroup = 16;
+
+    /// <summary>
+    /// Samples per group: 16 for rows of several tiles (each group reads the whole matrix once); a pair for one-tile rows,
+    /// whose matrix stays in L2 across groups anyway, so that a threaded batch splits as finely as sample by sample.
+    /// </summary>
+    private int TiledGroup => _outStride == RowOps.TileWidth ? 2 : WideGroup;
 
     /// <summary>Whether the forward runs tile by tile: rows of more than one tile, on 256-bit hardware.</summary>
     private bool UseTiledForward => _outStride >= RowOps.TileWidth && _outStride % RowOps.TileWidth == 0 && Scatter.UseTiles(Path);
 
     /// <summary>
-    /// The forward of samples <c>[16 group, 16 group + 16)</c>: lists every sample's spikes (a sample with a fractional
+    /// The forward of the samples of group <paramref name="group"/> (<see cref="TiledGroup"/> each): lists every sample's spikes (a sample with a fractional
     /// time is integrated at full width right away), then for each column tile scatters and integrates every
     /// integer-time sample's tile, then writes each sample's output. With voltage planes in the spans (a tape's, or the
     /// backward's own), the lists and voltages go there, indexed by sample, and a tape's spans also take the input rows
