@@ -82,4 +82,29 @@ public class TempotronTiledForwardTests
         Assert.That(error!.Message, Does.Contain("(batch 20, input 7)"));
         Assert.That(destination, Is.All.EqualTo(5f));
     }
+
+    [Test]
+    public void TrainingAndBackward_WithANaN_ReportTheFirst_AndChangeNothing([Values(10, 40)] int outs, [Values(1, 2)] int degree)
+    {
+        // The backward of a grouped layer runs each group's forward and phase 1 together; a NaN in a later group is
+        // found by its worker, and the smallest coordinate is reported once every group is done.
+        const int inputs = 9, batch = 9;
+        var model = new Tempotron(inputs, outs, T, seed: 6) { MaxDegreeOfParallelism = degree };
+        var trainer = new TempotronTrainer(model, new TimingBased.Optimizers.Sgd(0.5f));
+        var spikes = new float[batch * inputs];
+        spikes[(7 * inputs) + 2] = float.NaN;
+        spikes[(4 * inputs) + 5] = float.NaN;
+        var labels = new int[batch];
+        var before = new float[model.WeightCount];
+        model.CopyWeightsTo(before);
+
+        Assert.That(Assert.Throws<ArgumentException>(() => trainer.Step(spikes, labels))!.Message, Does.Contain("(batch 4, input 5)"));
+        var dW = Enumerable.Repeat(3f, model.WeightCount).ToArray();
+        Assert.That(Assert.Throws<ArgumentException>(() => model.LossGradient(spikes, labels, dW))!.Message, Does.Contain("(batch 4, input 5)"));
+
+        var after = new float[model.WeightCount];
+        model.CopyWeightsTo(after);
+        Assert.That(after, Is.EqualTo(before));
+        Assert.That(dW, Is.All.EqualTo(3f));
+    }
 }

@@ -276,18 +276,23 @@ public sealed partial class Tempotron
         };
         if (tape is null && events is null && UseTiledForward)
         {
-            // A wide layer: the forward of the whole batch first, tile by tile (see Tempotron.TiledForward.cs), into the
-            // batch's spike lists and this thread's voltage planes; phase 1 then reads them as it reads a tape's.
+            // The grouped forward (see Tempotron.TiledForward.cs) into the batch's spike lists and this thread's voltage
+            // planes, then phase 1 of the group's samples, which reads them as it reads a tape's: one parallel phase.
             spans = spans with { Voltages = Scratch.Current.Group.Floats(batchSize * plane) };
-            ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans,
-                static (self, group, _, in s, batch) => self.ForwardGroup(group, s, ForwardOutput.None, batch), batchSize);
-            if (nanAt[0] != int.MaxValue)
+            ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans, static (self, group, _, in s, work) =>
             {
-                ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // nothing written outside scratch yet
-            }
+                self.ForwardGroup(group, s, ForwardOutput.None, work.Batch);
+                var first = group * self.TiledGroup;
+                for (var b = first; b < Math.Min(work.Batch, first + self.TiledGroup); b++)
+                {
+                    self.BackwardSample(b, s, work.Kind, null);
+                }
+            }, (Kind: kind, Batch: batchSize));
         }
-
-        ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, work) => self.BackwardSample(b, s, work.Kind, work.Events), (Kind: kind, Events: events));
+        else
+        {
+            ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, work) => self.BackwardSample(b, s, work.Kind, work.Events), (Kind: kind, Events: events));
+        }
         if (nanAt[0] != int.MaxValue)
         {
             ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // phase 1 wrote only scratch (a public backward scanned first)

@@ -29,10 +29,18 @@ public sealed partial class Tempotron
         var v = buffers.V;
         if (!spans.Voltages.IsEmpty)
         {
-            // From a tape: the forward's lists are in place, its voltages in the tape.
+            // From a tape or the grouped forward: the forward's lists are in place, its voltages in the spans.
             count = list.Count;
             integerTimes = list.IntegerTimes;
             v = spans.Voltages.Slice(b * plane, plane);
+            if (count < 0)
+            {
+                list.Count = 0; // a NaN, recorded by the grouped forward for the caller, who throws before phase 2
+                list.LiveRows = 0;
+                spans.SampleLoss[b] = 0;
+                spans.Counters[b] = 0;
+                return;
+            }
         }
         else if (events is null)
         {
