@@ -32,7 +32,7 @@ public class TempotronEventsTests
         [Values(1, 10, 17)] int outs, [Values] bool integerTimes, [Values(0, 1)] int order, [Values(1, 2)] int degree)
     {
         var rng = new Random(outs + (integerTimes ? 50 : 0) + (order * 7));
-        const int inputs = 45, t = 21, batch = 4;
+        const int inputs = 45, t = 21, batch = 5; // an odd batch: a pair and a single in the grouped forward
         var dense = TempotronForwardTests.RandomSpikes(rng, batch * inputs, t, integerTimes);
         var events = Events(dense, inputs, order, rng);
         var weights = TestData.Uniform(rng, outs * inputs, -0.3f, 0.5f);

@@ -274,20 +274,20 @@ public sealed partial class Tempotron
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
             EventRows = eventRows,
         };
-        if (tape is null && events is null && UseTiledForward)
+        if (tape is null && UseTiledForward)
         {
             // The grouped forward (see Tempotron.TiledForward.cs) into the batch's spike lists and this thread's voltage
             // planes, then phase 1 of the group's samples, which reads them as it reads a tape's: one parallel phase.
             spans = spans with { Voltages = Scratch.Current.Group.Floats(batchSize * plane) };
             ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans, static (self, group, _, in s, work) =>
             {
-                self.ForwardGroup(group, s, ForwardOutput.None, work.Batch);
+                self.ForwardGroup(group, s, ForwardOutput.None, work.Batch, work.Events);
                 var first = group * self.TiledGroup;
                 for (var b = first; b < Math.Min(work.Batch, first + self.TiledGroup); b++)
                 {
                     self.BackwardSample(b, s, work.Kind, null);
                 }
-            }, (Kind: kind, Batch: batchSize));
+            }, (Kind: kind, Batch: batchSize, Events: events));
         }
         else
         {

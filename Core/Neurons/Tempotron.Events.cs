@@ -129,9 +129,19 @@ public sealed partial class Tempotron
         RunForwardEvents(inSpikes, destination, ForwardOutput.MaxVoltage);
 
     /// <summary>The event forward once everything that can fail has been checked: the samples write their results directly.</summary>
-    private void RunForwardEvents(SpikeEvents inSpikes, Span<float> destination, ForwardOutput kind) =>
-        ParallelBatch.Run(this, inSpikes.PatternCount, new BatchSpans { Output = destination },
+    private void RunForwardEvents(SpikeEvents inSpikes, Span<float> destination, ForwardOutput kind)
+    {
+        var batch = inSpikes.PatternCount;
+        if (UseTiledForward)
+        {
+            ParallelBatch.Run(this, (batch + TiledGroup - 1) / TiledGroup, new BatchSpans { Output = destination },
+                static (self, group, _, in spans, work) => self.ForwardGroup(group, spans, work.Kind, work.Events.PatternCount, work.Events), (Events: inSpikes, Kind: kind));
+            return;
+        }
+
+        ParallelBatch.Run(this, batch, new BatchSpans { Output = destination },
             static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Output, work.Kind), (Events: inSpikes, Kind: kind));
+    }
 
     private void ForwardOneEvents(SpikePattern pattern, int b, Span<float> destination, ForwardOutput kind)
     {

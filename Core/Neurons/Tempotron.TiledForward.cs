@@ -1,3 +1,4 @@
+using TimingBased.Events;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
@@ -36,7 +37,12 @@ public sealed partial class Tempotron
     /// backward's own), the lists and voltages go there, indexed by sample, and a tape's spans also take the input rows
     /// of fractional samples; otherwise to this thread's group scratch.
     /// </summary>
-    private void ForwardGroup(int group, in BatchSpans spans, ForwardOutput kind, int batchSize)
+    /// <remarks>
+    /// From <paramref name="events"/>, an afferent-ordered pattern with integer times goes straight into the lists; any
+    /// other is laid out densely first, in its row of <c>spans.EventRows</c> (a backward's, which later phases read) or
+    /// in this thread's scratch.
+    /// </remarks>
+    private void ForwardGroup(int group, in BatchSpans spans, ForwardOutput kind, int batchSize, SpikeEvents? events = null)
     {
         var first = group * TiledGroup;
         var end = Math.Min(batchSize, first + TiledGroup);
@@ -64,15 +70,37 @@ public sealed partial class Tempotron
         for (var b = first; b < end; b++)
         {
             var list = new SpikeListBlock(lists, b - origin, InFeatures);
-            var row = spans.Input.Slice(b * InFeatures, InFeatures);
+            list.LiveRows = T;
+            ReadOnlySpan<float> row;
+            if (events is null)
+            {
+                row = spans.Input.Slice(b * InFeatures, InFeatures);
+            }
+            else
+            {
+                var pattern = events[b];
+                if (pattern.IsAfferentOrdered)
+                {
+                    list.Count = SpikeLists.FromEvents(Path, pattern.Afferents, pattern.Times, T, list.Indices, list.Times, out var integer);
+                    list.IntegerTimes = integer;
+                    if (integer)
+                    {
+                        continue;
+                    }
+                }
+
+                var dense = spans.EventRows.IsEmpty ? Scratch.Current.Events.Floats(InFeatures) : spans.EventRows.Slice(b * InFeatures, InFeatures);
+                pattern.FillDense(dense);
+                row = dense;
+            }
+
             var count = CollectSpikes(row, b, list.Indices, list.Times, out var integerTimes, spans.NaNAt);
             list.Count = count; // -1: a NaN, recorded for the caller, who throws
             list.IntegerTimes = integerTimes;
-            list.LiveRows = T;
             if (count >= 0 && !integerTimes)
             {
                 IntegrateSample(row, buffers, list.Indices, list.Times, count, integerTimes: false, voltages.Slice((b - origin) * plane, plane));
-                if (taped && !spans.EventRows.IsEmpty)
+                if (taped && events is null && !spans.EventRows.IsEmpty)
                 {
                     row.CopyTo(spans.EventRows.Slice(b * InFeatures, InFeatures));
                 }
