@@ -1,7 +1,7 @@
 namespace TimingBased.Internal;
 
 /// <summary>
-/// One pass over <c>[0, length)</c> split into contiguous chunks on the thread pool: the optimizers' threaded step and
+/// One pass over <c>[0, length)</c> split into contiguous chunks on the <see cref="WorkerPool"/>: the optimizers' threaded step and
 /// the weight-layout transposes (work that is element-wise, so the split changes no result).
 /// </summary>
 internal static class ParallelChunks
@@ -20,17 +20,27 @@ internal static class ParallelChunks
     /// </summary>
     public static bool All(int length, int degree, int alignment, Func<int, int, bool> pass)
     {
-        var failed = 0;
-        Parallel.For(0, degree, new ParallelOptions { MaxDegreeOfParallelism = degree }, chunk =>
+        var body = new Passes(length, degree, alignment, pass);
+        WorkerPool.For(degree, degree, body);
+        return !body.Failed;
+    }
+
+    /// <summary>The chunks of one <see cref="All"/> call.</summary>
+    private sealed class Passes(int length, int chunks, int alignment, Func<int, int, bool> pass) : IChunkBody
+    {
+        private int _failed;
+
+        public bool Failed => Volatile.Read(ref _failed) != 0;
+
+        public void Run(int chunk)
         {
-            var start = Start(length, chunk, degree, alignment);
-            var end = Start(length, chunk + 1, degree, alignment);
+            var start = Start(length, chunk, chunks, alignment);
+            var end = Start(length, chunk + 1, chunks, alignment);
             if (!pass(start, end - start))
             {
-                Volatile.Write(ref failed, 1);
+                Volatile.Write(ref _failed, 1);
             }
-        });
-        return failed == 0;
+        }
     }
 
     private static int Start(int length, int chunk, int chunks, int alignment) =>

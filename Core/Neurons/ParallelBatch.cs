@@ -1,3 +1,5 @@
+using TimingBased.Internal;
+
 namespace TimingBased.Neurons;
 
 /// <summary>
@@ -50,14 +52,14 @@ internal readonly ref struct BatchSpans
 internal delegate void BatchAction<TArgument>(Tempotron self, int item, int items, in BatchSpans spans, TArgument argument);
 
 /// <summary>
-/// Runs the items of a batch operation, in order on the calling thread or in contiguous chunks on the thread
-/// pool. Every item is computed by the same code either way and items never write to the same memory, so
+/// Runs the items of a batch operation, in order on the calling thread or in contiguous chunks on the calling
+/// thread and the <see cref="WorkerPool"/>. Every item is computed by the same code either way and items never write to the same memory, so
 /// results are bit-identical for every degree of parallelism. The spans are pinned for the duration of the call.
 /// </summary>
 internal static unsafe class ParallelBatch
 {
     /// <summary>Chunks per thread: enough to even out items of unequal cost, few enough to keep dispatch cheap.</summary>
-    private const int ChunksPerThread = 4;
+    private const int ChunksPerThread = 16;
 
     public static void Run<TArgument>(Tempotron self, int items, in BatchSpans spans, BatchAction<TArgument> action, TArgument argument)
     {
@@ -100,7 +102,7 @@ internal static unsafe class ParallelBatch
                 EventRows = ((nint)eventRows, spans.EventRows.Length),
                 NaNAt = ((nint)nanAt, spans.NaNAt.Length),
             });
-            Parallel.For(0, job.Chunks, new ParallelOptions { MaxDegreeOfParallelism = degree }, job.RunChunk);
+            WorkerPool.For(job.Chunks, degree, job);
         }
     }
 
@@ -121,11 +123,11 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) NaNAt;
     }
 
-    private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, Pointers p)
+    private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, Pointers p) : IChunkBody
     {
         public int Chunks => chunks;
 
-        public void RunChunk(int chunk)
+        public void Run(int chunk)
         {
             var s = new BatchSpans
             {
