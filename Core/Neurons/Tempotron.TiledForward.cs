@@ -1,6 +1,6 @@
-using TimingBased.Events;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
 
