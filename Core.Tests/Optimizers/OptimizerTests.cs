@@ -184,7 +184,7 @@ public class OptimizerFormulaTests
                     var d = gk;
                     if (momentum != 0)
                     {
-                        buf[k] = first ? gk : (momentum * buf[k]) + gk;
+                        buf[k] = Flush(first ? gk : (momentum * buf[k]) + gk);
                         d = nesterov ? gk + (momentum * buf[k]) : buf[k];
                     }
 
@@ -216,8 +216,8 @@ public class OptimizerFormulaTests
                 for (var k = 0; k < n; k++)
                 {
                     var gk = g[k] + (weightDecay * expected[k]);
-                    m[k] = (0.9f * m[k]) + ((1 - 0.9f) * gk);
-                    v[k] = (0.999f * v[k]) + ((1 - 0.999f) * gk * gk);
+                    m[k] = Flush((0.9f * m[k]) + ((1 - 0.9f) * gk));
+                    v[k] = Flush((0.999f * v[k]) + ((1 - 0.999f) * gk * gk));
                     expected[k] -= stepSize * m[k] / ((MathF.Sqrt(v[k]) / bias2Sqrt) + 1e-8f);
                 }
 
@@ -225,4 +225,40 @@ public class OptimizerFormulaTests
             }
         }
     }
+
+    [Test]
+    public void SubnormalState_IsStoredAsZero([Values(1, 8, 17, 33)] int n)
+    {
+        // A tiny gradient, then zero gradients (a weight whose neuron stopped firing): the moments decay geometrically
+        // and would pass through the subnormal range; they are stored as exact zeros instead, on the vector path and
+        // on the scalar tail, and the parameters never move by more than the formula says.
+        var p = Enumerable.Repeat(0.25f, n).ToArray();
+        var adam = new Adam(0.01f);
+        var sgd = new Sgd(0.01f, momentum: 0.5f);
+        var q = (float[])p.Clone();
+        var g = Enumerable.Repeat(3e-37f, n).ToArray();
+        adam.Step(p, g);
+        sgd.Step(q, g);
+        Array.Clear(g);
+        for (var step = 0; step < 200; step++)
+        {
+            adam.Step(p, g);
+            sgd.Step(q, g);
+            foreach (var (name, state) in new[] { ("Adam m", State(adam, "_m")), ("Adam v", State(adam, "_v")), ("SGD momentum", State(sgd, "_momentumBuffer")) })
+            {
+                Assert.That(state.All(x => x == 0f || MathF.Abs(x) >= 1.17549435E-38f), $"{name} after {step + 1} zero-gradient steps");
+            }
+        }
+
+        Assert.That(State(adam, "_m"), Is.All.EqualTo(0f), "the first moment has decayed to zero");
+        Assert.That(State(sgd, "_momentumBuffer"), Is.All.EqualTo(0f));
+        Assert.That(p, Is.All.EqualTo(0.25f).Within(1e-6f));
+        Assert.That(q, Is.All.EqualTo(0.25f));
+    }
+
+    /// <summary>The documented flush: a subnormal optimizer state value is stored as 0.</summary>
+    private static float Flush(float x) => MathF.Abs(x) < 1.17549435E-38f ? 0f : x;
+
+    private static float[] State(object optimizer, string field) =>
+        (float[])optimizer.GetType().GetField(field, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(optimizer)!;
 }

@@ -10,7 +10,10 @@ namespace TimingBased.Optimizers;
 /// <c>p -= (lr / (1 - beta1^k)) m / (sqrt(v) / sqrt(1 - beta2^k) + eps)</c>.
 /// Reference: D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
 /// Allocates its moment buffers on the first step only. A step is all or nothing: if any new parameter or moment
-/// would not be finite, it throws and changes nothing.
+/// would not be finite, it throws and changes nothing. A moment that would be subnormal (below 1.18e-38 in magnitude)
+/// is stored as 0 (where we differ from <c>torch.optim.Adam</c>, which keeps it): under zero gradients the first
+/// moment decays into that range after about 600 steps, and x86 arithmetic on subnormal floats made the step of a
+/// 12544 × 100 layer 3.9 → 36–51 ms. The update such a moment would make is below 1e-33 in magnitude.
 /// </remarks>
 public sealed class Adam : IOptimizer, IChunkedOptimizer
 {
@@ -149,8 +152,8 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
             {
                 var p = new Vector<float>(parameters[k..]);
                 var g = new Vector<float>(gradient[k..]) + (wdV * p);
-                var mk = (b1V * new Vector<float>(m[k..])) + (c1V * g);
-                var vk = (b2V * new Vector<float>(v[k..])) + (c2V * g * g);
+                var mk = OptimizerChecks.FlushSubnormal((b1V * new Vector<float>(m[k..])) + (c1V * g));
+                var vk = OptimizerChecks.FlushSubnormal((b2V * new Vector<float>(v[k..])) + (c2V * g * g));
                 var updated = p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV));
                 check += (mk * Vector<float>.Zero) + (vk * Vector<float>.Zero) + (updated * Vector<float>.Zero);
                 if (commit)
@@ -167,8 +170,8 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         for (; k < parameters.Length; k++)
         {
             var g = gradient[k] + (wd * parameters[k]);
-            var mk = (b1 * m[k]) + ((1 - b1) * g);
-            var vk = (b2 * v[k]) + ((1 - b2) * g * g);
+            var mk = OptimizerChecks.FlushSubnormal((b1 * m[k]) + ((1 - b1) * g));
+            var vk = OptimizerChecks.FlushSubnormal((b2 * v[k]) + ((1 - b2) * g * g));
             var updated = parameters[k] - (stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps));
             finite &= float.IsFinite(mk) && float.IsFinite(vk) && float.IsFinite(updated);
             if (commit)

@@ -9,7 +9,9 @@ namespace TimingBased.Optimizers;
 /// <c>buf = momentum buf + g</c> afterwards, then <c>g = g + momentum buf</c> (Nesterov) or <c>g = buf</c>; finally
 /// <c>p -= lr g</c>. The paper's tempotron rule with momentum 0.99 is this optimizer on
 /// <see cref="Neurons.TempotronLoss.PaperCost"/>. Allocates its momentum buffer on the first step only. A step is all
-/// or nothing: if any new parameter or momentum value would not be finite, it throws and changes nothing.
+/// or nothing: if any new parameter or momentum value would not be finite, it throws and changes nothing. A momentum
+/// value that would be subnormal (below 1.18e-38 in magnitude) is stored as 0, as in <see cref="Adam"/> (x86 arithmetic
+/// on subnormal floats is about a hundred times slower; <c>torch.optim.SGD</c> keeps them).
 /// </remarks>
 public sealed class Sgd : IOptimizer, IChunkedOptimizer
 {
@@ -140,7 +142,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
                 }
                 else
                 {
-                    var b = first ? g : (muV * new Vector<float>(buf[k..])) + g;
+                    var b = OptimizerChecks.FlushSubnormal(first ? g : (muV * new Vector<float>(buf[k..])) + g);
                     check += b * Vector<float>.Zero;
                     if (commit)
                     {
@@ -167,7 +169,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
             var step = g;
             if (mu != 0)
             {
-                var b = first ? g : (mu * buf[k]) + g;
+                var b = OptimizerChecks.FlushSubnormal(first ? g : (mu * buf[k]) + g);
                 finite &= float.IsFinite(b);
                 if (commit)
                 {

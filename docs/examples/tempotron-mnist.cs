@@ -195,6 +195,8 @@ internal sealed class TwoLayer(Tempotron hidden, Tempotron output, IOptimizer hi
     private readonly float[] _dSpikes = new float[batch * hidden.OutFeatures];
     private readonly float[] _dHidden = new float[hidden.WeightCount];
     private readonly float[] _dOutput = new float[output.WeightCount];
+    private readonly TempotronTape _hiddenTape = new();
+    private readonly TempotronTape _outputTape = new();
 
     /// <summary>Forward, loss, backward through both layers and one optimizer step each; returns the loss and the correct count.</summary>
     public (float Loss, int Correct) Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
@@ -202,11 +204,12 @@ internal sealed class TwoLayer(Tempotron hidden, Tempotron output, IOptimizer hi
         var n = labels.Length;
         var spikes = _spikes.AsSpan(0, n * hidden.OutFeatures);
         var vMax = _vMax.AsSpan(0, n * output.OutFeatures);
-        hidden.SpikeTimes(inSpikes, n, spikes);
-        output.MaxVoltage(spikes, n, vMax);
+        // Each forward records a tape, so neither backward runs its forward again (as autograd keeps what it saved).
+        hidden.SpikeTimes(inSpikes, n, spikes, _hiddenTape);
+        output.MaxVoltage(spikes, n, vMax, _outputTape);
         var loss = output.LossBackward(vMax, labels, _dvMax.AsSpan(0, vMax.Length));
-        output.MaxVoltageBackward(spikes, n, _dvMax.AsSpan(0, vMax.Length), _dOutput, _dSpikes.AsSpan(0, spikes.Length));
-        hidden.SpikeTimesBackward(inSpikes, n, _dSpikes.AsSpan(0, spikes.Length), _dHidden, []);
+        output.MaxVoltageBackward(_outputTape, _dvMax.AsSpan(0, vMax.Length), _dOutput, _dSpikes.AsSpan(0, spikes.Length));
+        hidden.SpikeTimesBackward(_hiddenTape, _dSpikes.AsSpan(0, spikes.Length), _dHidden, []);
         hidden.ApplyGradient(hiddenOptimizer, _dHidden);
         output.ApplyGradient(outputOptimizer, _dOutput);
         return (loss, Correct(vMax, labels));
