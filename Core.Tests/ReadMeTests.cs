@@ -58,6 +58,45 @@ public class ReadMeTests
     }
 
     [Test]
+    public void ReadMeTwoLayerExample()
+    {
+        var rng = new Random(1);
+        float[] spikes = [.. Enumerable.Range(0, 64 * 784 * 16).Select(_ => rng.Next(4) == 0 ? rng.Next(100) : -1f)];
+        int[] labels = [.. Enumerable.Range(0, 64).Select(b => b % 10)];
+        float[] vMax = new float[64 * 10];
+
+        // --- README two-layer example begins ---
+        var hidden = new Tempotron(inFeatures: 784 * 16, outFeatures: 100, t: 100);
+        var output = new Tempotron(inFeatures: 100, outFeatures: 10, t: 100);
+        var (tape1, tape2) = (new TempotronTape(), new TempotronTape());  // what each forward saves for its backward
+        float[] s1 = new float[64 * 100], dv = new float[64 * 10], ds1 = new float[64 * 100];
+        float[] dW1 = new float[hidden.WeightCount], dW2 = new float[output.WeightCount];
+
+        hidden.SpikeTimes(spikes, batchSize: 64, s1, tape1);       // [batch, 100] spike times, as SpikingJelly stacks them
+        output.MaxVoltage(s1, batchSize: 64, vMax, tape2);
+        float loss = output.LossBackward(vMax, labels, dv);        // MSE on vMax, and dL/dvMax
+        output.MaxVoltageBackward(tape2, dv, dW2, ds1);            // dL/dW2, and dL/ds1 for the layer below
+        hidden.SpikeTimesBackward(tape1, ds1, dW1, []);            // through the soft arg-max; the forward is not rerun
+        hidden.ApplyGradient(new Adam(1e-3f), dW1);                // keep one optimizer per model across steps
+        // --- README two-layer example ends ---
+
+        // The tapes give the plain calls' gradients, bit for bit (the plain calls recompute the forward).
+        var plain1 = new float[dW1.Length];
+        var plain2 = new float[dW2.Length];
+        var plainDs1 = new float[ds1.Length];
+        var h = new Tempotron(784 * 16, 100, 100);
+        var o = new Tempotron(100, 10, 100);
+        h.SpikeTimes(spikes, 64, s1);
+        o.MaxVoltage(s1, 64, vMax);
+        Assert.That(o.LossBackward(vMax, labels, dv), Is.EqualTo(loss));
+        o.MaxVoltageBackward(s1, 64, dv, plain2, plainDs1);
+        h.SpikeTimesBackward(spikes, 64, plainDs1, plain1, []);
+        Assert.That(dW2, Is.EqualTo(plain2));
+        Assert.That(ds1, Is.EqualTo(plainDs1));
+        Assert.That(dW1, Is.EqualTo(plain1));
+    }
+
+    [Test]
     public void ReadMeExactExample()
     {
         // --- README exact example begins ---
