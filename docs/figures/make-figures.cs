@@ -387,7 +387,7 @@ static void WidthSweep(string path, string report)
     var header = SplitCsv(lines[0]);
     int Column(string name) => Array.IndexOf(header, name);
     var (type, method, outs, mean) = (Column("Type"), Column("Method"), Column("Out"), Column("Mean"));
-    var rows = lines.Skip(1).Select(SplitCsv).Where(r => r[type] == "WidthBenchmarks").ToArray();
+    var rows = lines.Skip(1).Select(SplitCsv).Where(r => type < 0 || r[type] == "WidthBenchmarks").ToArray(); // a one-class report has no Type column
     var plot = new Plot();
     foreach (var (name, label, dashed) in new[] { ("Forward", "forward MaxVoltage", false), ("FloorForward", "forward floor", true), ("Step", "training step", false), ("FloorStep", "training-step floor", true) })
     {
@@ -425,7 +425,7 @@ static void ThreadScaling(string path, string csv)
     plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rows.Select((_, k) => (3.0 * k) + 0.5).ToArray(), rows.Select(r => r[0]).ToArray());
     var target = plot.Add.HorizontalLine(1.0);
     target.Color = Colors.Black;
-    plot.Axes.SetLimitsY(0, 2.2);
+    plot.Axes.SetLimitsY(0, 2.6); // room above the bars for the legend
     plot.Title("Two threads against what the machine gives (Stopwatch, one run)");
     plot.YLabel("x one thread");
     plot.ShowLegend(Alignment.UpperRight);
