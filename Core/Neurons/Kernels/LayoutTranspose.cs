@@ -31,7 +31,21 @@ internal static class LayoutTranspose
     /// into the public layout <paramref name="destination"/> (<c>[outs, ins]</c>).
     /// </summary>
     public static void ToPublic(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
-        int firstInput, int endInput)
+        int firstInput, int endInput) =>
+        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: true);
+
+    /// <summary>
+    /// Copies inputs <c>[firstInput, endInput)</c> of the public layout <paramref name="source"/> (<c>[outs, ins]</c>)
+    /// into the internal layout <paramref name="destination"/> (<c>[ins, outStride]</c>); padding columns are written as
+    /// zero by the tiles and left alone by the scalar path (either way they stay zero).
+    /// </summary>
+    public static void ToInternal(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
+        int firstInput, int endInput) =>
+        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: false);
+
+    /// <summary>Either direction: the same walk, tile or element, with source and destination indices swapped.</summary>
+    private static void Copy(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
+        int firstInput, int endInput, bool toPublic)
     {
         var i0 = firstInput;
         if (UseTiles(path, outStride))
@@ -45,7 +59,7 @@ internal static class LayoutTranspose
                 {
                     for (var i = i0; i < i0 + Run; i += Tile)
                     {
-                        ToPublicTile(source, destination, ins, outs, outStride, i, o0);
+                        CopyTile(source, destination, ins, outs, outStride, i, o0, toPublic);
                     }
                 }
             }
@@ -54,7 +68,7 @@ internal static class LayoutTranspose
             {
                 for (var o0 = 0; o0 < outs; o0 += Tile)
                 {
-                    ToPublicTile(source, destination, ins, outs, outStride, i0, o0);
+                    CopyTile(source, destination, ins, outs, outStride, i0, o0, toPublic);
                 }
             }
         }
@@ -64,59 +78,33 @@ internal static class LayoutTranspose
             var block = Math.Min(Block, endInput - i0);
             for (var o = 0; o < outs; o++)
             {
-                var rows = source.Slice(i0 * outStride, block * outStride);
-                var run = destination.Slice((o * ins) + i0, block);
-                for (var i = 0; i < run.Length; i++)
+                for (var i = 0; i < block; i++)
                 {
-                    run[i] = rows[(i * outStride) + o];
+                    var publicAt = (o * ins) + i0 + i;
+                    var internalAt = ((i0 + i) * outStride) + o;
+                    if (toPublic)
+                    {
+                        destination[publicAt] = source[internalAt];
+                    }
+                    else
+                    {
+                        destination[internalAt] = source[publicAt];
+                    }
                 }
             }
         }
     }
 
-    /// <summary>
-    /// Copies inputs <c>[firstInput, endInput)</c> of the public layout <paramref name="source"/> (<c>[outs, ins]</c>)
-    /// into the internal layout <paramref name="destination"/> (<c>[ins, outStride]</c>); padding columns are written as
-    /// zero by the tiles and left alone by the scalar path (either way they stay zero).
-    /// </summary>
-    public static void ToInternal(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
-        int firstInput, int endInput)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyTile(ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride, int i0, int o0, bool toPublic)
     {
-        var i0 = firstInput;
-        if (UseTiles(path, outStride))
+        if (toPublic)
         {
-            for (; i0 + Run <= endInput; i0 += Run)
-            {
-                for (var o0 = 0; o0 < outs; o0 += Tile)
-                {
-                    for (var i = i0; i < i0 + Run; i += Tile)
-                    {
-                        ToInternalTile(source, destination, ins, outs, outStride, i, o0);
-                    }
-                }
-            }
-
-            for (; i0 + Tile <= endInput; i0 += Tile)
-            {
-                for (var o0 = 0; o0 < outs; o0 += Tile)
-                {
-                    ToInternalTile(source, destination, ins, outs, outStride, i0, o0);
-                }
-            }
+            ToPublicTile(source, destination, ins, outs, outStride, i0, o0);
         }
-
-        for (; i0 < endInput; i0 += Block)
+        else
         {
-            var block = Math.Min(Block, endInput - i0);
-            for (var o = 0; o < outs; o++)
-            {
-                var run = source.Slice((o * ins) + i0, block);
-                var rows = destination.Slice(i0 * outStride, block * outStride);
-                for (var i = 0; i < run.Length; i++)
-                {
-                    rows[(i * outStride) + o] = run[i];
-                }
-            }
+            ToInternalTile(source, destination, ins, outs, outStride, i0, o0);
         }
     }
 

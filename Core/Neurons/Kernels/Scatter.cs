@@ -29,7 +29,7 @@ internal static class Scatter
         Debug.Assert(times.Length == indices.Length && plane % outStride == 0);
         if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == RowOps.TileWidth)
         {
-            RowsVector256Of16(ref weights, ref banks, plane, indices, times, RowOps.TileWidth);
+            RowsOf16<Add256>(ref weights, ref banks, plane, indices, times, RowOps.TileWidth);
             return;
         }
 
@@ -46,11 +46,11 @@ internal static class Scatter
     {
         if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
         {
-            RowsAvx512Of16(ref weights, ref banks, plane, indices, times, weightStride);
+            RowsOf16<Add512>(ref weights, ref banks, plane, indices, times, weightStride);
             return;
         }
 
-        RowsVector256Of16(ref weights, ref banks, plane, indices, times, weightStride);
+        RowsOf16<Add256>(ref weights, ref banks, plane, indices, times, weightStride);
     }
 
     /// <summary>
@@ -101,32 +101,6 @@ internal static class Scatter
         }
     }
 
-    /// <summary>16-float tile rows as one 512-bit load-add-store per spike, same bank rotation as <see cref="RowsVector256Of16"/>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RowsAvx512Of16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
-    {
-        var stride = (nuint)(uint)weightStride;
-        ref var bank1 = ref Unsafe.Add(ref banks, plane);
-        ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
-        ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
-        ref var indexRef = ref MemoryMarshal.GetReference(indices);
-        ref var timeRef = ref MemoryMarshal.GetReference(times);
-        var count = (nuint)indices.Length;
-        nuint k = 0;
-        for (; k + Banks <= count; k += Banks)
-        {
-            AddRow512(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
-            AddRow512(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 1) * stride));
-            AddRow512(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 2) * stride));
-            AddRow512(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 3) * stride));
-        }
-
-        for (; k < count; k++)
-        {
-            AddRow512(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
-        }
-    }
-
     /// <summary><c>destination[k] += source[k]</c> for 16 floats, as one 512-bit add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddRow512(ref float destination, ref float source) =>
@@ -160,12 +134,14 @@ internal static class Scatter
     }
 
     /// <summary>
-    /// 16-float rows on 256-bit hardware. The loop is limited by throughput and by the weight rows' loads: constant
-    /// row shifts, zero-extended offsets and two 256-bit adds per row (a 512-bit store read back a few spikes later
-    /// forwards badly on the machines measured; see docs/performance.md).
+    /// 16-float rows (weight rows <paramref name="weightStride"/> floats apart), one spike per bank, with the row add of
+    /// <typeparamref name="TAdd"/>: two 256-bit adds (<see cref="Add256"/>) or one 512-bit add (<see cref="Add512"/>);
+    /// the JIT compiles one copy per adder. The loop is limited by throughput and by the weight rows' loads: constant
+    /// row shifts, zero-extended offsets (see docs/performance.md for when each add width won).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // its own register allocation: inlined, the loop reloads spilled list pointers
-    private static void RowsVector256Of16(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
+    private static void RowsOf16<TAdd>(ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
+        where TAdd : struct, IRowAdd
     {
         var stride = (nuint)(uint)weightStride;
         ref var bank1 = ref Unsafe.Add(ref banks, plane);
@@ -177,16 +153,36 @@ internal static class Scatter
         nuint k = 0;
         for (; k + Banks <= count; k += Banks)
         {
-            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
-            AddRow16(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 1) * stride));
-            AddRow16(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 2) * stride));
-            AddRow16(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 3) * stride));
+            TAdd.Add(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
+            TAdd.Add(ref Unsafe.Add(ref bank1, Row16(Unsafe.Add(ref timeRef, k + 1))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 1) * stride));
+            TAdd.Add(ref Unsafe.Add(ref bank2, Row16(Unsafe.Add(ref timeRef, k + 2))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 2) * stride));
+            TAdd.Add(ref Unsafe.Add(ref bank3, Row16(Unsafe.Add(ref timeRef, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k + 3) * stride));
         }
 
         for (; k < count; k++)
         {
-            AddRow16(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
+            TAdd.Add(ref Unsafe.Add(ref banks, Row16(Unsafe.Add(ref timeRef, k))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref indexRef, k) * stride));
         }
+    }
+
+    /// <summary>A 16-float row add, <c>destination[k] += source[k]</c>, as a type argument of <see cref="RowsOf16{TAdd}"/>.</summary>
+    private interface IRowAdd
+    {
+        static abstract void Add(ref float destination, ref float source);
+    }
+
+    /// <summary>Two 256-bit adds.</summary>
+    private readonly struct Add256 : IRowAdd
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Add(ref float destination, ref float source) => AddRow16(ref destination, ref source);
+    }
+
+    /// <summary>One 512-bit add.</summary>
+    private readonly struct Add512 : IRowAdd
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Add(ref float destination, ref float source) => AddRow512(ref destination, ref source);
     }
 
     /// <summary>
