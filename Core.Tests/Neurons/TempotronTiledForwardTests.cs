@@ -107,4 +107,30 @@ public class TempotronTiledForwardTests
         Assert.That(after, Is.EqualTo(before));
         Assert.That(dW, Is.All.EqualTo(3f));
     }
+
+    [Test]
+    public void LongWindows_RunSampleBySample_WithTheSameBits([Values(16, 40)] int outs)
+    {
+        // 16 planes of T × outStride floats would exceed the group budget: these layers take the per-sample path, in
+        // the forward, the backward and with a tape, and still give the scalar path's bits.
+        const int inputs = 7, batch = 3, t = 20_000;
+        var rng = new Random(outs);
+        var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inputs, t, integerOnly: true);
+        var weights = TestData.Uniform(rng, outs * inputs, -0.4f, 0.6f);
+        var model = new Tempotron(inputs, outs, t, weights) { MaxDegreeOfParallelism = 2 };
+        var plain = new Tempotron(inputs, outs, t, weights) { Path = KernelPath.Scalar };
+        var expected = new float[batch * outs];
+        var actual = new float[batch * outs];
+        plain.SpikeTimes(spikes, batch, expected);
+        var tape = new TempotronTape();
+        model.SpikeTimes(spikes, batch, actual, tape);
+        Assert.That(actual, Is.EqualTo(expected));
+
+        var upstream = TestData.Uniform(rng, batch * outs, -1f, 1f);
+        var expectedW = new float[model.WeightCount];
+        var actualW = new float[model.WeightCount];
+        plain.SpikeTimesBackward(spikes, batch, upstream, expectedW, []);
+        model.SpikeTimesBackward(tape, upstream, actualW, []);
+        Assert.That(actualW, Is.EqualTo(expectedW));
+    }
 }

@@ -34,9 +34,19 @@ public sealed partial class Tempotron
     /// </summary>
     private const int MaxTiledStride = 256;
 
-    /// <summary>Whether the forward runs by groups, tile by tile: rows of whole tiles up to <see cref="MaxTiledStride"/>, on 256-bit hardware.</summary>
+    /// <summary>
+    /// The most floats a group's voltage planes may take (16 MB): a long window (large <c>T</c>) makes each plane large,
+    /// and a group holds 16 of them; such layers run sample by sample, with one plane of scratch.
+    /// </summary>
+    private const long MaxGroupFloats = 1 << 22;
+
+    /// <summary>
+    /// Whether the forward runs by groups, tile by tile: rows of whole tiles up to <see cref="MaxTiledStride"/>, a
+    /// group's planes within <see cref="MaxGroupFloats"/>, on 256-bit hardware.
+    /// </summary>
     private bool UseTiledForward =>
-        _outStride >= RowOps.TileWidth && _outStride <= MaxTiledStride && _outStride % RowOps.TileWidth == 0 && Scatter.UseTiles(Path);
+        _outStride >= RowOps.TileWidth && _outStride <= MaxTiledStride && _outStride % RowOps.TileWidth == 0
+        && (long)TiledGroup * T * _outStride <= MaxGroupFloats && Scatter.UseTiles(Path);
 
     /// <summary>
     /// The forward of the samples of group <paramref name="group"/> (<see cref="TiledGroup"/> each): lists every sample's spikes (a sample with a fractional
