@@ -53,6 +53,12 @@ internal static class KernelPaths
         _ => false,
     };
 
+    /// <summary>
+    /// The selection rule for one candidate: whether a kernel asked for <paramref name="requested"/> may run its
+    /// <paramref name="candidate"/> path (no wider than requested, and supported by this CPU).
+    /// </summary>
+    public static bool Allows(KernelPath requested, KernelPath candidate) => requested >= candidate && IsSupported(candidate);
+
     /// <summary>Whether <see cref="System.Numerics.Vector{T}"/> kernels may run on <paramref name="path"/>: accelerated and no wider than it.</summary>
     public static bool AllowsVectorT(KernelPath path) =>
         System.Numerics.Vector.IsHardwareAccelerated && path != KernelPath.Scalar

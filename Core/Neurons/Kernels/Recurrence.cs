@@ -34,7 +34,7 @@ internal static class Recurrence
     {
         var plane = v.Length;
         Debug.Assert(banks.Length == Scatter.Banks * plane);
-        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == RowOps.TileWidth)
+        if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == RowOps.TileWidth)
         {
             IntegrateBanksVector256Of16(banks, delta, plane, decayA, decayB, v0, v, RowOps.TileWidth);
             return;
@@ -116,7 +116,7 @@ internal static class Recurrence
             Internal.ThrowHelper.InternalBound("tile voltages");
         }
 
-        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
             IntegrateBanksAvx512Of16(banks, plane, decayA, decayB, v0, v, vStride);
             return;
@@ -269,7 +269,7 @@ internal static class Recurrence
             gs[tail..].Clear();
         }
 
-        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == 2 * Vector256<float>.Count)
+        if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == 2 * Vector256<float>.Count)
         {
             IntegrateBackwardVector256Of16(g, decayA, decayB, v0, tau, tauS, ga, gb, gk, gs, rows, all);
             return;

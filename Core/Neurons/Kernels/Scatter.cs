@@ -27,7 +27,7 @@ internal static class Scatter
     public static void Rows(KernelPath path, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
     {
         Debug.Assert(times.Length == indices.Length && plane % outStride == 0);
-        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated && outStride == RowOps.TileWidth)
+        if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == RowOps.TileWidth)
         {
             RowsOf16<Add256>(ref weights, ref banks, plane, indices, times, RowOps.TileWidth);
             return;
@@ -44,7 +44,7 @@ internal static class Scatter
     /// <remarks>Preconditions as <see cref="Rows"/>, and <see cref="UseTiles"/>.</remarks>
     public static void RowsOfTile(KernelPath path, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int weightStride)
     {
-        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
             RowsOf16<Add512>(ref weights, ref banks, plane, indices, times, weightStride);
             return;
@@ -67,7 +67,7 @@ internal static class Scatter
     {
         // Whole groups of four from both lists interleaved; the rest of each list (its bank rotation continues from a
         // multiple of four, so the tail rule applies as in one call) alone.
-        var common = path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512) ? Math.Min(indicesA.Length, indicesB.Length) & ~(Banks - 1) : 0;
+        var common = KernelPaths.Allows(path, KernelPath.Avx512) ? Math.Min(indicesA.Length, indicesB.Length) & ~(Banks - 1) : 0;
         if (common > 0)
         {
             RowsAvx512Of16Pair(ref weights, ref banksA, indicesA[..common], timesA[..common], ref banksB, indicesB[..common], timesB[..common], plane, weightStride);
@@ -107,7 +107,7 @@ internal static class Scatter
         (Vector512.LoadUnsafe(ref destination) + Vector512.LoadUnsafe(ref source)).StoreUnsafe(ref destination);
 
     /// <summary>Whether <see cref="RowsOfTile"/> and the tile recurrence may run: 256-bit vectors (or wider) on <paramref name="path"/>.</summary>
-    public static bool UseTiles(KernelPath path) => path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated;
+    public static bool UseTiles(KernelPath path) => KernelPaths.Allows(path, KernelPath.Vector256);
 
     /// <summary>Any stride: four row adds per step, one per bank.</summary>
     private static void RowsGeneral(bool vector, ref float weights, ref float banks, int plane, ReadOnlySpan<int> indices, ReadOnlySpan<int> times, int outStride)
@@ -192,12 +192,12 @@ internal static class Scatter
     /// </summary>
     public static int RowsByTime(KernelPath path, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
     {
-        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512) && outStride == Vector512<float>.Count)
+        if (KernelPaths.Allows(path, KernelPath.Avx512) && outStride == Vector512<float>.Count)
         {
             return RowsByTimeAvx512Of16(ref dW, ref gk, ref indices, ref times, from, last, end);
         }
 
-        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512) && outStride % Vector512<float>.Count == 0)
+        if (KernelPaths.Allows(path, KernelPath.Avx512) && outStride % Vector512<float>.Count == 0)
         {
             return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride);
         }

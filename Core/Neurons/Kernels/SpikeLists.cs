@@ -53,17 +53,17 @@ internal static class SpikeLists
     public static int Collect(KernelPath path, ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
     {
         Debug.Assert(indices.Length >= row.Length + IndexSlack && times.Length >= indices.Length);
-        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
             return CollectAvx512(row, window, indices, times, out integerTimes);
         }
 
-        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated)
+        if (KernelPaths.Allows(path, KernelPath.Vector256))
         {
             return CollectVector256(row, window, indices, times, out integerTimes);
         }
 
-        if (path >= KernelPath.Vector128 && Vector128.IsHardwareAccelerated)
+        if (KernelPaths.Allows(path, KernelPath.Vector128))
         {
             return CollectVector128(row, window, indices, times, out integerTimes);
         }
@@ -215,12 +215,12 @@ internal static class SpikeLists
         Debug.Assert(indices.Length >= count && times.Length >= count);
         var kept = 0;
         var k = 0;
-        if (path >= KernelPath.Avx512 && KernelPaths.IsSupported(KernelPath.Avx512))
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
             KeepEarlierThanAvx512(indices, times, count, limit, ref k, ref kept);
         }
 
-        if (path >= KernelPath.Vector256 && Vector256.IsHardwareAccelerated)
+        if (KernelPaths.Allows(path, KernelPath.Vector256))
         {
             KeepEarlierThanVector256(indices, times, count, limit, ref k, ref kept);
         }
