@@ -279,7 +279,7 @@ public sealed partial class Tempotron
             // The grouped forward (see Tempotron.TiledForward.cs) into the batch's spike lists and this thread's voltage
             // planes, then phase 1 of the group's samples, which reads them as it reads a tape's: one parallel phase.
             spans = spans with { Voltages = Scratch.Current.Group.Floats(batchSize * plane) };
-            ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans, static (self, group, _, in s, work) =>
+            ParallelBatch.Run(this, GroupCount(batchSize), spans, static (self, group, _, in s, work) =>
             {
                 self.ForwardGroup(group, s, ForwardOutput.None, work.Batch, work.Events);
                 var first = group * self.TiledGroup;

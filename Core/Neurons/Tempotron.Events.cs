@@ -134,7 +134,7 @@ public sealed partial class Tempotron
         var batch = inSpikes.PatternCount;
         if (UseTiledForward)
         {
-            ParallelBatch.Run(this, (batch + TiledGroup - 1) / TiledGroup, new BatchSpans { Output = destination },
+            ParallelBatch.Run(this, GroupCount(batch), new BatchSpans { Output = destination },
                 static (self, group, _, in spans, work) => self.ForwardGroup(group, spans, work.Kind, work.Events.PatternCount, work.Events), (Events: inSpikes, Kind: kind));
             return;
         }
@@ -151,23 +151,33 @@ public sealed partial class Tempotron
     }
 
     /// <summary>
-    /// The forward of one event pattern into <c>buffers.V</c>, with its spike lists: straight from the events when they are
-    /// in afferent order with integer times, else through the dense <paramref name="row"/> (written here).
+    /// The forward of one event pattern into <c>buffers.V</c>, with its spike lists (see <see cref="CollectFromEvents"/>).
     /// </summary>
     private int SampleFromEvents(SpikePattern pattern, Span<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes)
+    {
+        var count = CollectFromEvents(pattern, row, b, indices, times, out integerTimes);
+        IntegrateSample(row, buffers, indices, times, count, integerTimes); // the row is read only for fractional times
+        return count;
+    }
+
+    /// <summary>
+    /// Lists a pattern's spiking inputs and their truncated times: straight from the events when they are in afferent
+    /// order with integer times, else through the dense <paramref name="row"/>, which is written only then (and which
+    /// the integration of a fractional-time sample reads).
+    /// </summary>
+    private int CollectFromEvents(SpikePattern pattern, Span<float> row, int b, Span<int> indices, Span<int> times, out bool integerTimes)
     {
         if (pattern.IsAfferentOrdered)
         {
             var count = SpikeLists.FromEvents(Path, pattern.Afferents, pattern.Times, T, indices, times, out integerTimes);
             if (integerTimes)
             {
-                IntegrateSample(default, buffers, indices, times, count, integerTimes: true);
                 return count;
             }
         }
 
         pattern.FillDense(row);
-        return SampleVoltage(row, b, buffers, indices, times, out integerTimes);
+        return CollectSpikes(row, b, indices, times, out integerTimes, nanAt: default); // validated events hold no NaN
     }
 
     /// <summary>Throws unless the batch is over <see cref="InFeatures"/> afferents, not empty, and lists each afferent at most once per pattern.</summary>

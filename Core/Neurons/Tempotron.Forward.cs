@@ -160,7 +160,7 @@ public sealed partial class Tempotron
 
         if (UseTiledForward)
         {
-            ParallelBatch.Run(this, (batchSize + TiledGroup - 1) / TiledGroup, spans,
+            ParallelBatch.Run(this, GroupCount(batchSize), spans,
                 static (self, group, _, in spans, work) => self.ForwardGroup(group, spans, work.Kind, work.Batch), (Kind: kind, Batch: batchSize));
         }
         else

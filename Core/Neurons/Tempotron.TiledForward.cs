@@ -27,6 +27,9 @@ public sealed partial class Tempotron
     /// </summary>
     private int TiledGroup => _outStride == RowOps.TileWidth ? 2 : WideGroup;
 
+    /// <summary>The number of groups a batch of <paramref name="batchSize"/> samples splits into.</summary>
+    private int GroupCount(int batchSize) => (batchSize + TiledGroup - 1) / TiledGroup;
+
     /// <summary>
     /// The widest rows the grouped forward takes: beyond, a group's voltage planes (16 × T × outStride floats: 6.5 MB for
     /// 1,024 outputs) no longer fit L2, and tile columns of 4 KB rows all fall in one L1 set. Measured on the width sweep:
@@ -90,29 +93,20 @@ public sealed partial class Tempotron
             var list = new SpikeListBlock(lists, b - origin, InFeatures);
             list.LiveRows = T;
             ReadOnlySpan<float> row;
+            int count;
+            bool integerTimes;
             if (events is null)
             {
                 row = spans.Input.Slice(b * InFeatures, InFeatures);
+                count = CollectSpikes(row, b, list.Indices, list.Times, out integerTimes, spans.NaNAt);
             }
             else
             {
-                var pattern = events[b];
-                if (pattern.IsAfferentOrdered)
-                {
-                    list.Count = SpikeLists.FromEvents(Path, pattern.Afferents, pattern.Times, T, list.Indices, list.Times, out var integer);
-                    list.IntegerTimes = integer;
-                    if (integer)
-                    {
-                        continue;
-                    }
-                }
-
                 var dense = spans.EventRows.IsEmpty ? Scratch.Current.Events.Floats(InFeatures) : spans.EventRows.Slice(b * InFeatures, InFeatures);
-                pattern.FillDense(dense);
+                count = CollectFromEvents(events[b], dense, b, list.Indices, list.Times, out integerTimes);
                 row = dense;
             }
 
-            var count = CollectSpikes(row, b, list.Indices, list.Times, out var integerTimes, spans.NaNAt);
             list.Count = count; // -1: a NaN, recorded for the caller, who throws
             list.IntegerTimes = integerTimes;
             if (count >= 0 && !integerTimes)
