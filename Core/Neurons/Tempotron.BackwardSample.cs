@@ -29,35 +29,30 @@ public sealed partial class Tempotron
         var v = buffers.V;
         if (!spans.Voltages.IsEmpty)
         {
-            // From a tape or the grouped forward: the forward's lists are in place, its voltages in the spans.
+            // From a tape or the grouped forward: the forward's lists are in place (-1: a NaN it recorded), its voltages
+            // in the spans.
             count = list.Count;
             integerTimes = list.IntegerTimes;
             v = spans.Voltages.Slice(b * plane, plane);
-            if (count < 0)
-            {
-                list.Count = 0; // a NaN, recorded by the grouped forward for the caller, who throws before phase 2
-                list.LiveRows = 0;
-                spans.SampleLoss[b] = 0;
-                spans.Counters[b] = 0;
-                return;
-            }
         }
         else if (events is null)
         {
             count = SampleVoltage(row, b, buffers, indices, times, out integerTimes, spans.NaNAt);
-            if (count < 0)
-            {
-                list.Count = 0; // a NaN, recorded for the caller, who throws before phase 2
-                list.LiveRows = 0;
-                spans.SampleLoss[b] = 0;
-                spans.Counters[b] = 0;
-                return;
-            }
         }
         else
         {
             count = SampleFromEvents(events[b], spans.EventRows.Slice(b * InFeatures, InFeatures), b, buffers, indices, times, out integerTimes);
         }
+
+        if (count < 0)
+        {
+            list.Count = 0; // a NaN, recorded for the caller, who throws before phase 2
+            list.LiveRows = 0;
+            spans.SampleLoss[b] = 0;
+            spans.Counters[b] = 0;
+            return;
+        }
+
         list.Count = count;
         list.IntegerTimes = integerTimes;
 
