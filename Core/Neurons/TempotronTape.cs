@@ -1,6 +1,3 @@
-using System.Globalization;
-using TimingBased.Internal;
-
 namespace TimingBased.Neurons;
 
 /// <summary>
@@ -47,20 +44,18 @@ public sealed class TempotronTape
     /// <summary>Per sample, <c>[in]</c>: a copy of the input row of a sample with a non-integer time; other rows unused.</summary>
     internal Span<float> Rows => _rows;
 
-    /// <summary>Clears any recording and makes room for a forward of <paramref name="batchSize"/> samples of <paramref name="model"/>.</summary>
-    internal void Prepare(Tempotron model, int batchSize, int listLength, long voltageLength)
+    /// <summary>
+    /// Clears any recording and makes room for a forward of <paramref name="batchSize"/> samples of <paramref name="model"/>
+    /// (<paramref name="listLength"/> ints and <paramref name="voltageLength"/> floats per sample). Precondition: the
+    /// model's backward-batch check passed for this batch; it bounds all three sizes below the array limit.
+    /// </summary>
+    internal void Prepare(Tempotron model, int batchSize, int listLength, int voltageLength)
     {
         BatchSize = 0;
         _owner = null;
-        var lists = (long)batchSize * listLength;
-        var voltages = (long)batchSize * voltageLength;
-        var rows = (long)batchSize * model.InFeatures;
-        if (lists > Array.MaxLength || voltages > Array.MaxLength || rows > Array.MaxLength)
-        {
-            ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
-                $"batch * {listLength}, batch * {voltageLength} and batch * {model.InFeatures} <= {Array.MaxLength} for a tape; split the batch"));
-        }
-
+        var lists = batchSize * listLength;
+        var voltages = batchSize * voltageLength;
+        var rows = batchSize * model.InFeatures;
         if (_lists.Length < lists)
         {
             _lists = new int[lists];
