@@ -4,7 +4,7 @@ using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
 
-/// <summary>Argument checks shared by the optimizers.</summary>
+/// <summary>Argument checks and the subnormal flush shared by the optimizers.</summary>
 internal static class OptimizerChecks
 {
     /// <summary>The smallest positive normal float32; optimizer state smaller in magnitude is stored as zero.</summary>
