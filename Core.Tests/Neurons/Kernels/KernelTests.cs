@@ -106,6 +106,25 @@ public class KernelTests
     }
 
     [Test]
+    public void CollectSpikes_TellsTheSmallestFractionsFromIntegers(
+        [ValueSource(nameof(Paths))] string path, [Values(1e-45f, 1.1754942e-38f, 0.99999994f, 18.999998f, 8388607.5f)] float fraction)
+    {
+        // The smallest subnormal, the largest subnormal, and times one ulp below an integer: each alone in a row of
+        // integers (at every lane position of a 16-lane step) clears the integer flag; -0 and +0 beside them do not.
+        const int length = 37;
+        var window = Math.Max(20f, fraction + 1f);
+        for (var at = 0; at < length; at++)
+        {
+            var row = Enumerable.Range(0, length).Select(k => k % 5 == 0 ? -0f : k % 7).Select(v => (float)v).ToArray();
+            row[at] = fraction;
+
+            var (_, integerTimes) = CollectAndCheckLists(P(path), row, window);
+
+            Assert.That(integerTimes, Is.False, $"a time of {fraction:R} at {at}");
+        }
+    }
+
+    [Test]
     public void KeepEarlierThan_KeepsThePairsBelowTheLimitInOrder([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int count)
     {
         var rng = new Random(count + 5);
