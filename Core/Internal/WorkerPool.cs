@@ -37,8 +37,16 @@ internal static class WorkerPool
 
     /// <summary>
     /// Runs <paramref name="body"/> for chunks <c>[0, chunks)</c> on the calling thread and up to <c>degree - 1</c> workers;
-    /// returns when every chunk is done. Chunks are claimed one at a time, in increasing order.
+    /// returns when every chunk is done. Each thread has a home range of contiguous chunks (the caller the first), claims
+    /// its own one at a time in increasing order, then helps with what is left of the others'.
     /// </summary>
+    /// <remarks>
+    /// Home ranges keep consecutive phases on the same data on the same core: phase 2 of a backward and the optimizer
+    /// step both split the weight rows into contiguous halves, so each core updates the gradient rows it has just summed
+    /// instead of pulling half of them from the other core's cache. Measured on the W3 training step at two threads
+    /// (in-process alternation, 20 s): 553 → 525 µs (minimum), 670 → 645 µs (mean), against chunks claimed from one
+    /// shared counter; the W2 forward was unchanged. Helping keeps a late worker from holding up the phase.
+    /// </remarks>
     public static void For(int chunks, int degree, IChunkBody body)
     {
         var helpers = Math.Min(Math.Min(degree, chunks) - 1, Environment.ProcessorCount - 1);
@@ -69,7 +77,7 @@ internal static class WorkerPool
                 workers[w].Wake();
             }
 
-            job.Work();
+            job.Work(0);
             job.WaitForAll();
             Volatile.Write(ref _job, null);
             if (job.Error is not null)
@@ -116,8 +124,14 @@ internal static class WorkerPool
     private sealed class Job(IChunkBody body, int chunks, int helpers)
     {
         private readonly int _chunks = chunks;
-        private int _next;
+        private readonly int _participants = helpers + 1;
+
+        /// <summary>Per participant, the next unclaimed chunk of its home range, each on its own cache line.</summary>
+        private readonly long[] _next = new long[(helpers + 1) * Stride];
         private int _remaining = chunks;
+
+        /// <summary>Longs between two participants' counters (128 bytes: no two share a cache line or an adjacent-line prefetch pair).</summary>
+        private const int Stride = 16;
 
         /// <summary>Gets how many workers take part (worker <c>w</c> joins when <c>w &lt; Helpers</c>).</summary>
         public int Helpers => helpers;
@@ -125,26 +139,42 @@ internal static class WorkerPool
         /// <summary>Gets the first exception a chunk threw, if any.</summary>
         public Exception? Error { get; private set; }
 
-        /// <summary>Claims and runs chunks until none are left.</summary>
-        public void Work()
+        /// <summary>
+        /// Runs chunks until none are left: first those of participant <paramref name="participant"/>'s home range (the
+        /// caller is 0, worker <c>w</c> is <c>w + 1</c>), in increasing order, then unclaimed chunks of the others' ranges.
+        /// </summary>
+        public void Work(int participant)
         {
-            int chunk;
-            while ((chunk = Interlocked.Increment(ref _next) - 1) < _chunks)
+            for (var k = 0; k < _participants; k++)
             {
-                try
+                var home = (participant + k) % _participants;
+                var end = Start(home + 1);
+                long chunk;
+                while ((chunk = Interlocked.Increment(ref _next[home * Stride]) - 1 + Start(home)) < end)
                 {
-                    body.Run(chunk);
+                    Run((int)chunk);
                 }
-                catch (Exception e)
-                {
-                    lock (this)
-                    {
-                        Error ??= e;
-                    }
-                }
-
-                Interlocked.Decrement(ref _remaining);
             }
+        }
+
+        /// <summary>The first chunk of participant <paramref name="participant"/>'s home range (contiguous, evened out).</summary>
+        private int Start(int participant) => (int)((long)_chunks * participant / _participants);
+
+        private void Run(int chunk)
+        {
+            try
+            {
+                body.Run(chunk);
+            }
+            catch (Exception e)
+            {
+                lock (this)
+                {
+                    Error ??= e;
+                }
+            }
+
+            Interlocked.Decrement(ref _remaining);
         }
 
         /// <summary>Waits (spinning, then yielding) until every claimed chunk has finished.</summary>
@@ -191,7 +221,7 @@ internal static class WorkerPool
                 var job = Volatile.Read(ref _job);
                 if (job is not null && _index < job.Helpers)
                 {
-                    job.Work();
+                    job.Work(_index + 1);
                 }
             }
         }
