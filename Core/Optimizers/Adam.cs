@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -138,7 +139,12 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         if (Vector.IsHardwareAccelerated)
         {
             // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
-            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN).
+            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN). Loads and stores
+            // through references, not span slices (see Sgd).
+            ref var pr = ref MemoryMarshal.GetReference(parameters);
+            ref var gr = ref MemoryMarshal.GetReference(gradient);
+            ref var mr = ref MemoryMarshal.GetReference(m);
+            ref var vr = ref MemoryMarshal.GetReference(v);
             var b1V = new Vector<float>(b1);
             var b2V = new Vector<float>(b2);
             var c1V = new Vector<float>(1 - b1);
@@ -150,17 +156,18 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
             var check = Vector<float>.Zero;
             for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
             {
-                var p = new Vector<float>(parameters[k..]);
-                var g = new Vector<float>(gradient[k..]) + (wdV * p);
-                var mk = OptimizerChecks.FlushSubnormal((b1V * new Vector<float>(m[k..])) + (c1V * g));
-                var vk = OptimizerChecks.FlushSubnormal((b2V * new Vector<float>(v[k..])) + (c2V * g * g));
+                var at = (nuint)k;
+                var p = Vector.LoadUnsafe(ref pr, at);
+                var g = Vector.LoadUnsafe(ref gr, at) + (wdV * p);
+                var mk = OptimizerChecks.FlushSubnormal((b1V * Vector.LoadUnsafe(ref mr, at)) + (c1V * g));
+                var vk = OptimizerChecks.FlushSubnormal((b2V * Vector.LoadUnsafe(ref vr, at)) + (c2V * g * g));
                 var updated = p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV));
                 check += (mk * Vector<float>.Zero) + (vk * Vector<float>.Zero) + (updated * Vector<float>.Zero);
                 if (commit)
                 {
-                    mk.CopyTo(m[k..]);
-                    vk.CopyTo(v[k..]);
-                    updated.CopyTo(parameters[k..]);
+                    mk.StoreUnsafe(ref mr, at);
+                    vk.StoreUnsafe(ref vr, at);
+                    updated.StoreUnsafe(ref pr, at);
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -126,15 +127,21 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         if (Vector.IsHardwareAccelerated)
         {
             // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
-            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN).
+            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN). Loads and stores
+            // through references: slicing the spans at every step made each pass over 200,704 floats 90–115 µs instead
+            // of about 30 µs.
+            ref var pr = ref MemoryMarshal.GetReference(parameters);
+            ref var gr = ref MemoryMarshal.GetReference(gradient);
+            ref var br = ref MemoryMarshal.GetReference(buf);
             var lrV = new Vector<float>(lr);
             var wdV = new Vector<float>(wd);
             var muV = new Vector<float>(mu);
             var check = Vector<float>.Zero;
             for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
             {
-                var p = new Vector<float>(parameters[k..]);
-                var g = new Vector<float>(gradient[k..]) + (wdV * p);
+                var at = (nuint)k;
+                var p = Vector.LoadUnsafe(ref pr, at);
+                var g = Vector.LoadUnsafe(ref gr, at) + (wdV * p);
                 Vector<float> step;
                 if (mu == 0)
                 {
@@ -142,11 +149,11 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
                 }
                 else
                 {
-                    var b = OptimizerChecks.FlushSubnormal(first ? g : (muV * new Vector<float>(buf[k..])) + g);
+                    var b = OptimizerChecks.FlushSubnormal(first ? g : (muV * Vector.LoadUnsafe(ref br, at)) + g);
                     check += b * Vector<float>.Zero;
                     if (commit)
                     {
-                        b.CopyTo(buf[k..]);
+                        b.StoreUnsafe(ref br, at);
                     }
 
                     step = nesterov ? g + (muV * b) : b;
@@ -156,7 +163,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
                 check += updated * Vector<float>.Zero;
                 if (commit)
                 {
-                    updated.CopyTo(parameters[k..]);
+                    updated.StoreUnsafe(ref pr, at);
                 }
             }
 
