@@ -204,6 +204,66 @@ public class TempotronBackwardTests
     }
 
     [Test]
+    public void WideLayers_WithMostUpstreamsZero_GiveTheWeightGradientOfTheFullRows(
+        [Values(40, 100)] int outs, [Values(1, 5, 33)] int batch, [Values(1, 2)] int threads, [Values] bool spikeTimes, [Values] bool tape)
+    {
+        // Without an input gradient, phase 2 adds only the 16-float column tiles whose gradient column is not all zero;
+        // with one it adds whole rows. The weight gradients must be the same bits (a signed zero added to a sum that
+        // starts at +0 changes nothing), on the dense and the taped backward, at any degree of parallelism.
+        const int ins = 300, steps = 30;
+        var rng = new Random((outs * 7) + batch);
+        var model = new Tempotron(ins, outs, steps, seed: outs + batch) { MaxDegreeOfParallelism = threads };
+        var x = new float[batch * ins];
+        for (var k = 0; k < x.Length; k++)
+        {
+            x[k] = rng.Next(3) == 0 ? rng.Next(steps) : -1f;
+        }
+
+        var up = new float[batch * outs];
+        for (var b = 0; b < batch; b++)
+        {
+            // One or two outputs per sample, so most tiles of most samples are dead.
+            for (var n = 0; n < 1 + (b % 2); n++)
+            {
+                up[(b * outs) + rng.Next(outs)] = (float)((rng.NextDouble() * 2) - 1);
+            }
+        }
+
+        var whole = new float[model.WeightCount];
+        var tiled = new float[model.WeightCount];
+        var dIn = new float[x.Length];
+        var scratch = new float[batch * outs];
+        var recording = new TempotronTape();
+        void Backward(float[] dW, Span<float> inputGradient)
+        {
+            if (tape && spikeTimes)
+            {
+                model.SpikeTimes(x, batch, scratch, recording);
+                model.SpikeTimesBackward(recording, up, dW, inputGradient);
+            }
+            else if (tape)
+            {
+                model.MaxVoltage(x, batch, scratch, recording);
+                model.MaxVoltageBackward(recording, up, dW, inputGradient);
+            }
+            else if (spikeTimes)
+            {
+                model.SpikeTimesBackward(x, batch, up, dW, inputGradient);
+            }
+            else
+            {
+                model.MaxVoltageBackward(x, batch, up, dW, inputGradient);
+            }
+        }
+
+        Backward(whole, dIn);
+        Backward(tiled, []);
+
+        Assert.That(tiled.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(whole.Select(BitConverter.SingleToInt32Bits)));
+        Assert.That(whole.Count(w => w != 0f), Is.GreaterThan(0), "some gradient");
+    }
+
+    [Test]
     public void VoltageBackward_MatchesFiniteDifferences([Range(0, 14)] int seed)
     {
         var c = MakeCase(400 + seed, allowIntegers: false);

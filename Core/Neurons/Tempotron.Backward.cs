@@ -219,7 +219,7 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Throws unless a backward batch's working memory fits: <c>batch * 4 * T * outStride</c> floats of backward planes
-    /// and <c>batch * (2 (in + 16) + 4) + 4 * threads</c> ints of spike lists and counters, each at most the largest array.
+    /// and <c>batch * (2 (in + 16) + 5) + 4 * threads</c> ints of spike lists and counters, each at most the largest array.
     /// </summary>
     private void ValidateBackwardBatch(int batchSize)
     {
@@ -228,7 +228,7 @@ public sealed partial class Tempotron
         if (planes > AlignedFloats.MaxLength || lists > Array.MaxLength)
         {
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
-                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 4) + 4 * threads <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
+                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 5) + 4 * threads <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
         }
     }
 

@@ -11,6 +11,9 @@ public sealed partial class Tempotron
     /// <summary>The backward planes per sample: <c>ga</c>, <c>gb</c>, <c>gk</c>, <c>gs</c> (see <see cref="Recurrence.IntegrateBackward"/>).</summary>
     private const int BackwardPlaneCount = 4;
 
+    /// <summary>The most column tiles a sample's <see cref="SpikeListBlock.LiveTiles"/> mask describes (one bit each).</summary>
+    private const int MaxMaskedTiles = 31;
+
     /// <summary>
     /// Phase 1 for sample <paramref name="b"/>: its forward (spike list into its <see cref="SpikeListBlock"/>), its
     /// <c>dL/dV</c>, the reverse recurrences into its <see cref="SamplePlanes"/>, and its input gradient.
@@ -67,6 +70,7 @@ public sealed partial class Tempotron
         // contributes nothing: its phase 2 is skipped and its input gradient is zero.
         var rows = RowOps.RowsUpToLastNonZero(RowOps.UseVector(Path, os), g, os);
         list.LiveRows = rows;
+        list.LiveTiles = -1;
         if (rows == 0)
         {
             list.Count = 0;
@@ -93,6 +97,15 @@ public sealed partial class Tempotron
         if (onlyGk && rows < T)
         {
             list.Count = SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
+        }
+
+        // A column of g that is all zero (an output the next layer does not read: in the W5 chain about 74 of 6,400
+        // hidden outputs get a gradient) leaves its gk column zero, and adding a signed zero to a weight-gradient sum
+        // that starts at +0 never changes it: phase 2 adds only the tiles that have a non-zero column.
+        if (onlyGk && os > RowOps.TileWidth && os % RowOps.TileWidth == 0 && os / RowOps.TileWidth <= MaxMaskedTiles)
+        {
+            var live = RowOps.LiveTiles(g, rows, os);
+            list.LiveTiles = live == (1 << (os / RowOps.TileWidth)) - 1 ? -1 : live;
         }
 
         if (spans.Output.IsEmpty)
@@ -260,7 +273,7 @@ public sealed partial class Tempotron
     /// </summary>
     private readonly ref struct SpikeListBlock
     {
-        private const int HeaderLength = 3;
+        private const int HeaderLength = 4;
         private readonly Span<int> _block;
         private readonly int _listLength;
 
@@ -286,6 +299,12 @@ public sealed partial class Tempotron
 
         /// <summary>How many leading rows of the backward planes can be non-zero: a spike at or after that step adds nothing.</summary>
         public ref int LiveRows => ref _block[2];
+
+        /// <summary>
+        /// Which 16-float column tiles of the backward planes can be non-zero, one bit per tile; -1 for all of them (rows
+        /// of one tile, of more than 31, or planes phase 2 reads beyond <c>gk</c>). Phase 2 adds only those tiles.
+        /// </summary>
+        public ref int LiveTiles => ref _block[3];
 
         /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack.</summary>
         public Span<int> Indices => _block.Slice(HeaderLength, _listLength);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
@@ -73,7 +74,23 @@ public sealed partial class Tempotron
         if (list.IntegerTimes)
         {
             // All times are integers in [0, T): c = s, d = 0, and the times list holds c.
-            return Scatter.RowsByTime(Path, ref dWRef, ref gk, ref MemoryMarshal.GetReference(indices), ref MemoryMarshal.GetReference(list.Times), k, last, end, os);
+            ref var indexRef = ref MemoryMarshal.GetReference(indices);
+            ref var timeRef = ref MemoryMarshal.GetReference(list.Times);
+            var tiles = list.LiveTiles;
+            if (tiles == -1)
+            {
+                return Scatter.RowsByTime(Path, ref dWRef, ref gk, ref indexRef, ref timeRef, k, last, end, os);
+            }
+
+            // Only the column tiles with a non-zero gk column (see BackwardSample); every tile stops at the same position.
+            var next = k;
+            for (; tiles != 0; tiles &= tiles - 1)
+            {
+                var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
+                next = Scatter.RowsByTimeOfTile(Path, ref Unsafe.Add(ref dWRef, column), ref Unsafe.Add(ref gk, column), ref indexRef, ref timeRef, k, last, end, os);
+            }
+
+            return next;
         }
 
         var row = spans.Input.Slice(b * InFeatures, InFeatures);

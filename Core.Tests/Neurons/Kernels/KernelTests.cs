@@ -321,6 +321,79 @@ public class KernelTests
     }
 
     [Test]
+    public void RowsByTimeOfTile_OverEveryTile_IsRowsByTimeBitForBit(
+        [ValueSource(nameof(Paths))] string path, [Values(0, 1, 7, 64)] int spikes, [Values(32, 48, 112)] int stride)
+    {
+        // Some tiles of gk are zero, some -0, the rest random; dW starts at +0 as a phase-2 block does. Adding the live
+        // tiles one by one gives the bits of the full-row add, and adding none of the dead tiles changes nothing.
+        const int steps = 30;
+        var tiles = stride / RowOps.TileWidth;
+        var rng = new Random((spikes * 31) + stride);
+        var inputs = Enumerable.Range(0, 3 * (spikes + 1)).Where(_ => rng.Next(3) == 0).Take(spikes).ToArray();
+        var count = inputs.Length;
+        var times = inputs.Select(_ => rng.Next(steps)).Append(0).ToArray();
+        var list = inputs.Append(0).ToArray();
+        var gk = new float[steps * stride];
+        var live = 0;
+        for (var tile = 0; tile < tiles; tile++)
+        {
+            var kind = rng.Next(3); // 0: +0, 1: -0, 2: random
+            live |= kind == 2 ? 1 << tile : 0;
+            for (var t = 0; t < steps; t++)
+            {
+                for (var j = 0; j < RowOps.TileWidth; j++)
+                {
+                    gk[(t * stride) + (tile * RowOps.TileWidth) + j] = kind == 0 ? 0f : kind == 1 ? -0f : (float)((rng.NextDouble() * 2) - 1);
+                }
+            }
+        }
+
+        var rows = (count == 0 ? 1 : inputs[^1] + 1) * stride;
+        var end = count == 0 ? 0 : inputs[Math.Max(0, count - 2)] + 1;
+        var full = new float[rows];
+        var byTile = new float[rows];
+
+        var expectedNext = Scatter.RowsByTime(P(path), ref full[0], ref gk[0], ref list[0], ref times[0], 0, count - 1, end, stride);
+        for (var tile = 0; tile < tiles; tile++)
+        {
+            if ((live & (1 << tile)) != 0)
+            {
+                var column = tile * RowOps.TileWidth;
+                var next = Scatter.RowsByTimeOfTile(P(path), ref byTile[column], ref gk[column], ref list[0], ref times[0], 0, count - 1, end, stride);
+                Assert.That(next, Is.EqualTo(expectedNext));
+            }
+        }
+
+        Assert.That(byTile.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(full.Select(BitConverter.SingleToInt32Bits)));
+        Assert.That(RowOps.LiveTiles(gk, steps, stride), Is.EqualTo(live));
+    }
+
+    [Test]
+    public void LiveTiles_MarksTheTilesWithANonZeroInTheLeadingRows([Values(16, 32, 112, 496)] int stride, [Values(1, 5, 40)] int rows)
+    {
+        var rng = new Random(stride + rows);
+        var tiles = stride / RowOps.TileWidth;
+        var g = new float[(rows + 2) * stride];
+        Array.Fill(g, -0f);
+        var expected = 0;
+        for (var tile = 0; tile < tiles; tile++)
+        {
+            switch (rng.Next(3))
+            {
+                case 0: // a value in the leading rows, anywhere in the tile
+                    g[(rng.Next(rows) * stride) + (tile * RowOps.TileWidth) + rng.Next(RowOps.TileWidth)] = rng.Next(2) == 0 ? 1e-45f : -2.5f;
+                    expected |= 1 << tile;
+                    break;
+                case 1: // only below the leading rows: not live
+                    g[((rows + 1) * stride) + (tile * RowOps.TileWidth)] = 3f;
+                    break;
+            }
+        }
+
+        Assert.That(RowOps.LiveTiles(g, rows, stride), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void RowOps_AddScaledDotAndLastNonZeroRow_MatchPlainLoops([ValueSource(nameof(Paths))] string path, [Values(8, 16, 24, 64)] int length)
     {
         var rng = new Random(length);

@@ -141,6 +141,67 @@ internal static class RowOps
         return sum;
     }
 
+    /// <summary>
+    /// One bit per 16-float column tile of <c>[rows, outStride]</c> plane <paramref name="g"/>: bit <c>j</c> is set when
+    /// some element of tile <c>j</c> in the first <paramref name="rows"/> rows is not zero (<c>-0</c> counts as zero).
+    /// <paramref name="outStride"/> is a multiple of <see cref="TileWidth"/> of at most 31 tiles.
+    /// </summary>
+    public static int LiveTiles(ReadOnlySpan<float> g, int rows, int outStride)
+    {
+        Debug.Assert(outStride % TileWidth == 0 && outStride / TileWidth <= 31 && g.Length >= rows * outStride);
+        var tiles = outStride / TileWidth;
+        var live = 0;
+        var ints = MemoryMarshal.Cast<float, int>(g);
+        for (var tile = 0; tile < tiles; tile++)
+        {
+            if (AnyNonZero(ints, tile * TileWidth, rows, outStride))
+            {
+                live |= 1 << tile;
+            }
+        }
+
+        return live;
+    }
+
+    /// <summary>Whether a 16-float column (as bits) has an element other than <c>±0</c> in its first <paramref name="rows"/> rows.</summary>
+    private static bool AnyNonZero(ReadOnlySpan<int> bits, int column, int rows, int outStride)
+    {
+        const int magnitude = int.MaxValue; // every bit but the sign
+        ref var r = ref MemoryMarshal.GetReference(bits);
+        if (Vector.IsHardwareAccelerated && TileWidth % Vector<int>.Count == 0)
+        {
+            var any = Vector<int>.Zero;
+            for (var t = 0; t < rows; t++)
+            {
+                var at = (nuint)((t * outStride) + column);
+                for (nuint j = 0; j < TileWidth; j += (nuint)Vector<int>.Count)
+                {
+                    any |= Vector.LoadUnsafe(ref r, at + j);
+                }
+
+                if (!Vector.EqualsAll(any & new Vector<int>(magnitude), Vector<int>.Zero))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        for (var t = 0; t < rows; t++)
+        {
+            for (var j = 0; j < TileWidth; j++)
+            {
+                if ((bits[(t * outStride) + column + j] & magnitude) != 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Returns 1 + the index of the last row of <paramref name="g"/> (<c>[T, outStride]</c>) with a non-zero element, or 0 if all are zero.</summary>
     /// <remarks><c>-0</c> counts as zero; NaN does not (it must reach the gradient check).</remarks>
     public static int RowsUpToLastNonZero(bool vector, ReadOnlySpan<float> g, int outStride)

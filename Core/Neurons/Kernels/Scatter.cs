@@ -199,10 +199,10 @@ internal static class Scatter
 
         if (KernelPaths.Allows(path, KernelPath.Avx512) && outStride % Vector512<float>.Count == 0)
         {
-            return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride);
+            return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride, outStride);
         }
 
-        return RowsByTimeGeneral(RowOps.UseVector(path, outStride), ref dW, ref gk, ref indices, ref times, from, last, end, outStride);
+        return RowsByTimeGeneral(RowOps.UseVector(path, outStride), ref dW, ref gk, ref indices, ref times, from, last, end, outStride, outStride);
     }
 
     /// <summary>
@@ -228,10 +228,31 @@ internal static class Scatter
         return (int)position;
     }
 
-    /// <summary>Rows of whole 16-float tiles as 512-bit load-add-stores (half the instructions of the <see cref="System.Numerics.Vector{T}"/> path).</summary>
-    private static int RowsByTimeAvx512(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    /// <summary>
+    /// <see cref="RowsByTime"/> for one 16-float column tile of wider rows: <paramref name="dW"/> and <paramref name="gk"/>
+    /// point at the tile's first column and rows are <paramref name="outStride"/> floats apart. Each <c>dW</c> element gets
+    /// the same additions in the same order as from <see cref="RowsByTime"/>, so a caller may add only the tiles whose
+    /// <c>gk</c> columns are not all zero: adding a signed zero to a sum that starts at +0 never changes it.
+    /// </summary>
+    public static int RowsByTimeOfTile(KernelPath path, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    {
+        Debug.Assert(outStride % RowOps.TileWidth == 0);
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
+        {
+            return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride, RowOps.TileWidth);
+        }
+
+        return RowsByTimeGeneral(RowOps.UseVector(path, RowOps.TileWidth), ref dW, ref gk, ref indices, ref times, from, last, end, outStride, RowOps.TileWidth);
+    }
+
+    /// <summary>
+    /// The first <paramref name="width"/> floats (whole 16-float tiles) of rows <paramref name="outStride"/> floats apart,
+    /// as 512-bit load-add-stores (half the instructions of the <see cref="System.Numerics.Vector{T}"/> path).
+    /// </summary>
+    private static int RowsByTimeAvx512(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride, int width)
     {
         var stride = (nuint)(uint)outStride;
+        var floats = (nuint)(uint)width;
         nint position = from;
         for (; position <= last; position++)
         {
@@ -243,7 +264,7 @@ internal static class Scatter
 
             ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)i * stride);
             ref var source = ref Unsafe.Add(ref gk, (nuint)(uint)Unsafe.Add(ref times, position) * stride);
-            for (nuint j = 0; j < stride; j += 16)
+            for (nuint j = 0; j < floats; j += 16)
             {
                 (Vector512.LoadUnsafe(ref row, j) + Vector512.LoadUnsafe(ref source, j)).StoreUnsafe(ref row, j);
             }
@@ -252,7 +273,7 @@ internal static class Scatter
         return (int)position;
     }
 
-    private static int RowsByTimeGeneral(bool vector, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    private static int RowsByTimeGeneral(bool vector, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride, int width)
     {
         var k = from;
         for (; k <= last; k++)
@@ -263,7 +284,7 @@ internal static class Scatter
                 break;
             }
 
-            RowOps.Add(vector, ref Unsafe.Add(ref dW, i * outStride), ref Unsafe.Add(ref gk, Unsafe.Add(ref times, k) * outStride), outStride);
+            RowOps.Add(vector, ref Unsafe.Add(ref dW, i * outStride), ref Unsafe.Add(ref gk, Unsafe.Add(ref times, k) * outStride), width);
         }
 
         return k;
