@@ -23,6 +23,12 @@ internal readonly ref struct BatchSpans
     /// <summary>The weight gradient in the internal layout <c>[in, outStride]</c> (empty to skip).</summary>
     public Span<float> WeightGradient { get; init; }
 
+    /// <summary>
+    /// The caller's weight gradient in the public layout <c>[out, in]</c> (a public backward), or empty: phase 2 then
+    /// sums each block in scratch and copies it there, instead of into <see cref="WeightGradient"/>.
+    /// </summary>
+    public Span<float> PublicWeightGradient { get; init; }
+
     /// <summary>Per sample, the four backward planes <c>ga, gb, gk, gs</c>, each <c>[T, outStride]</c>.</summary>
     public Span<float> BackwardPlanes { get; init; }
 
@@ -79,6 +85,7 @@ internal static unsafe class ParallelBatch
         fixed (int* labels = spans.Labels)
         fixed (float* output = spans.Output)
         fixed (float* weightGradient = spans.WeightGradient)
+        fixed (float* publicGradient = spans.PublicWeightGradient)
         fixed (float* planes = spans.BackwardPlanes)
         fixed (int* lists = spans.SpikeLists)
         fixed (float* voltages = spans.Voltages)
@@ -94,6 +101,7 @@ internal static unsafe class ParallelBatch
                 Labels = ((nint)labels, spans.Labels.Length),
                 Output = ((nint)output, spans.Output.Length),
                 WeightGradient = ((nint)weightGradient, spans.WeightGradient.Length),
+                PublicWeightGradient = ((nint)publicGradient, spans.PublicWeightGradient.Length),
                 BackwardPlanes = ((nint)planes, spans.BackwardPlanes.Length),
                 SpikeLists = ((nint)lists, spans.SpikeLists.Length),
                 Voltages = ((nint)voltages, spans.Voltages.Length),
@@ -114,6 +122,7 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) Labels;
         public (nint Address, int Length) Output;
         public (nint Address, int Length) WeightGradient;
+        public (nint Address, int Length) PublicWeightGradient;
         public (nint Address, int Length) BackwardPlanes;
         public (nint Address, int Length) SpikeLists;
         public (nint Address, int Length) Voltages;
@@ -136,6 +145,7 @@ internal static unsafe class ParallelBatch
                 Labels = new ReadOnlySpan<int>((void*)p.Labels.Address, p.Labels.Length),
                 Output = new Span<float>((void*)p.Output.Address, p.Output.Length),
                 WeightGradient = new Span<float>((void*)p.WeightGradient.Address, p.WeightGradient.Length),
+                PublicWeightGradient = new Span<float>((void*)p.PublicWeightGradient.Address, p.PublicWeightGradient.Length),
                 BackwardPlanes = new Span<float>((void*)p.BackwardPlanes.Address, p.BackwardPlanes.Length),
                 SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
                 Voltages = new Span<float>((void*)p.Voltages.Address, p.Voltages.Length),

@@ -37,9 +37,7 @@ public sealed partial class Tempotron
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        var g = Scratch.Current.Gradient.Floats(Parameters.Length);
-        var (total, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, g, default);
-        ToPublicLayout(g, weightGradient);
+        var (total, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, default, default, publicGradient: weightGradient);
         return (float)total;
     }
 
@@ -143,7 +141,7 @@ public sealed partial class Tempotron
     /// laid out in scratch for any other pattern; bit-identical to the dense call.
     /// </summary>
     internal (double Loss, int Correct, int FirstNonFinite) TrainingGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels,
-        TempotronLoss loss, Span<float> internalGradient)
+        TempotronLoss loss, Span<float> internalGradient, Span<float> publicGradient = default)
     {
         ValidateEvents(inSpikes);
         ValidateLabels(labels);
@@ -154,7 +152,7 @@ public sealed partial class Tempotron
 
         ValidateBackwardBatch(labels.Length);
         var rows = Scratch.Current.Events.Floats((int)((long)labels.Length * InFeatures)); // filled per sample only where needed
-        return BackwardCore(rows, labels.Length, default, labels, UpstreamOf(loss), internalGradient, default, inSpikes, rows);
+        return BackwardCore(rows, labels.Length, default, labels, UpstreamOf(loss), internalGradient, default, inSpikes, rows, publicGradient: publicGradient);
     }
 
     /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
@@ -209,12 +207,8 @@ public sealed partial class Tempotron
             tape.MarkUsed(); // the backward compacts the recorded spike lists
         }
 
-        var g = weightGradient.IsEmpty ? default : Scratch.Current.Gradient.Floats(Parameters.Length);
-        BackwardCore(inSpikes, batchSize, upstream, default, kind, g, inputGradient, tape: tape);
-        if (!weightGradient.IsEmpty)
-        {
-            ToPublicLayout(g, weightGradient);
-        }
+        // Phase 2 copies each block of the weight gradient straight into the caller's [out, in] array.
+        BackwardCore(inSpikes, batchSize, upstream, default, kind, default, inputGradient, tape: tape, publicGradient: weightGradient);
     }
 
     /// <summary>
@@ -248,11 +242,11 @@ public sealed partial class Tempotron
     /// </summary>
     private (double Loss, int Correct, int FirstNonFinite) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
-        Span<float> eventRows = default, TempotronTape? tape = null)
+        Span<float> eventRows = default, TempotronTape? tape = null, Span<float> publicGradient = default)
     {
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
-        var ranges = internalGradient.IsEmpty ? 0 : MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, GradientRangesPerThread * MaxDegreeOfParallelism);
+        var ranges = internalGradient.IsEmpty && publicGradient.IsEmpty ? 0 : MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, GradientRangesPerThread * MaxDegreeOfParallelism);
 
         // A pool hands out one array per element type: carve the lists and the counters from one int span.
         var listLength = batchSize * SpikeListBlock.Length(InFeatures);
@@ -266,6 +260,7 @@ public sealed partial class Tempotron
             Labels = labels,
             Output = inputGradient,
             WeightGradient = internalGradient,
+            PublicWeightGradient = publicGradient,
             BackwardPlanes = pool.Floats(batchSize * BackwardPlaneCount * plane), // bounded by ValidateBackwardBatch
             SpikeLists = tape is null ? ints[..listLength] : tape.Lists[..listLength], // a tape's lists come from its forward
             Voltages = tape is null ? default : tape.Voltages[..(batchSize * plane)],

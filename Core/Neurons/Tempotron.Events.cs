@@ -85,9 +85,7 @@ public sealed partial class Tempotron
         TempotronLoss loss = TempotronLoss.MeanSquaredError)
     {
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        var g = Scratch.Current.Gradient.Floats(Parameters.Length);
-        var (total, _, _) = TrainingGradient(inSpikes, labels, loss, g);
-        ToPublicLayout(g, weightGradient);
+        var (total, _, _) = TrainingGradient(inSpikes, labels, loss, default, weightGradient);
         return (float)total;
     }
 

@@ -22,6 +22,12 @@ public sealed partial class Tempotron
     /// and checked for non-finite values while it is in L1; the first bad internal index (or -1) goes to the
     /// range's slot after the per-sample statistics.
     /// </summary>
+    /// <remarks>
+    /// For a public backward (<c>spans.PublicWeightGradient</c> set) the block's rows live in this thread's block scratch
+    /// and are copied to the caller's <c>[out, in]</c> gradient as soon as they are summed: no internal-layout gradient
+    /// of the whole matrix is written and read back (5.6 MB for 12544 × 100), and no check (the public call returns
+    /// what it computes).
+    /// </remarks>
     private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
     {
         var os = _outStride;
@@ -35,17 +41,23 @@ public sealed partial class Tempotron
         }
 
         var firstNonFinite = -1;
+        var toPublic = !spans.PublicWeightGradient.IsEmpty;
+        var scratch = toPublic ? Scratch.Current.Gradient.Floats(GradientBlock * os) : default;
         for (var blockStart = first; blockStart < end; blockStart += GradientBlock)
         {
             var blockEnd = Math.Min(end, blockStart + GradientBlock);
-            var rows = spans.WeightGradient.Slice(blockStart * os, (blockEnd - blockStart) * os);
+            var rows = toPublic ? scratch[..((blockEnd - blockStart) * os)] : spans.WeightGradient.Slice(blockStart * os, (blockEnd - blockStart) * os);
             rows.Clear();
             for (var b = 0; b < batchSize; b++)
             {
-                cursors[b] = AccumulateSample(b, cursors[b], blockEnd, spans);
+                cursors[b] = AccumulateSample(b, cursors[b], blockStart, blockEnd, rows, spans);
             }
 
-            if (firstNonFinite < 0)
+            if (toPublic)
+            {
+                LayoutTranspose.ToPublic(Path, rows, spans.PublicWeightGradient, InFeatures, OutFeatures, os, blockStart, blockEnd, internalFirst: blockStart);
+            }
+            else if (firstNonFinite < 0)
             {
                 var bad = SpanChecks.IndexOfNonFinite(rows);
                 firstNonFinite = bad < 0 ? -1 : (blockStart * os) + bad;
@@ -58,12 +70,12 @@ public sealed partial class Tempotron
     /// <summary>
     /// Adds sample <paramref name="b"/>'s contribution to the <c>dW</c> rows of its spiking inputs from position
     /// <paramref name="cursor"/> of its spike list up to input <paramref name="end"/>; returns the next position.
+    /// <paramref name="dW"/> holds the rows of inputs <paramref name="firstRow"/> to <paramref name="end"/>.
     /// </summary>
-    private int AccumulateSample(int b, int cursor, int end, in BatchSpans spans)
+    private int AccumulateSample(int b, int cursor, int firstRow, int end, Span<float> dW, in BatchSpans spans)
     {
         var os = _outStride;
         var plane = T * os;
-        var dW = spans.WeightGradient;
         ref var dWRef = ref MemoryMarshal.GetReference(dW);
         var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
         var indices = list.Indices;
@@ -79,7 +91,7 @@ public sealed partial class Tempotron
             var tiles = list.LiveTiles;
             if (tiles == -1)
             {
-                return Scatter.RowsByTime(Path, ref dWRef, ref gk, ref indexRef, ref timeRef, k, last, end, os);
+                return Scatter.RowsByTime(Path, ref dWRef, firstRow, ref gk, ref indexRef, ref timeRef, k, last, end, os);
             }
 
             // Only the column tiles with a non-zero gk column (see BackwardSample); every tile stops at the same position.
@@ -87,7 +99,7 @@ public sealed partial class Tempotron
             for (; tiles != 0; tiles &= tiles - 1)
             {
                 var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
-                next = Scatter.RowsByTimeOfTile(Path, ref Unsafe.Add(ref dWRef, column), ref Unsafe.Add(ref gk, column), ref indexRef, ref timeRef, k, last, end, os);
+                next = Scatter.RowsByTimeOfTile(Path, ref Unsafe.Add(ref dWRef, column), firstRow, ref Unsafe.Add(ref gk, column), ref indexRef, ref timeRef, k, last, end, os);
             }
 
             return next;
@@ -114,13 +126,13 @@ public sealed partial class Tempotron
             var d = c - s;
             if (d == 0f)
             {
-                RowOps.Add(vector, ref Unsafe.Add(ref dWRef, i * os), ref Unsafe.Add(ref gk, (int)c * os), os);
+                RowOps.Add(vector, ref Unsafe.Add(ref dWRef, (i - firstRow) * os), ref Unsafe.Add(ref gk, (int)c * os), os);
                 continue;
             }
 
             var ea = (float)Math.Exp(-d / Tau);
             var eb = (float)Math.Exp(-d / TauS);
-            RowOps.AddCombination(dW.Slice(i * os, os), planes.Ga.Slice((int)c * os, os), ea, planes.Gb.Slice((int)c * os, os), eb);
+            RowOps.AddCombination(dW.Slice((i - firstRow) * os, os), planes.Ga.Slice((int)c * os, os), ea, planes.Gb.Slice((int)c * os, os), eb);
         }
 
         return k;

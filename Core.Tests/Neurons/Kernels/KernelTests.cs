@@ -314,10 +314,28 @@ public class KernelTests
         }
 
         var list = inputs.Append(0).ToArray();
-        var next = Scatter.RowsByTime(P(path), ref dW[0], ref gk[0], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+        var next = Scatter.RowsByTime(P(path), ref dW[0], 0, ref gk[0], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
 
         Assert.That(next, Is.EqualTo(stop));
         Assert.That(dW, Is.EqualTo(expected));
+
+        // The same rows held from the first listed input on (a phase-2 block of scratch), for the whole row and by tile.
+        var firstRow = count == 0 ? 0 : inputs[0];
+        var block = new float[rows - (firstRow * stride) + 1];
+        next = Scatter.RowsByTime(P(path), ref block[0], firstRow, ref gk[0], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+        Assert.That(next, Is.EqualTo(stop));
+        Assert.That(block[..^1], Is.EqualTo(expected[(firstRow * stride)..]));
+        if (stride % RowOps.TileWidth == 0)
+        {
+            var tiles = new float[block.Length];
+            for (var column = 0; column < stride; column += RowOps.TileWidth)
+            {
+                next = Scatter.RowsByTimeOfTile(P(path), ref tiles[column], firstRow, ref gk[column], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+                Assert.That(next, Is.EqualTo(stop));
+            }
+
+            Assert.That(tiles, Is.EqualTo(block));
+        }
     }
 
     [Test]
@@ -353,13 +371,13 @@ public class KernelTests
         var full = new float[rows];
         var byTile = new float[rows];
 
-        var expectedNext = Scatter.RowsByTime(P(path), ref full[0], ref gk[0], ref list[0], ref times[0], 0, count - 1, end, stride);
+        var expectedNext = Scatter.RowsByTime(P(path), ref full[0], 0, ref gk[0], ref list[0], ref times[0], 0, count - 1, end, stride);
         for (var tile = 0; tile < tiles; tile++)
         {
             if ((live & (1 << tile)) != 0)
             {
                 var column = tile * RowOps.TileWidth;
-                var next = Scatter.RowsByTimeOfTile(P(path), ref byTile[column], ref gk[column], ref list[0], ref times[0], 0, count - 1, end, stride);
+                var next = Scatter.RowsByTimeOfTile(P(path), ref byTile[column], 0, ref gk[column], ref list[0], ref times[0], 0, count - 1, end, stride);
                 Assert.That(next, Is.EqualTo(expectedNext));
             }
         }
@@ -478,6 +496,11 @@ public class KernelTests
                     Assert.That(back[(o * ins) + i], Is.EqualTo(expected), $"public ({o}, {i}), inputs [{first}, {end})");
                 }
             }
+
+            // From a block holding only the internal rows of inputs [first, end) (phase 2's scratch): the same copy.
+            var fromBlock = Enumerable.Repeat(-7f, ins * outs).ToArray();
+            LayoutTranspose.ToPublic(P(path), internalLayout.AsSpan(first * stride, (end - first) * stride), fromBlock, ins, outs, stride, first, end, internalFirst: first);
+            Assert.That(fromBlock, Is.EqualTo(back), $"from a block, inputs [{first}, {end})");
         }
     }
 }

@@ -27,12 +27,13 @@ internal static class LayoutTranspose
     private const int Run = 256;
 
     /// <summary>
-    /// Copies inputs <c>[firstInput, endInput)</c> of the internal layout <paramref name="source"/> (<c>[ins, outStride]</c>)
-    /// into the public layout <paramref name="destination"/> (<c>[outs, ins]</c>).
+    /// Copies inputs <c>[firstInput, endInput)</c> of the internal layout <paramref name="source"/> (<c>[ins, outStride]</c>,
+    /// or only the rows from input <paramref name="internalFirst"/> on) into the public layout
+    /// <paramref name="destination"/> (<c>[outs, ins]</c>).
     /// </summary>
     public static void ToPublic(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
-        int firstInput, int endInput) =>
-        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: true);
+        int firstInput, int endInput, int internalFirst = 0) =>
+        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: true, internalFirst);
 
     /// <summary>
     /// Copies inputs <c>[firstInput, endInput)</c> of the public layout <paramref name="source"/> (<c>[outs, ins]</c>)
@@ -41,11 +42,14 @@ internal static class LayoutTranspose
     /// </summary>
     public static void ToInternal(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
         int firstInput, int endInput) =>
-        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: false);
+        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: false, internalFirst: 0);
 
-    /// <summary>Either direction: the same walk, tile or element, with source and destination indices swapped.</summary>
+    /// <summary>
+    /// Either direction: the same walk, tile or element, with source and destination indices swapped; the internal side
+    /// holds the rows of inputs <paramref name="internalFirst"/> on.
+    /// </summary>
     private static void Copy(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
-        int firstInput, int endInput, bool toPublic)
+        int firstInput, int endInput, bool toPublic, int internalFirst)
     {
         var i0 = firstInput;
         if (UseTiles(path, outStride))
@@ -59,7 +63,7 @@ internal static class LayoutTranspose
                 {
                     for (var i = i0; i < i0 + Run; i += Tile)
                     {
-                        CopyTile(source, destination, ins, outs, outStride, i, o0, toPublic);
+                        CopyTile(source, destination, ins, outs, outStride, i, o0, toPublic, internalFirst);
                     }
                 }
             }
@@ -68,7 +72,7 @@ internal static class LayoutTranspose
             {
                 for (var o0 = 0; o0 < outs; o0 += Tile)
                 {
-                    CopyTile(source, destination, ins, outs, outStride, i0, o0, toPublic);
+                    CopyTile(source, destination, ins, outs, outStride, i0, o0, toPublic, internalFirst);
                 }
             }
         }
@@ -81,7 +85,7 @@ internal static class LayoutTranspose
                 for (var i = 0; i < block; i++)
                 {
                     var publicAt = (o * ins) + i0 + i;
-                    var internalAt = ((i0 + i) * outStride) + o;
+                    var internalAt = ((i0 + i - internalFirst) * outStride) + o;
                     if (toPublic)
                     {
                         destination[publicAt] = source[internalAt];
@@ -96,11 +100,12 @@ internal static class LayoutTranspose
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyTile(ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride, int i0, int o0, bool toPublic)
+    private static void CopyTile(ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride, int i0, int o0, bool toPublic,
+        int internalFirst)
     {
         if (toPublic)
         {
-            ToPublicTile(source, destination, ins, outs, outStride, i0, o0);
+            ToPublicTile(source, destination, ins, outs, outStride, i0, o0, internalFirst);
         }
         else
         {
@@ -112,12 +117,14 @@ internal static class LayoutTranspose
     private static bool UseTiles(KernelPath path, int outStride) =>
         path >= KernelPath.Vector256 && Avx.IsSupported && outStride % Tile == 0;
 
-    /// <summary>Internal rows <c>i0..i0+7</c>, columns <c>o0..o0+7</c> into public rows <c>o0..</c> (those below <paramref name="outs"/>), columns <c>i0..i0+7</c>.</summary>
-    private static void ToPublicTile(ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride, int i0, int o0)
+    /// <summary>Internal rows <c>i0..i0+7</c> (at <c>i0 - internalFirst</c> in <paramref name="source"/>), columns <c>o0..o0+7</c> into public rows <c>o0..</c> (those below <paramref name="outs"/>), columns <c>i0..i0+7</c>.</summary>
+    private static void ToPublicTile(ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride, int i0, int o0, int internalFirst)
     {
         // Bounds: rows i0..i0+7 exist (i0 + 8 <= ins) and columns o0..o0+7 lie within the stride; checked once here.
-        _ = source[((i0 + Tile - 1) * outStride) + o0 + Tile - 1];
-        ref var s = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), (i0 * outStride) + o0);
+        var row = i0 - internalFirst;
+        _ = source[(row * outStride) + o0];
+        _ = source[((row + Tile - 1) * outStride) + o0 + Tile - 1];
+        ref var s = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), (row * outStride) + o0);
         var rows = Math.Min(Tile, outs - o0);
         _ = destination[((o0 + rows - 1) * ins) + i0 + Tile - 1];
         ref var d = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), (o0 * ins) + i0);

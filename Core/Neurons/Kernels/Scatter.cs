@@ -186,23 +186,25 @@ internal static class Scatter
     }
 
     /// <summary>
-    /// Phase 2 of the backward for integer times: <c>dW[indices[k]] += gk[times[k]]</c> (rows of
-    /// <paramref name="outStride"/> floats) for <c>k = from, from + 1, ...</c> while <c>k &lt;= last</c> and
-    /// <c>indices[k] &lt; end</c>; returns the first <c>k</c> not processed.
+    /// Phase 2 of the backward for integer times: <c>dW[indices[k] - firstRow] += gk[times[k]]</c> (rows of
+    /// <paramref name="outStride"/> floats; <paramref name="dW"/> holds the rows of inputs <paramref name="firstRow"/>
+    /// on) for <c>k = from, from + 1, ...</c> while <c>k &lt;= last</c> and <c>indices[k] &lt; end</c>; returns the first
+    /// <c>k</c> not processed.
     /// </summary>
-    public static int RowsByTime(KernelPath path, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    /// <remarks>Precondition (the caller's): every index from position <paramref name="from"/> on is at least <paramref name="firstRow"/>.</remarks>
+    public static int RowsByTime(KernelPath path, ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
     {
         if (KernelPaths.Allows(path, KernelPath.Avx512) && outStride == Vector512<float>.Count)
         {
-            return RowsByTimeAvx512Of16(ref dW, ref gk, ref indices, ref times, from, last, end);
+            return RowsByTimeAvx512Of16(ref dW, firstRow, ref gk, ref indices, ref times, from, last, end);
         }
 
         if (KernelPaths.Allows(path, KernelPath.Avx512) && outStride % Vector512<float>.Count == 0)
         {
-            return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride, outStride);
+            return RowsByTimeAvx512(ref dW, firstRow, ref gk, ref indices, ref times, from, last, end, outStride, outStride);
         }
 
-        return RowsByTimeGeneral(RowOps.UseVector(path, outStride), ref dW, ref gk, ref indices, ref times, from, last, end, outStride, outStride);
+        return RowsByTimeGeneral(RowOps.UseVector(path, outStride), ref dW, firstRow, ref gk, ref indices, ref times, from, last, end, outStride, outStride);
     }
 
     /// <summary>
@@ -210,7 +212,7 @@ internal static class Scatter
     /// back right after its store (about 8 % faster per training step than two 256-bit adds). Native-width positions
     /// and zero-extended row offsets: no sign extensions in the loop.
     /// </summary>
-    private static int RowsByTimeAvx512Of16(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end)
+    private static int RowsByTimeAvx512Of16(ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end)
     {
         nint position = from;
         for (; position <= last; position++)
@@ -221,7 +223,7 @@ internal static class Scatter
                 break;
             }
 
-            ref var row = ref Unsafe.Add(ref dW, Row16(i));
+            ref var row = ref Unsafe.Add(ref dW, Row16(i - firstRow));
             (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(Unsafe.Add(ref times, position)))).StoreUnsafe(ref row);
         }
 
@@ -234,22 +236,22 @@ internal static class Scatter
     /// the same additions in the same order as from <see cref="RowsByTime"/>, so a caller may add only the tiles whose
     /// <c>gk</c> columns are not all zero: adding a signed zero to a sum that starts at +0 never changes it.
     /// </summary>
-    public static int RowsByTimeOfTile(KernelPath path, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
+    public static int RowsByTimeOfTile(KernelPath path, ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride)
     {
         Debug.Assert(outStride % RowOps.TileWidth == 0);
         if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
-            return RowsByTimeAvx512(ref dW, ref gk, ref indices, ref times, from, last, end, outStride, RowOps.TileWidth);
+            return RowsByTimeAvx512(ref dW, firstRow, ref gk, ref indices, ref times, from, last, end, outStride, RowOps.TileWidth);
         }
 
-        return RowsByTimeGeneral(RowOps.UseVector(path, RowOps.TileWidth), ref dW, ref gk, ref indices, ref times, from, last, end, outStride, RowOps.TileWidth);
+        return RowsByTimeGeneral(RowOps.UseVector(path, RowOps.TileWidth), ref dW, firstRow, ref gk, ref indices, ref times, from, last, end, outStride, RowOps.TileWidth);
     }
 
     /// <summary>
     /// The first <paramref name="width"/> floats (whole 16-float tiles) of rows <paramref name="outStride"/> floats apart,
     /// as 512-bit load-add-stores (half the instructions of the <see cref="System.Numerics.Vector{T}"/> path).
     /// </summary>
-    private static int RowsByTimeAvx512(ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride, int width)
+    private static int RowsByTimeAvx512(ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride, int width)
     {
         var stride = (nuint)(uint)outStride;
         var floats = (nuint)(uint)width;
@@ -262,7 +264,7 @@ internal static class Scatter
                 break;
             }
 
-            ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)i * stride);
+            ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)(i - firstRow) * stride);
             ref var source = ref Unsafe.Add(ref gk, (nuint)(uint)Unsafe.Add(ref times, position) * stride);
             for (nuint j = 0; j < floats; j += 16)
             {
@@ -273,7 +275,7 @@ internal static class Scatter
         return (int)position;
     }
 
-    private static int RowsByTimeGeneral(bool vector, ref float dW, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride, int width)
+    private static int RowsByTimeGeneral(bool vector, ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end, int outStride, int width)
     {
         var k = from;
         for (; k <= last; k++)
@@ -284,7 +286,7 @@ internal static class Scatter
                 break;
             }
 
-            RowOps.Add(vector, ref Unsafe.Add(ref dW, i * outStride), ref Unsafe.Add(ref gk, Unsafe.Add(ref times, k) * outStride), width);
+            RowOps.Add(vector, ref Unsafe.Add(ref dW, (i - firstRow) * outStride), ref Unsafe.Add(ref gk, Unsafe.Add(ref times, k) * outStride), width);
         }
 
         return k;
