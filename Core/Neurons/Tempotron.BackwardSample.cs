@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
@@ -89,23 +90,36 @@ public sealed partial class Tempotron
         var gs = planes.Gs;
         // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
         var onlyGk = integerTimes && spans.Output.IsEmpty;
-        Recurrence.IntegrateBackward(Path, g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
-            onlyGk ? default : ga, gb, gk, gs);
+
+        // A column of g that is all zero (an output the next layer does not read: in the W5 chain about 74 of 6,400
+        // hidden outputs get a gradient) leaves its gk column zero, and adding a signed zero to a weight-gradient sum
+        // that starts at +0 never changes it: phase 2 adds only the tiles that have a non-zero column, and only their
+        // gk columns are computed (rows [0, rows), all phase 2 reads).
+        if (onlyGk && os > RowOps.TileWidth && os % RowOps.TileWidth == 0 && os / RowOps.TileWidth <= MaxMaskedTiles)
+        {
+            var live = RowOps.LiveTiles(g, rows, os);
+            list.LiveTiles = live == (1 << (os / RowOps.TileWidth)) - 1 ? -1 : live;
+        }
+
+        if (list.LiveTiles != -1 && Recurrence.IntegratesTiles(Path))
+        {
+            for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
+            {
+                var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
+                Recurrence.IntegrateBackwardGkOfTile(g[column..], rows, os, _decayA, _decayB, V0, gk[column..]);
+            }
+        }
+        else
+        {
+            Recurrence.IntegrateBackward(Path, g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
+                onlyGk ? default : ga, gb, gk, gs);
+        }
 
         // The backward planes are zero from row `rows` on, so a spike at c >= rows adds nothing to dW: phase 2
         // skips it (at initialisation 32-43 % of the spikes of encoded digits).
         if (onlyGk && rows < T)
         {
             list.Count = SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
-        }
-
-        // A column of g that is all zero (an output the next layer does not read: in the W5 chain about 74 of 6,400
-        // hidden outputs get a gradient) leaves its gk column zero, and adding a signed zero to a weight-gradient sum
-        // that starts at +0 never changes it: phase 2 adds only the tiles that have a non-zero column.
-        if (onlyGk && os > RowOps.TileWidth && os % RowOps.TileWidth == 0 && os / RowOps.TileWidth <= MaxMaskedTiles)
-        {
-            var live = RowOps.LiveTiles(g, rows, os);
-            list.LiveTiles = live == (1 << (os / RowOps.TileWidth)) - 1 ? -1 : live;
         }
 
         if (spans.Output.IsEmpty)

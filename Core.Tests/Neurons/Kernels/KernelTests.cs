@@ -259,6 +259,31 @@ public class KernelTests
     }
 
     [Test]
+    public void IntegrateBackwardGkOfTile_IsTheWholeRowsGkOfThatTile([Values(32, 48, 112)] int stride, [Values(1, 7, 100)] int steps)
+    {
+        const double tau = 15, tauS = 3.75;
+        var rng = new Random((stride * 100) + steps);
+        var rows = 1 + rng.Next(steps);
+        var g = new float[steps * stride];
+        for (var k = 0; k < rows * stride; k++)
+        {
+            g[k] = rng.Next(3) == 0 ? (float)((rng.NextDouble() * 2) - 1) : 0f;
+        }
+
+        var whole = new float[g.Length];
+        Recurrence.IntegrateBackward(KernelPath.Scalar, g, rows, stride, DecayA, DecayB, V0, tau, tauS, new double[2 * stride], default, new float[g.Length], whole, new float[g.Length]);
+        Assume.That(Recurrence.IntegratesTiles(KernelPaths.Best), "256-bit vectors");
+        var tiles = Enumerable.Repeat(float.NaN, g.Length).ToArray();
+        for (var column = 0; column < stride; column += RowOps.TileWidth)
+        {
+            Recurrence.IntegrateBackwardGkOfTile(g.AsSpan(column), rows, stride, DecayA, DecayB, V0, tiles.AsSpan(column));
+        }
+
+        Assert.That(tiles.Take(rows * stride).Select(BitConverter.SingleToInt32Bits), Is.EqualTo(whole.Take(rows * stride).Select(BitConverter.SingleToInt32Bits)));
+        Assert.That(tiles.Skip(rows * stride).All(float.IsNaN), Is.True, "rows from `rows` on are not written");
+    }
+
+    [Test]
     public void ScatterRows_AddsEachSpikesRowIntoItsTimeInItsBank(
         [ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int spikes, [Values(10, 20)] int outs)
     {

@@ -271,7 +271,7 @@ internal static class Recurrence
 
         if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == 2 * Vector256<float>.Count)
         {
-            IntegrateBackwardVector256Of16(g, decayA, decayB, v0, tau, tauS, ga, gb, gk, gs, rows, all);
+            IntegrateBackwardVector256Of16(g, RowOps.TileWidth, decayA, decayB, v0, tau, tauS, ga, gb, gk, gs, rows, all);
             return;
         }
 
@@ -282,6 +282,22 @@ internal static class Recurrence
         }
 
         IntegrateBackwardScalar(g, rows, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, all);
+    }
+
+    /// <summary>Whether <see cref="IntegrateBackwardGkOfTile"/> runs on <paramref name="path"/> (256-bit vectors or wider).</summary>
+    public static bool IntegratesTiles(KernelPath path) => KernelPaths.Allows(path, KernelPath.Vector256);
+
+    /// <summary>
+    /// <see cref="IntegrateBackward"/>'s <c>gk</c> for one 16-float column tile of wider rows, rows <c>[0, rows)</c> only:
+    /// <paramref name="g"/> and <paramref name="gk"/> start at the tile's first column and rows are
+    /// <paramref name="outStride"/> floats apart. Each column gets the operations the whole-row recurrence gives it, so
+    /// the values are the same bits. Rows from <paramref name="rows"/> on are not written.
+    /// </summary>
+    /// <remarks>Precondition: <see cref="IntegratesTiles"/>.</remarks>
+    public static void IntegrateBackwardGkOfTile(ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, Span<float> gk)
+    {
+        Debug.Assert(outStride % RowOps.TileWidth == 0 && g.Length >= ((rows - 1) * outStride) + RowOps.TileWidth && gk.Length >= g.Length);
+        IntegrateBackwardVector256Of16(g, outStride, decayA, decayB, v0, 1, 1, default, default, gk, default, rows, all: false);
     }
 
     /// <summary>The scalar path of <see cref="IntegrateBackward"/>: the definition, one output at a time.</summary>
@@ -313,12 +329,12 @@ internal static class Recurrence
     }
 
     /// <summary>
-    /// The reverse recurrence for 16-float rows with its state in registers; the same operations as
+    /// The reverse recurrence for 16 floats of rows <paramref name="pitch"/> floats apart, with its state in registers; the same operations as
     /// <see cref="IntegrateBackwardVector"/> (measured: part of the 6 % the register-resident recurrences took off a
     /// training step; the memory round trip of the general path's state is the difference).
     /// </summary>
     private static void IntegrateBackwardVector256Of16(
-        ReadOnlySpan<float> g, double decayA, double decayB, double v0, double tau, double tauS,
+        ReadOnlySpan<float> g, int pitch, double decayA, double decayB, double v0, double tau, double tauS,
         Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
     {
         ref var rg = ref MemoryMarshal.GetReference(g);
@@ -336,7 +352,7 @@ internal static class Recurrence
         const int half = 8; // floats per 256-bit vector: a row is two of them
         for (var t = steps - 1; t >= 0; t--)
         {
-            var row = (nuint)(t * 2 * half);
+            var row = (nuint)(t * pitch);
             var (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row));
             var (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row + half));
             a0 = (a0 * da) + x0;
