@@ -116,7 +116,7 @@ public class TempotronBackwardTests
     {
         var rng = new Random(600 + seed);
         var inF = rng.Next(200, 701);
-        var outF = rng.Next(9, 21);
+        var outF = seed < 4 ? rng.Next(9, 21) : rng.Next(33, 70); // one or two tiles, or several
         var t = rng.Next(20, 61);
         var batch = rng.Next(1, 10);
         var (fast, reference) = TempotronForwardTests.Pair(inF, outF, t, rng);
@@ -128,7 +128,16 @@ public class TempotronBackwardTests
             Array.Clear(up, b * outF, outF); // samples with no gradient at all take the skip path
         }
 
+        for (var o = 0; o < outF; o += 3)
+        {
+            for (var b = 0; b < batch; b++)
+            {
+                up[(b * outF) + o] = 0; // outputs no sample gives a gradient: their rows are written as zeros
+            }
+        }
+
         var dW = new float[fast.WeightCount];
+        Array.Fill(dW, float.NaN); // every element must be written, the dead outputs' too
         var dIn = new float[spikes.Length];
         Array.Fill(dIn, float.NaN); // every element must be written, the skipped samples' too
 
@@ -229,8 +238,8 @@ public class TempotronBackwardTests
             }
         }
 
-        var whole = new float[model.WeightCount];
-        var tiled = new float[model.WeightCount];
+        var whole = Enumerable.Repeat(float.NaN, model.WeightCount).ToArray(); // every element must be written
+        var tiled = Enumerable.Repeat(float.NaN, model.WeightCount).ToArray();
         var dIn = new float[x.Length];
         var scratch = new float[batch * outs];
         var recording = new TempotronTape();

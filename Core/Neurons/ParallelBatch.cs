@@ -29,6 +29,12 @@ internal readonly ref struct BatchSpans
     /// </summary>
     public Span<float> PublicWeightGradient { get; init; }
 
+    /// <summary>
+    /// With <see cref="PublicWeightGradient"/>: per output, 1 when some sample's upstream gradient for it is not zero, 0
+    /// when its weight-gradient row is +0 throughout (written as zeros, not transposed); empty when every output may be live.
+    /// </summary>
+    public Span<int> LiveOutputs { get; init; }
+
     /// <summary>Per sample, the four backward planes <c>ga, gb, gk, gs</c>, each <c>[T, outStride]</c>.</summary>
     public Span<float> BackwardPlanes { get; init; }
 
@@ -86,6 +92,7 @@ internal static unsafe class ParallelBatch
         fixed (float* output = spans.Output)
         fixed (float* weightGradient = spans.WeightGradient)
         fixed (float* publicGradient = spans.PublicWeightGradient)
+        fixed (int* liveOutputs = spans.LiveOutputs)
         fixed (float* planes = spans.BackwardPlanes)
         fixed (int* lists = spans.SpikeLists)
         fixed (float* voltages = spans.Voltages)
@@ -102,6 +109,7 @@ internal static unsafe class ParallelBatch
                 Output = ((nint)output, spans.Output.Length),
                 WeightGradient = ((nint)weightGradient, spans.WeightGradient.Length),
                 PublicWeightGradient = ((nint)publicGradient, spans.PublicWeightGradient.Length),
+                LiveOutputs = ((nint)liveOutputs, spans.LiveOutputs.Length),
                 BackwardPlanes = ((nint)planes, spans.BackwardPlanes.Length),
                 SpikeLists = ((nint)lists, spans.SpikeLists.Length),
                 Voltages = ((nint)voltages, spans.Voltages.Length),
@@ -123,6 +131,7 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) Output;
         public (nint Address, int Length) WeightGradient;
         public (nint Address, int Length) PublicWeightGradient;
+        public (nint Address, int Length) LiveOutputs;
         public (nint Address, int Length) BackwardPlanes;
         public (nint Address, int Length) SpikeLists;
         public (nint Address, int Length) Voltages;
@@ -146,6 +155,7 @@ internal static unsafe class ParallelBatch
                 Output = new Span<float>((void*)p.Output.Address, p.Output.Length),
                 WeightGradient = new Span<float>((void*)p.WeightGradient.Address, p.WeightGradient.Length),
                 PublicWeightGradient = new Span<float>((void*)p.PublicWeightGradient.Address, p.PublicWeightGradient.Length),
+                LiveOutputs = new Span<int>((void*)p.LiveOutputs.Address, p.LiveOutputs.Length),
                 BackwardPlanes = new Span<float>((void*)p.BackwardPlanes.Address, p.BackwardPlanes.Length),
                 SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
                 Voltages = new Span<float>((void*)p.Voltages.Address, p.Voltages.Length),

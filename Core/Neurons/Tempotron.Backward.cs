@@ -212,17 +212,48 @@ public sealed partial class Tempotron
     }
 
     /// <summary>
+    /// Marks in <paramref name="live"/> (1 or 0 per output) the outputs whose upstream gradient is not zero in some
+    /// sample: an output that is zero everywhere has an all-zero <c>dL/dV</c> column in every sample, so its weight
+    /// gradient is +0 exactly. Returns false when every output may be live (a loss, or no output is dead).
+    /// </summary>
+    private bool MarkLiveOutputs(ReadOnlySpan<float> upstream, int batchSize, UpstreamKind kind, Span<int> live)
+    {
+        if (kind is not (UpstreamKind.MaxVoltage or UpstreamKind.SpikeTimes or UpstreamKind.Voltage))
+        {
+            return false;
+        }
+
+        live.Clear();
+        var perOutput = kind == UpstreamKind.Voltage ? T : 1;
+        var outs = OutFeatures;
+        var dead = outs;
+        for (var b = 0; b < batchSize && dead > 0; b++)
+        {
+            for (var o = 0; o < outs; o++)
+            {
+                if (live[o] == 0 && upstream.Slice(((b * outs) + o) * perOutput, perOutput).ContainsAnyExcept(0f))
+                {
+                    live[o] = 1;
+                    dead--;
+                }
+            }
+        }
+
+        return dead > 0;
+    }
+
+    /// <summary>
     /// Throws unless a backward batch's working memory fits: <c>batch * 4 * T * outStride</c> floats of backward planes
-    /// and <c>batch * (2 (in + 16) + 5) + 4 * threads</c> ints of spike lists and counters, each at most the largest array.
+    /// and <c>batch * (2 (in + 16) + 5) + 4 * threads + out</c> ints of spike lists and counters, each at most the largest array.
     /// </summary>
     private void ValidateBackwardBatch(int batchSize)
     {
         var planes = (long)batchSize * BackwardPlaneCount * T * _outStride;
-        var lists = ((long)batchSize * (SpikeListBlock.Length(InFeatures) + 1)) + (GradientRangesPerThread * (long)MaxDegreeOfParallelism);
+        var lists = ((long)batchSize * (SpikeListBlock.Length(InFeatures) + 1)) + (GradientRangesPerThread * (long)MaxDegreeOfParallelism) + OutFeatures;
         if (planes > AlignedFloats.MaxLength || lists > Array.MaxLength)
         {
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
-                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 5) + 4 * threads <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
+                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 5) + 4 * threads + out <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
         }
     }
 
@@ -250,8 +281,14 @@ public sealed partial class Tempotron
 
         // A pool hands out one array per element type: carve the lists and the counters from one int span.
         var listLength = batchSize * SpikeListBlock.Length(InFeatures);
-        var ints = pool.Ints(listLength + batchSize + ranges + 1);
+        var flags = publicGradient.IsEmpty ? 0 : OutFeatures;
+        var ints = pool.Ints(listLength + batchSize + ranges + 1 + flags);
         var nanAt = ints.Slice(listLength + batchSize + ranges, 1); // workers record a NaN here instead of throwing
+        var liveOutputs = ints.Slice(listLength + batchSize + ranges + 1, flags);
+        if (!liveOutputs.IsEmpty && !MarkLiveOutputs(upstream, batchSize, kind, liveOutputs))
+        {
+            liveOutputs = default; // every output: phase 2 copies whole blocks
+        }
         nanAt[0] = int.MaxValue;
         var spans = new BatchSpans
         {
@@ -261,6 +298,7 @@ public sealed partial class Tempotron
             Output = inputGradient,
             WeightGradient = internalGradient,
             PublicWeightGradient = publicGradient,
+            LiveOutputs = liveOutputs,
             BackwardPlanes = pool.Floats(batchSize * BackwardPlaneCount * plane), // bounded by ValidateBackwardBatch
             SpikeLists = tape is null ? ints[..listLength] : tape.Lists[..listLength], // a tape's lists come from its forward
             Voltages = tape is null ? default : tape.Voltages[..(batchSize * plane)],

@@ -55,7 +55,8 @@ public sealed partial class Tempotron
 
             if (toPublic)
             {
-                LayoutTranspose.ToPublic(Path, rows, spans.PublicWeightGradient, InFeatures, OutFeatures, os, blockStart, blockEnd, internalFirst: blockStart);
+                LayoutTranspose.ToPublic(Path, rows, spans.PublicWeightGradient, InFeatures, OutFeatures, os, blockStart, blockEnd, internalFirst: blockStart,
+                    liveOutputs: spans.LiveOutputs);
             }
             else if (firstNonFinite < 0)
             {

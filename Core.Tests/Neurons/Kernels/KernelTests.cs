@@ -486,6 +486,34 @@ public class KernelTests
     }
 
     [Test]
+    public void LayoutTranspose_ToPublicWithLiveOutputs_ClearsTheDeadRowsAndCopiesTheRest(
+        [ValueSource(nameof(Paths))] string path, [Values(9, 300, 531)] int ins, [Values(3, 17, 100)] int outs, [Values(0, 1, 2)] int pattern)
+    {
+        // Dead outputs (marked 0) are +0 in the source; the public runs of [first, end) must come out as the plain copy's,
+        // over a destination full of garbage, whatever the mix of live and dead outputs in each group of eight.
+        var stride = RowOps.OutStride(outs);
+        var rng = new Random((ins * 7) + outs + pattern);
+        var live = Enumerable.Range(0, outs).Select(o => pattern switch { 0 => o % 3 == 0 ? 1 : 0, 1 => o < 8 || rng.Next(4) == 0 ? 1 : 0, _ => 1 }).ToArray();
+        var first = Math.Min(ins - 1, 5);
+        var end = ins;
+        var block = new float[(end - first) * stride];
+        for (var i = first; i < end; i++)
+        {
+            for (var o = 0; o < outs; o++)
+            {
+                block[((i - first) * stride) + o] = live[o] == 1 ? (float)((rng.NextDouble() * 2) - 1) : 0f;
+            }
+        }
+
+        var expected = Enumerable.Repeat(float.NaN, ins * outs).ToArray();
+        LayoutTranspose.ToPublic(P(path), block, expected, ins, outs, stride, first, end, internalFirst: first);
+        var actual = Enumerable.Repeat(float.NaN, ins * outs).ToArray();
+        LayoutTranspose.ToPublic(P(path), block, actual, ins, outs, stride, first, end, internalFirst: first, liveOutputs: live);
+
+        Assert.That(actual.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)));
+    }
+
+    [Test]
     public void LayoutTranspose_CopiesEveryWeightBothWaysOverAnyInputRange(
         [ValueSource(nameof(Paths))] string path, [Values(1, 7, 8, 9, 17, 300, 531)] int ins, [Values(1, 3, 8, 10, 17, 100)] int outs)
     {

@@ -29,11 +29,51 @@ internal static class LayoutTranspose
     /// <summary>
     /// Copies inputs <c>[firstInput, endInput)</c> of the internal layout <paramref name="source"/> (<c>[ins, outStride]</c>,
     /// or only the rows from input <paramref name="internalFirst"/> on) into the public layout
-    /// <paramref name="destination"/> (<c>[outs, ins]</c>).
+    /// <paramref name="destination"/> (<c>[outs, ins]</c>). With <paramref name="liveOutputs"/> (1 or 0 per output), an
+    /// output marked 0 must be +0 throughout the source: its public run is cleared instead of copied, and a group of eight
+    /// outputs with a dead one is copied output by output.
     /// </summary>
+    /// <remarks>
+    /// A hidden layer trained with SpikingJelly's scheme gets a gradient only for outputs that fired (34 of 100 in the W5
+    /// batch): clearing the other rows' runs is a sequential store, where the tiles write every public line in 32-byte
+    /// halves.
+    /// </remarks>
     public static void ToPublic(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
-        int firstInput, int endInput, int internalFirst = 0) =>
-        Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: true, internalFirst);
+        int firstInput, int endInput, int internalFirst = 0, ReadOnlySpan<int> liveOutputs = default)
+    {
+        if (liveOutputs.IsEmpty)
+        {
+            Copy(path, source, destination, ins, outs, outStride, firstInput, endInput, toPublic: true, internalFirst);
+            return;
+        }
+
+        for (var o0 = 0; o0 < outs; o0 += Tile)
+        {
+            var groupEnd = Math.Min(outs, o0 + Tile);
+            if (!liveOutputs[o0..groupEnd].Contains(0))
+            {
+                Copy(path, source, destination, ins, groupEnd, outStride, firstInput, endInput, toPublic: true, internalFirst, o0);
+                continue;
+            }
+
+            for (var o = o0; o < groupEnd; o++)
+            {
+                var run = destination.Slice((o * ins) + firstInput, endInput - firstInput);
+                if (liveOutputs[o] == 0)
+                {
+                    run.Clear();
+                    continue;
+                }
+
+                _ = source[((endInput - 1 - internalFirst) * outStride) + o];
+                ref var column = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), ((firstInput - internalFirst) * outStride) + o);
+                for (var i = 0; i < run.Length; i++)
+                {
+                    run[i] = Unsafe.Add(ref column, i * outStride);
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// Copies inputs <c>[firstInput, endInput)</c> of the public layout <paramref name="source"/> (<c>[outs, ins]</c>)
@@ -46,10 +86,11 @@ internal static class LayoutTranspose
 
     /// <summary>
     /// Either direction: the same walk, tile or element, with source and destination indices swapped; the internal side
-    /// holds the rows of inputs <paramref name="internalFirst"/> on.
+    /// holds the rows of inputs <paramref name="internalFirst"/> on. Outputs <c>[firstOutput, outs)</c> only
+    /// (<paramref name="firstOutput"/> a multiple of 8).
     /// </summary>
     private static void Copy(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
-        int firstInput, int endInput, bool toPublic, int internalFirst)
+        int firstInput, int endInput, bool toPublic, int internalFirst, int firstOutput = 0)
     {
         var i0 = firstInput;
         if (UseTiles(path, outStride))
@@ -59,7 +100,7 @@ internal static class LayoutTranspose
             // between its two 32-byte halves.
             for (; i0 + Run <= endInput; i0 += Run)
             {
-                for (var o0 = 0; o0 < outs; o0 += Tile)
+                for (var o0 = firstOutput; o0 < outs; o0 += Tile)
                 {
                     for (var i = i0; i < i0 + Run; i += Tile)
                     {
@@ -70,7 +111,7 @@ internal static class LayoutTranspose
 
             for (; i0 + Tile <= endInput; i0 += Tile)
             {
-                for (var o0 = 0; o0 < outs; o0 += Tile)
+                for (var o0 = firstOutput; o0 < outs; o0 += Tile)
                 {
                     CopyTile(source, destination, ins, outs, outStride, i0, o0, toPublic, internalFirst);
                 }
@@ -80,7 +121,7 @@ internal static class LayoutTranspose
         for (; i0 < endInput; i0 += Block)
         {
             var block = Math.Min(Block, endInput - i0);
-            for (var o = 0; o < outs; o++)
+            for (var o = firstOutput; o < outs; o++)
             {
                 for (var i = 0; i < block; i++)
                 {
