@@ -126,12 +126,13 @@ internal static class WorkerPool
         private readonly int _chunks = chunks;
         private readonly int _participants = helpers + 1;
 
-        /// <summary>Per participant, the next unclaimed chunk of its home range, each on its own cache line.</summary>
-        private readonly long[] _next = new long[(helpers + 1) * Stride];
+        /// <summary>
+        /// Per participant, how many chunks of its home range have been claimed (one job's own array: a worker still
+        /// leaving the previous job must not touch the next one's counters). They share a cache line, as the single
+        /// counter before them did; a claim is rare next to the chunk's work.
+        /// </summary>
+        private readonly int[] _claimed = new int[helpers + 1];
         private int _remaining = chunks;
-
-        /// <summary>Longs between two participants' counters (128 bytes: no two share a cache line or an adjacent-line prefetch pair).</summary>
-        private const int Stride = 16;
 
         /// <summary>Gets how many workers take part (worker <c>w</c> joins when <c>w &lt; Helpers</c>).</summary>
         public int Helpers => helpers;
@@ -149,10 +150,10 @@ internal static class WorkerPool
             {
                 var home = (participant + k) % _participants;
                 var end = Start(home + 1);
-                long chunk;
-                while ((chunk = Interlocked.Increment(ref _next[home * Stride]) - 1 + Start(home)) < end)
+                int chunk;
+                while ((chunk = Interlocked.Increment(ref _claimed[home]) - 1 + Start(home)) < end)
                 {
-                    Run((int)chunk);
+                    Run(chunk);
                 }
             }
         }
