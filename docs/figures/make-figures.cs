@@ -57,7 +57,7 @@ if (Want("capacity"))
 
 if (Want("width-sweep"))
 {
-    WidthSweep(Path.Combine(here, "width-sweep.png"), Path.Combine(docs, "..", "Benchmarks", "results", "BenchmarkRun-current-width-report.csv"));
+    WidthSweep(Path.Combine(here, "width-sweep.png"), Path.Combine(docs, "..", "Benchmarks", "results", "BenchmarkRun-current-report.csv"));
 }
 
 if (Want("thread-scaling"))
