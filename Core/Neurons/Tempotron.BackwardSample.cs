@@ -101,7 +101,7 @@ public sealed partial class Tempotron
             list.LiveTiles = live == (1 << (os / RowOps.TileWidth)) - 1 ? -1 : live;
         }
 
-        if (list.LiveTiles != -1 && Recurrence.IntegratesTiles(Path))
+        if (list.LiveTiles != -1 && Scatter.UseTiles(Path))
         {
             for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
             {

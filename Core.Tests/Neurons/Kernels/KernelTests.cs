@@ -272,7 +272,7 @@ public class KernelTests
 
         var whole = new float[g.Length];
         Recurrence.IntegrateBackward(KernelPath.Scalar, g, rows, stride, DecayA, DecayB, V0, tau, tauS, new double[2 * stride], default, new float[g.Length], whole, new float[g.Length]);
-        Assume.That(Recurrence.IntegratesTiles(KernelPaths.Best), "256-bit vectors");
+        Assume.That(Scatter.UseTiles(KernelPaths.Best), "256-bit vectors");
         var tiles = Enumerable.Repeat(float.NaN, g.Length).ToArray();
         for (var column = 0; column < stride; column += RowOps.TileWidth)
         {

@@ -284,20 +284,18 @@ internal static class Recurrence
         IntegrateBackwardScalar(g, rows, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, all);
     }
 
-    /// <summary>Whether <see cref="IntegrateBackwardGkOfTile"/> runs on <paramref name="path"/> (256-bit vectors or wider).</summary>
-    public static bool IntegratesTiles(KernelPath path) => KernelPaths.Allows(path, KernelPath.Vector256);
-
     /// <summary>
     /// <see cref="IntegrateBackward"/>'s <c>gk</c> for one 16-float column tile of wider rows, rows <c>[0, rows)</c> only:
     /// <paramref name="g"/> and <paramref name="gk"/> start at the tile's first column and rows are
     /// <paramref name="outStride"/> floats apart. Each column gets the operations the whole-row recurrence gives it, so
     /// the values are the same bits. Rows from <paramref name="rows"/> on are not written.
     /// </summary>
-    /// <remarks>Precondition: <see cref="IntegratesTiles"/>.</remarks>
+    /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>, as for the forward's tile recurrence.</remarks>
     public static void IntegrateBackwardGkOfTile(ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, Span<float> gk)
     {
         Debug.Assert(outStride % RowOps.TileWidth == 0 && g.Length >= ((rows - 1) * outStride) + RowOps.TileWidth && gk.Length >= g.Length);
-        IntegrateBackwardVector256Of16(g, outStride, decayA, decayB, v0, 1, 1, default, default, gk, default, rows, all: false);
+        // tau and tauS only scale gs, which is not computed here.
+        IntegrateBackwardVector256Of16(g, outStride, decayA, decayB, v0, tau: 1, tauS: 1, default, default, gk, default, rows, all: false);
     }
 
     /// <summary>The scalar path of <see cref="IntegrateBackward"/>: the definition, one output at a time.</summary>

@@ -106,7 +106,10 @@ internal static class Scatter
     private static void AddRow512(ref float destination, ref float source) =>
         (Vector512.LoadUnsafe(ref destination) + Vector512.LoadUnsafe(ref source)).StoreUnsafe(ref destination);
 
-    /// <summary>Whether <see cref="RowsOfTile"/> and the tile recurrence may run: 256-bit vectors (or wider) on <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Whether <see cref="RowsOfTile"/> and the tile recurrences (the forward's and the backward's <c>gk</c> of one tile)
+    /// may run: 256-bit vectors (or wider) on <paramref name="path"/>.
+    /// </summary>
     public static bool UseTiles(KernelPath path) => KernelPaths.Allows(path, KernelPath.Vector256);
 
     /// <summary>Any stride: four row adds per step, one per bank.</summary>
