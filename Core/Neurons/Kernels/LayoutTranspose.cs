@@ -65,7 +65,6 @@ internal static class LayoutTranspose
                     continue;
                 }
 
-                _ = source[((endInput - 1 - internalFirst) * outStride) + o];
                 CopyColumn(path, source[(((firstInput - internalFirst) * outStride) + o)..], outStride, run);
             }
         }
@@ -75,11 +74,16 @@ internal static class LayoutTranspose
     /// <c>run[i] = column[i * stride]</c>: one output's values from internal rows into its public run, eight at a time
     /// with an AVX2 gather (the 34 live rows of the W5 gradient: 260 → 118 µs against the element loop).
     /// </summary>
-    /// <remarks>Precondition (the caller's bounds check): <c>(run.Length - 1) * stride</c> is within <paramref name="column"/>.</remarks>
     private static unsafe void CopyColumn(KernelPath path, ReadOnlySpan<float> column, int stride, Span<float> run)
     {
+        if (run.IsEmpty)
+        {
+            return;
+        }
+
+        _ = column[(run.Length - 1) * stride]; // every gathered element lies within the column's span
         var i = 0;
-        if (path >= KernelPath.Vector256 && Avx2.IsSupported && run.Length >= Tile)
+        if (KernelPaths.Allows(path, KernelPath.Vector256) && Avx2.IsSupported && run.Length >= Tile)
         {
             fixed (float* from = column)
             fixed (float* to = run)
