@@ -1,4 +1,5 @@
 using TimingBased.Neurons;
+using TimingBased.Neurons.Kernels;
 using TimingBased.Optimizers;
 
 namespace TimingBased.Tests.Neurons;
@@ -63,6 +64,55 @@ public class TempotronTapeTests
         Assert.That(actualW, Is.EqualTo(expectedW), "weight gradient");
         Assert.That(actualIn, Is.EqualTo(expectedIn), "input gradient");
         Assert.That(tape.IsRecorded, Is.False, "a recording serves one backward");
+    }
+
+    [Test]
+    public void TapeBackward_OfAWideLayer_ComputesAgainTheTilesTheForwardDidNotKeep(
+        [Values] bool spikeTimesForward, [Values] bool integerOnly, [Values(1, 2)] int degree, [Values] bool inputGradient)
+    {
+        // A wide layer's recording keeps only the column tiles with an output that fired (a spike-time forward) or none
+        // (a vMax forward); a spike-time backward with an upstream for every output computes the others again. Compared
+        // with the scalar path's plain backward, which keeps whole planes and never computes a tile twice.
+        const int inFeatures = 150, outFeatures = 40, batch = 21; // three 16-output tiles; groups of 16 and 5
+        var rng = new Random(spikeTimesForward ? 11 : 12);
+        var weights = TestData.Uniform(rng, outFeatures * inFeatures, -0.1f, 0.1f);
+        var model = new Tempotron(inFeatures, outFeatures, T, weights) { MaxDegreeOfParallelism = degree };
+        var reference = new Tempotron(inFeatures, outFeatures, T, weights) { Path = KernelPath.Scalar };
+        var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inFeatures, T, integerOnly);
+        if (!integerOnly)
+        {
+            // Integer-time samples (tiles kept or not) beside the fractional ones (whole planes kept).
+            Array.Copy(TempotronForwardTests.RandomSpikes(rng, 7 * inFeatures, T, integerOnly: true), 0, spikes, 3 * inFeatures, 7 * inFeatures);
+        }
+
+        var upstream = TestData.Uniform(rng, batch * outFeatures, -1f, 1f);
+        var expectedOut = new float[batch * outFeatures];
+        var expectedW = new float[model.WeightCount];
+        var expectedIn = inputGradient ? new float[spikes.Length] : [];
+        var actualOut = new float[batch * outFeatures];
+        var actualW = new float[model.WeightCount];
+        var actualIn = inputGradient ? new float[spikes.Length] : [];
+        var tape = new TempotronTape();
+        if (spikeTimesForward)
+        {
+            reference.SpikeTimes(spikes, batch, expectedOut);
+            model.SpikeTimes(spikes, batch, actualOut, tape);
+            Assert.That(expectedOut.Count(s => s >= 0), Is.InRange(1, expectedOut.Length - 1), "some outputs fire, some do not");
+        }
+        else
+        {
+            reference.MaxVoltage(spikes, batch, expectedOut);
+            model.MaxVoltage(spikes, batch, actualOut, tape);
+        }
+
+        reference.SpikeTimesBackward(spikes, batch, upstream, expectedW, expectedIn);
+        model.SpikeTimesBackward(tape, upstream, actualW, actualIn);
+        Assert.That(actualOut, Is.EqualTo(expectedOut), "forward");
+        Assert.That(actualW, Is.EqualTo(expectedW), "weight gradient");
+        if (inputGradient)
+        {
+            Assert.That(actualIn, Is.EqualTo(expectedIn).Within(1e-5f), "input gradient (vector dot products sum per lane)");
+        }
     }
 
     [Test]

@@ -41,8 +41,24 @@ internal readonly ref struct BatchSpans
     /// <summary>Per sample, a spike-list block (see <c>Tempotron.SpikeListBlock</c>).</summary>
     public Span<int> SpikeLists { get; init; }
 
-    /// <summary>Per sample, a voltage plane <c>[T, outStride]</c> a tape holds (empty without a tape).</summary>
+    /// <summary>
+    /// Per sample, a voltage plane <c>[T, outStride]</c> a recording forward keeps (a tape's, or the backward's own), of
+    /// which only the column tiles in <see cref="StoredTiles"/> hold voltages; empty when the forward keeps none.
+    /// </summary>
     public Span<float> Voltages { get; init; }
+
+    /// <summary>With <see cref="Voltages"/>: per sample, the maximum voltage of each output over time, <c>[batch, outStride]</c>.</summary>
+    public Span<float> Peaks { get; init; }
+
+    /// <summary>With <see cref="Voltages"/>: per sample, the first step of each output's maximum, <c>[batch, outStride]</c>.</summary>
+    public Span<int> PeakSteps { get; init; }
+
+    /// <summary>
+    /// With <see cref="Voltages"/>: per sample, which 16-float column tiles of its plane hold voltages (one bit per tile;
+    /// -1: the whole plane). A backward that needs a column of another tile computes that tile again from the sample's
+    /// spike list, bit for bit as the forward did, and sets its bit.
+    /// </summary>
+    public Span<int> StoredTiles { get; init; }
 
     /// <summary>Per sample, its share of the loss.</summary>
     public Span<double> SampleLoss { get; init; }
@@ -96,6 +112,9 @@ internal static unsafe class ParallelBatch
         fixed (float* planes = spans.BackwardPlanes)
         fixed (int* lists = spans.SpikeLists)
         fixed (float* voltages = spans.Voltages)
+        fixed (float* peaks = spans.Peaks)
+        fixed (int* peakSteps = spans.PeakSteps)
+        fixed (int* storedTiles = spans.StoredTiles)
         fixed (double* loss = spans.SampleLoss)
         fixed (int* counters = spans.Counters)
         fixed (float* eventRows = spans.EventRows)
@@ -113,6 +132,9 @@ internal static unsafe class ParallelBatch
                 BackwardPlanes = ((nint)planes, spans.BackwardPlanes.Length),
                 SpikeLists = ((nint)lists, spans.SpikeLists.Length),
                 Voltages = ((nint)voltages, spans.Voltages.Length),
+                Peaks = ((nint)peaks, spans.Peaks.Length),
+                PeakSteps = ((nint)peakSteps, spans.PeakSteps.Length),
+                StoredTiles = ((nint)storedTiles, spans.StoredTiles.Length),
                 SampleLoss = ((nint)loss, spans.SampleLoss.Length),
                 Counters = ((nint)counters, spans.Counters.Length),
                 EventRows = ((nint)eventRows, spans.EventRows.Length),
@@ -135,6 +157,9 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) BackwardPlanes;
         public (nint Address, int Length) SpikeLists;
         public (nint Address, int Length) Voltages;
+        public (nint Address, int Length) Peaks;
+        public (nint Address, int Length) PeakSteps;
+        public (nint Address, int Length) StoredTiles;
         public (nint Address, int Length) SampleLoss;
         public (nint Address, int Length) Counters;
         public (nint Address, int Length) EventRows;
@@ -159,6 +184,9 @@ internal static unsafe class ParallelBatch
                 BackwardPlanes = new Span<float>((void*)p.BackwardPlanes.Address, p.BackwardPlanes.Length),
                 SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
                 Voltages = new Span<float>((void*)p.Voltages.Address, p.Voltages.Length),
+                Peaks = new Span<float>((void*)p.Peaks.Address, p.Peaks.Length),
+                PeakSteps = new Span<int>((void*)p.PeakSteps.Address, p.PeakSteps.Length),
+                StoredTiles = new Span<int>((void*)p.StoredTiles.Address, p.StoredTiles.Length),
                 SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
                 Counters = new Span<int>((void*)p.Counters.Address, p.Counters.Length),
                 EventRows = new Span<float>((void*)p.EventRows.Address, p.EventRows.Length),

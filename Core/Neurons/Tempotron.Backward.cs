@@ -302,6 +302,9 @@ public sealed partial class Tempotron
             BackwardPlanes = pool.Floats(batchSize * BackwardPlaneCount * plane), // bounded by ValidateBackwardBatch
             SpikeLists = tape is null ? ints[..listLength] : tape.Lists[..listLength], // a tape's lists come from its forward
             Voltages = tape is null ? default : tape.Voltages[..(batchSize * plane)],
+            Peaks = tape is null ? default : tape.Peaks[..(batchSize * _outStride)],
+            PeakSteps = tape is null ? default : tape.PeakSteps[..(batchSize * _outStride)],
+            StoredTiles = tape is null ? default : tape.StoredTiles[..batchSize],
             SampleLoss = pool.Doubles(batchSize),
             Counters = ints.Slice(listLength, batchSize + ranges), // per sample: correct; per range: first non-finite
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
@@ -310,11 +313,21 @@ public sealed partial class Tempotron
         if (tape is null && UseTiledForward)
         {
             // The grouped forward (see Tempotron.TiledForward.cs) into the batch's spike lists and this thread's voltage
-            // planes, then phase 1 of the group's samples, which reads them as it reads a tape's: one parallel phase.
-            spans = spans with { Voltages = Scratch.Current.Group.Floats(batchSize * plane) };
+            // planes and peaks, then phase 1 of the group's samples, which reads them as it reads a tape's: one parallel
+            // phase. Only the tiles of outputs with a spike-time upstream are kept in the planes.
+            var groupPool = Scratch.Current.Group;
+            var floats = groupPool.Floats(batchSize * (plane + _outStride));
+            var peakInts = groupPool.Ints(batchSize * (_outStride + 1));
+            spans = spans with
+            {
+                Voltages = floats[..(batchSize * plane)],
+                Peaks = floats[(batchSize * plane)..],
+                PeakSteps = peakInts[..(batchSize * _outStride)],
+                StoredTiles = peakInts[(batchSize * _outStride)..],
+            };
             ParallelBatch.Run(this, GroupCount(batchSize), spans, static (self, group, _, in s, work) =>
             {
-                self.ForwardGroup(group, s, ForwardOutput.None, work.Batch, work.Events);
+                self.ForwardGroup(group, s, ForwardOutput.None, work.Batch, work.Events, keepUpstreamColumns: work.Kind == UpstreamKind.SpikeTimes);
                 var first = group * self.TiledGroup;
                 for (var b = first; b < Math.Min(work.Batch, first + self.TiledGroup); b++)
                 {

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
@@ -62,7 +65,7 @@ public sealed partial class Tempotron
 
         var g = buffers.G;
         g.Clear();
-        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers, v);
+        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers, v, list);
         spans.SampleLoss[b] = loss;
         spans.Counters[b] = correct;
 
@@ -178,16 +181,27 @@ public sealed partial class Tempotron
     /// Fills <c>buffers.G</c> (<c>[T, outStride]</c>, zeroed) with <c>dL/dV</c> for sample <paramref name="b"/> from its
     /// voltages <paramref name="v"/>; returns its loss share and whether it was classified correctly.
     /// </summary>
-    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, in SampleBuffers buffers, ReadOnlySpan<float> v)
+    private (double Loss, int Correct) UpstreamGradient(int b, in BatchSpans spans, UpstreamKind kind, in SampleBuffers buffers, Span<float> v, in SpikeListBlock list)
     {
         var os = _outStride;
         var outs = OutFeatures;
         var g = buffers.G;
-        var maxima = buffers.Max;
-        var argMax = buffers.ArgMax;
-        if (kind != UpstreamKind.Voltage)
+        Span<float> maxima;
+        Span<int> argMax;
+        if (!spans.Peaks.IsEmpty)
         {
-            RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, maxima, argMax);
+            // A recording forward's peaks (its planes hold only some tiles).
+            maxima = spans.Peaks.Slice(b * os, os);
+            argMax = spans.PeakSteps.Slice(b * os, os);
+        }
+        else
+        {
+            maxima = buffers.Max;
+            argMax = buffers.ArgMax;
+            if (kind != UpstreamKind.Voltage)
+            {
+                RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, maxima, argMax);
+            }
         }
 
         switch (kind)
@@ -221,6 +235,11 @@ public sealed partial class Tempotron
                     var upstream = spans.Upstream[(b * outs) + o];
                     if (upstream != 0f)
                     {
+                        if (!spans.StoredTiles.IsEmpty)
+                        {
+                            EnsureStoredTile(b, o / RowOps.TileWidth, spans, buffers, v, list);
+                        }
+
                         SoftArgMaxGradient(v, o, maxima[o], upstream, g, buffers.Exps);
                     }
                 }
@@ -250,6 +269,32 @@ public sealed partial class Tempotron
 
                 return (loss, predicted == label ? 1 : 0);
         }
+    }
+
+    /// <summary>
+    /// Makes sure column tile <paramref name="tile"/> of sample <paramref name="b"/>'s recorded plane <paramref name="v"/>
+    /// holds voltages: a recording forward keeps only some tiles (see <c>Tempotron.ForwardGroup</c>), so a tile it did
+    /// not keep is computed again here from the sample's spike list with the forward's own kernels (same additions in
+    /// the same order, so the same bits) and marked kept.
+    /// </summary>
+    private void EnsureStoredTile(int b, int tile, in BatchSpans spans, in SampleBuffers buffers, Span<float> v, in SpikeListBlock list)
+    {
+        ref var stored = ref spans.StoredTiles[b];
+        if (stored == -1 || (stored & (1 << tile)) != 0)
+        {
+            return;
+        }
+
+        // Only the grouped forward keeps some tiles, and only for samples with integer times (it keeps all of the others).
+        Debug.Assert(list.IntegerTimes && Scatter.UseTiles(Path));
+        var column = tile * RowOps.TileWidth;
+        var tilePlane = T * RowOps.TileWidth;
+        var banks = buffers.Banks[..(Scatter.Banks * tilePlane)];
+        banks.Clear();
+        Scatter.RowsOfTile(Path, ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), tilePlane,
+            list.Indices[..list.Count], list.Times[..list.Count], _outStride);
+        Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, v[column..], _outStride);
+        stored |= 1 << tile;
     }
 
     /// <summary>

@@ -149,11 +149,14 @@ public sealed partial class Tempotron
             ValidateBackwardBatch(batchSize); // what the tape records must fit the backward it serves
             var listLength = SpikeListBlock.Length(InFeatures);
             var plane = T * _outStride;
-            tape.Prepare(this, batchSize, listLength, plane);
+            tape.Prepare(this, batchSize, listLength, plane, _outStride);
             spans = spans with
             {
                 SpikeLists = tape.Lists[..(batchSize * listLength)],
                 Voltages = tape.Voltages[..(batchSize * plane)],
+                Peaks = tape.Peaks[..(batchSize * _outStride)],
+                PeakSteps = tape.PeakSteps[..(batchSize * _outStride)],
+                StoredTiles = tape.StoredTiles[..batchSize],
                 EventRows = tape.Rows[..(batchSize * InFeatures)],
             };
         }
@@ -220,11 +223,18 @@ public sealed partial class Tempotron
             return;
         }
 
-        var row = destination.Slice(b * outs, outs);
         RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, buffers.Max, buffers.ArgMax);
+        WritePeakOutput(buffers.Max, buffers.ArgMax, b, destination, kind);
+    }
+
+    /// <summary>Writes sample <paramref name="b"/>'s maxima or spike times (<paramref name="kind"/>) from its peaks.</summary>
+    private void WritePeakOutput(ReadOnlySpan<float> max, ReadOnlySpan<int> argMax, int b, Span<float> destination, ForwardOutput kind)
+    {
+        var outs = OutFeatures;
+        var row = destination.Slice(b * outs, outs);
         for (var o = 0; o < outs; o++)
         {
-            row[o] = kind == ForwardOutput.MaxVoltage ? buffers.Max[o] : SignedSpikeTime(buffers.Max[o], buffers.ArgMax[o]);
+            row[o] = kind == ForwardOutput.MaxVoltage ? max[o] : SignedSpikeTime(max[o], argMax[o]);
         }
     }
 

@@ -1,3 +1,5 @@
+using TimingBased.Neurons.Kernels;
+
 namespace TimingBased.Neurons;
 
 /// <summary>
@@ -79,7 +81,7 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// The forward of sample <paramref name="b"/> into a tape: its spike lists into its block of <c>spans.SpikeLists</c>,
-    /// its voltages into its plane of <c>spans.Voltages</c>, its input row into <c>spans.EventRows</c> when a time is not
+    /// its voltages into its plane of <c>spans.Voltages</c> (all of it), its peaks into <c>spans.Peaks</c> and <c>spans.PeakSteps</c>, its input row into <c>spans.EventRows</c> when a time is not
     /// an integer (the backward reads those from the tape), and the requested output.
     /// </summary>
     private void ForwardToTape(int b, in BatchSpans spans, ForwardOutput kind)
@@ -103,6 +105,11 @@ public sealed partial class Tempotron
             row.CopyTo(spans.EventRows.Slice(b * InFeatures, InFeatures));
         }
 
-        WriteForwardOutput(buffers, v, b, spans.Output, kind);
+        var os = _outStride;
+        var max = spans.Peaks.Slice(b * os, os);
+        var argMax = spans.PeakSteps.Slice(b * os, os);
+        RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, max, argMax);
+        spans.StoredTiles[b] = -1;
+        WritePeakOutput(max, argMax, b, spans.Output, kind);
     }
 }
