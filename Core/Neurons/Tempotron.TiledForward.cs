@@ -159,6 +159,8 @@ public sealed partial class Tempotron
         var banksA = buffers.Banks[..tileBanks];
         var banksB = buffers.Banks.Slice(tileBanks, tileBanks);
         var tiles = new TileOutputs(voltages, peaks, steps, origin, kind, keepUpstreamColumns);
+        banksA.Clear(); // from here on, each tile's integration leaves its banks zero for the next
+        banksB.Clear();
         for (var column = 0; column < os; column += RowOps.TileWidth)
         {
             ref var weights = ref Unsafe.Add(ref _weights.Reference, column);
@@ -178,19 +180,15 @@ public sealed partial class Tempotron
                 }
 
                 var earlier = new SpikeListBlock(lists, pending - origin, InFeatures);
-                banksA.Clear();
-                banksB.Clear();
                 Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
                     ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
-                FinishTile(pending, column, banksA, buffers.Delta[..tilePlane], spans, tiles);
-                FinishTile(b, column, banksB, buffers.V[..tilePlane], spans, tiles);
+                FinishTilePair(pending, b, column, banksA, banksB, buffers.Delta[..tilePlane], buffers.V[..tilePlane], spans, tiles);
                 pending = -1;
             }
 
             if (pending >= 0)
             {
                 var list = new SpikeListBlock(lists, pending - origin, InFeatures);
-                banksA.Clear();
                 Scatter.RowsOfTile(Path, ref weights, ref MemoryMarshal.GetReference(banksA), tilePlane, list.Indices[..list.Count], list.Times[..list.Count], os);
                 FinishTile(pending, column, banksA, buffers.Delta[..tilePlane], spans, tiles);
             }
@@ -215,12 +213,38 @@ public sealed partial class Tempotron
     }
 
     /// <summary>
+    /// <see cref="FinishTile"/> for samples <paramref name="a"/> and <paramref name="b"/> at once: their two recurrences
+    /// and peaks in one loop (<see cref="Recurrence.IntegrateTilePairWithPeaks"/>), which also clears the banks.
+    /// </summary>
+    private void FinishTilePair(int a, int b, int column, Span<float> banksA, Span<float> banksB, Span<float> tileA, Span<float> tileB,
+        in BatchSpans spans, in TileOutputs outputs)
+    {
+        if (outputs.Kind == ForwardOutput.Voltage)
+        {
+            FinishTile(a, column, banksA, tileA, spans, outputs);
+            FinishTile(b, column, banksB, tileB, spans, outputs);
+            return;
+        }
+
+        var os = _outStride;
+        var atA = ((a - outputs.Origin) * os) + column;
+        var atB = ((b - outputs.Origin) * os) + column;
+        var maxA = outputs.Peaks.Slice(atA, RowOps.TileWidth);
+        var stepsA = outputs.Steps.Slice(atA, RowOps.TileWidth);
+        var maxB = outputs.Peaks.Slice(atB, RowOps.TileWidth);
+        var stepsB = outputs.Steps.Slice(atB, RowOps.TileWidth);
+        Recurrence.IntegrateTilePairWithPeaks(Path, banksA, banksB, _decayA, _decayB, V0, tileA, tileB, maxA, stepsA, maxB, stepsB);
+        StoreTileIfKept(a, column, tileA, spans, outputs, maxA, stepsA);
+        StoreTileIfKept(b, column, tileB, spans, outputs, maxB, stepsB);
+    }
+
+    /// <summary>
     /// Integrates sample <paramref name="b"/>'s column tile at <paramref name="column"/> from its four
-    /// <paramref name="banks"/>: straight into its voltage plane for a voltage output; otherwise into
+    /// <paramref name="banks"/>, and clears them: straight into its voltage plane for a voltage output; otherwise into
     /// <paramref name="tile"/> (<c>[T, 16]</c>), whose peaks go to the sample's peaks, and, when a recording keeps the tile
     /// (see <see cref="ForwardGroup"/>), on into its plane.
     /// </summary>
-    private void FinishTile(int b, int column, ReadOnlySpan<float> banks, Span<float> tile, in BatchSpans spans, in TileOutputs outputs)
+    private void FinishTile(int b, int column, Span<float> banks, Span<float> tile, in BatchSpans spans, in TileOutputs outputs)
     {
         var os = _outStride;
         var at = b - outputs.Origin;
@@ -228,18 +252,29 @@ public sealed partial class Tempotron
         if (outputs.Kind == ForwardOutput.Voltage)
         {
             Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, outputs.Voltages[((at * plane) + column)..], os);
+            banks.Clear();
             return;
         }
 
         Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, tile, RowOps.TileWidth);
+        banks.Clear();
         var max = outputs.Peaks.Slice((at * os) + column, RowOps.TileWidth);
         var steps = outputs.Steps.Slice((at * os) + column, RowOps.TileWidth);
         RowOps.MaxAndArgMax(RowOps.UseVector(Path, RowOps.TileWidth), tile, RowOps.TileWidth, max, steps);
+        StoreTileIfKept(b, column, tile, spans, outputs, max, steps);
+    }
+
+    /// <summary>Copies sample <paramref name="b"/>'s integrated <paramref name="tile"/> into its plane when a recording keeps it (<see cref="KeepsTile"/>).</summary>
+    private void StoreTileIfKept(int b, int column, ReadOnlySpan<float> tile, in BatchSpans spans, in TileOutputs outputs, ReadOnlySpan<float> max, ReadOnlySpan<int> steps)
+    {
         if (spans.StoredTiles.IsEmpty || !KeepsTile(b, column, spans, outputs, max, steps))
         {
             return;
         }
 
+        var os = _outStride;
+        var at = b - outputs.Origin;
+        var plane = T * os;
         var v = outputs.Voltages.Slice((at * plane) + column, plane - column);
         for (var t = 0; t < T; t++)
         {

@@ -259,6 +259,40 @@ public class KernelTests
     }
 
     [Test]
+    public void IntegrateTilePairWithPeaks_IsTheTileRecurrenceThenMaxAndArgMax_AndClearsTheBanks(
+        [ValueSource(nameof(Paths))] string path, [Values(1, 2, 7, 100)] int steps)
+    {
+        var p = P(path);
+        Assume.That(Scatter.UseTiles(p), "the tile kernels need 256-bit vectors");
+        const int width = RowOps.TileWidth;
+        var plane = steps * width;
+        var rng = new Random(steps);
+        // Few distinct bank values (and some all-zero columns), so voltages tie often and the first-step rule matters.
+        float[] Banks() => Enumerable.Range(0, 4 * plane).Select(k => (k % width) < 3 ? 0f : rng.Next(5) == 0 ? rng.Next(-2, 3) * 0.25f : 0f).ToArray();
+        var banksA = Banks();
+        var banksB = Banks();
+        var expectedA = new float[plane];
+        var expectedB = new float[plane];
+        Recurrence.IntegrateBanksOfTile(KernelPath.Scalar, banksA, DecayA, DecayB, V0, expectedA, width);
+        Recurrence.IntegrateBanksOfTile(KernelPath.Scalar, banksB, DecayA, DecayB, V0, expectedB, width);
+        var expectedMaxA = new float[width];
+        var expectedArgA = new int[width];
+        var expectedMaxB = new float[width];
+        var expectedArgB = new int[width];
+        RowOps.MaxAndArgMax(false, expectedA, width, expectedMaxA, expectedArgA);
+        RowOps.MaxAndArgMax(false, expectedB, width, expectedMaxB, expectedArgB);
+
+        float[] vA = new float[plane], vB = new float[plane], maxA = new float[width], maxB = new float[width];
+        int[] argA = new int[width], argB = new int[width];
+        Recurrence.IntegrateTilePairWithPeaks(p, banksA, banksB, DecayA, DecayB, V0, vA, vB, maxA, argA, maxB, argB);
+
+        Assert.That(vA.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expectedA.Select(BitConverter.SingleToInt32Bits)), "voltages A");
+        Assert.That(vB.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expectedB.Select(BitConverter.SingleToInt32Bits)), "voltages B");
+        Assert.That((maxA, argA, maxB, argB), Is.EqualTo((expectedMaxA, expectedArgA, expectedMaxB, expectedArgB)), "peaks");
+        Assert.That(banksA.Concat(banksB).All(x => BitConverter.SingleToInt32Bits(x) == 0), Is.True, "banks left +0");
+    }
+
+    [Test]
     public void IntegrateBackwardGkOfTile_IsTheWholeRowsGkOfThatTile([Values(32, 48, 112)] int stride, [Values(1, 7, 100)] int steps)
     {
         const double tau = 15, tauS = 3.75;

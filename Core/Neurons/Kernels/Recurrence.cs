@@ -151,6 +151,105 @@ internal static class Recurrence
     }
 
     /// <summary>
+    /// <see cref="IntegrateBanksOfTile"/> for two samples' tiles at once (<paramref name="banksA"/> into
+    /// <paramref name="vA"/>, <paramref name="banksB"/> into <paramref name="vB"/>, both <c>[T, 16]</c> with rows 16 floats
+    /// apart), each followed by its peaks as <see cref="RowOps.MaxAndArgMax"/> gives them (the maximum over time and its
+    /// first step, per column), and the banks left all zero for the next tile. Same bits as those three steps apart.
+    /// </summary>
+    /// <remarks>
+    /// Each recurrence is one long chain of dependent double-precision steps; two independent chains in one loop, with
+    /// the running maximum beside them, overlap where one call after the other waits on each step. Precondition:
+    /// <see cref="Scatter.UseTiles"/>; four banks of <c>[T, 16]</c> each.
+    /// </remarks>
+    public static void IntegrateTilePairWithPeaks(KernelPath path, Span<float> banksA, Span<float> banksB, double decayA, double decayB, double v0,
+        Span<float> vA, Span<float> vB, Span<float> maxA, Span<int> argMaxA, Span<float> maxB, Span<int> argMaxB)
+    {
+        const int width = RowOps.TileWidth;
+        var plane = banksA.Length / Scatter.Banks;
+        if (banksB.Length != banksA.Length || vA.Length < plane || vB.Length < plane || plane < width
+            || maxA.Length < width || argMaxA.Length < width || maxB.Length < width || argMaxB.Length < width)
+        {
+            Internal.ThrowHelper.InternalBound("tile pair");
+        }
+
+        if (!KernelPaths.Allows(path, KernelPath.Avx512))
+        {
+            IntegrateBanksVector256Of16(banksA, default, plane, decayA, decayB, v0, vA, width);
+            IntegrateBanksVector256Of16(banksB, default, plane, decayA, decayB, v0, vB, width);
+            RowOps.MaxAndArgMax(RowOps.UseVector(path, width), vA[..plane], width, maxA, argMaxA);
+            RowOps.MaxAndArgMax(RowOps.UseVector(path, width), vB[..plane], width, maxB, argMaxB);
+            banksA.Clear();
+            banksB.Clear();
+            return;
+        }
+
+        ref var a0 = ref MemoryMarshal.GetReference(banksA);
+        ref var a1 = ref Unsafe.Add(ref a0, plane);
+        ref var a2 = ref Unsafe.Add(ref a0, 2 * plane);
+        ref var a3 = ref Unsafe.Add(ref a0, 3 * plane);
+        ref var b0 = ref MemoryMarshal.GetReference(banksB);
+        ref var b1 = ref Unsafe.Add(ref b0, plane);
+        ref var b2 = ref Unsafe.Add(ref b0, 2 * plane);
+        ref var b3 = ref Unsafe.Add(ref b0, 3 * plane);
+        ref var va = ref MemoryMarshal.GetReference(vA);
+        ref var vb = ref MemoryMarshal.GetReference(vB);
+        var da = Vector512.Create(decayA);
+        var db = Vector512.Create(decayB);
+        var scale = Vector512.Create(v0);
+        Vector512<double> aA0 = default, aA1 = default, sA0 = default, sA1 = default;
+        Vector512<double> aB0 = default, aB1 = default, sB0 = default, sB1 = default;
+        Vector512<float> bestA = default, bestB = default;
+        Vector512<int> argA = default, argB = default;
+        var step = 0;
+        for (nuint row = 0; row < (nuint)plane; row += width, step++)
+        {
+            var xA = ((Vector512.LoadUnsafe(ref a0, row) + Vector512.LoadUnsafe(ref a1, row)) + Vector512.LoadUnsafe(ref a2, row)) + Vector512.LoadUnsafe(ref a3, row);
+            var xB = ((Vector512.LoadUnsafe(ref b0, row) + Vector512.LoadUnsafe(ref b1, row)) + Vector512.LoadUnsafe(ref b2, row)) + Vector512.LoadUnsafe(ref b3, row);
+            Vector512<float>.Zero.StoreUnsafe(ref a0, row);
+            Vector512<float>.Zero.StoreUnsafe(ref a1, row);
+            Vector512<float>.Zero.StoreUnsafe(ref a2, row);
+            Vector512<float>.Zero.StoreUnsafe(ref a3, row);
+            Vector512<float>.Zero.StoreUnsafe(ref b0, row);
+            Vector512<float>.Zero.StoreUnsafe(ref b1, row);
+            Vector512<float>.Zero.StoreUnsafe(ref b2, row);
+            Vector512<float>.Zero.StoreUnsafe(ref b3, row);
+            var (xA0, xA1) = Vector512.Widen(xA);
+            var (xB0, xB1) = Vector512.Widen(xB);
+            aA0 = (aA0 * da) + xA0;
+            aA1 = (aA1 * da) + xA1;
+            sA0 = (sA0 * db) + xA0;
+            sA1 = (sA1 * db) + xA1;
+            aB0 = (aB0 * da) + xB0;
+            aB1 = (aB1 * da) + xB1;
+            sB0 = (sB0 * db) + xB0;
+            sB1 = (sB1 * db) + xB1;
+            var vRowA = Vector512.Narrow(scale * (aA0 - sA0), scale * (aA1 - sA1));
+            var vRowB = Vector512.Narrow(scale * (aB0 - sB0), scale * (aB1 - sB1));
+            vRowA.StoreUnsafe(ref va, row);
+            vRowB.StoreUnsafe(ref vb, row);
+            if (step == 0)
+            {
+                (bestA, bestB) = (vRowA, vRowB);
+                continue;
+            }
+
+            // Strict: ties keep the first step, as RowOps.MaxAndArgMax.
+            var greaterA = Vector512.GreaterThan(vRowA, bestA);
+            var greaterB = Vector512.GreaterThan(vRowB, bestB);
+            var stepVector = Vector512.Create(step);
+            bestA = Vector512.ConditionalSelect(greaterA, vRowA, bestA);
+            bestB = Vector512.ConditionalSelect(greaterB, vRowB, bestB);
+            argA = Vector512.ConditionalSelect(greaterA.AsInt32(), stepVector, argA);
+            argB = Vector512.ConditionalSelect(greaterB.AsInt32(), stepVector, argB);
+        }
+
+        bestA.StoreUnsafe(ref MemoryMarshal.GetReference(maxA));
+        bestB.StoreUnsafe(ref MemoryMarshal.GetReference(maxB));
+        argA.StoreUnsafe(ref MemoryMarshal.GetReference(argMaxA));
+        argB.StoreUnsafe(ref MemoryMarshal.GetReference(argMaxB));
+    }
+
+    /// <summary>
     /// The forward recurrence over time, in double precision:
     /// <c>A = A decayA + a[t]</c>, <c>B = B decayB + a[t] + delta[t]</c>, <c>v[t] = v0 (A - B)</c>, row by row.
     /// </summary>
