@@ -62,6 +62,13 @@ public sealed partial class Tempotron
     /// arg-max, as <see cref="SpikeTimesBackward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float})"/>
     /// does on the same input, without running the forward again; uses the recording up.
     /// </summary>
+    /// <remarks>
+    /// The soft arg-max reads the voltage trace of every output with a non-zero upstream. A wide layer's spike-time
+    /// forward keeps the traces of the 16-output groups holding an output that fired (those a next layer reads); for any
+    /// other output with a non-zero upstream (a silent one, or after a <c>MaxVoltage</c> recording) this call computes
+    /// its group's traces again from the recorded spikes, with the forward's own kernels, so the result is the same bits
+    /// and costs at most one more scatter of that sample's spikes per group.
+    /// </remarks>
     /// <param name="tape">A recording of this model's forward at its current weights, not yet used.</param>
     /// <param name="upstream"><c>dL/dspikes</c>, shape <c>[batch, out]</c> with the recorded batch size.</param>
     /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (overwritten); empty to skip.</param>
