@@ -26,7 +26,7 @@ internal sealed class Scratch
     /// <summary>Gets the pool for spike events laid out densely (a sample's row, or a batch for the backward).</summary>
     public Pool Events { get; } = new();
 
-    /// <summary>Gets the pool for a group of samples in the tiled forward (their spike lists and voltage planes).</summary>
+    /// <summary>Gets the pool for a group of samples in the tiled forward (their spike lists and peaks, and voltage planes for a voltage output), and for the grouped backward's planes and peaks.</summary>
     public Pool Group { get; } = new();
 
     /// <summary>A set of growable arrays; every call returns the start of the same array.</summary>

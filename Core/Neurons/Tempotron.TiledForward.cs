@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Events;
@@ -31,15 +32,17 @@ public sealed partial class Tempotron
     private int GroupCount(int batchSize) => (batchSize + TiledGroup - 1) / TiledGroup;
 
     /// <summary>
-    /// The widest rows the grouped forward takes: beyond, a group's voltage planes (16 × T × outStride floats: 6.5 MB for
-    /// 1,024 outputs) no longer fit L2, and tile columns of 4 KB rows all fall in one L1 set. Measured on the width sweep:
-    /// 256 outputs 230 → 186 µs per sample grouped, 1,024 outputs 904 → 1,390 µs (so those stay sample by sample).
+    /// The widest rows the grouped forward takes. Measured on the width sweep when the group still wrote its voltage
+    /// planes: 256 outputs 230 → 186 µs per sample grouped, 1,024 outputs 904 → 1,390 µs (the planes, 6.5 MB, overflowed
+    /// L2, and tile columns of 4 KB rows all fall in one L1 set), so wider rows stay sample by sample. It must also keep
+    /// a sample's tiles within the 31 bits of <c>BatchSpans.StoredTiles</c>.
     /// </summary>
     private const int MaxTiledStride = 256;
 
     /// <summary>
-    /// The most floats a group's voltage planes may take (16 MB): a long window (large <c>T</c>) makes each plane large,
-    /// and a group holds 16 of them; such layers run sample by sample, with one plane of scratch.
+    /// The most floats a group's voltage planes may take (16 MB) when it writes them (a voltage output): a long window
+    /// (large <c>T</c>) makes each plane large, and a group holds 16 of them; such layers run sample by sample, with one
+    /// plane of scratch.
     /// </summary>
     private const long MaxGroupFloats = 1 << 22;
 
@@ -275,6 +278,7 @@ public sealed partial class Tempotron
         var os = _outStride;
         var at = b - outputs.Origin;
         var plane = T * os;
+        Debug.Assert(column / RowOps.TileWidth < 31, "a sample's kept tiles are bits of one int (MaxTiledStride)");
         var v = outputs.Voltages.Slice((at * plane) + column, plane - column);
         for (var t = 0; t < T; t++)
         {
