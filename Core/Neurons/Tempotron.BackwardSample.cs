@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using TimingBased.Events;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
@@ -291,8 +289,7 @@ public sealed partial class Tempotron
         var tilePlane = T * RowOps.TileWidth;
         var banks = buffers.Banks[..(Scatter.Banks * tilePlane)];
         banks.Clear();
-        Scatter.RowsOfTile(Path, ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), tilePlane,
-            list.Indices[..list.Count], list.Times[..list.Count], _outStride);
+        ScatterTile(list, column, banks);
         Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, v[column..], _outStride);
         stored |= 1 << tile;
     }

@@ -191,8 +191,7 @@ public sealed partial class Tempotron
 
             if (pending >= 0)
             {
-                var list = new SpikeListBlock(lists, pending - origin, InFeatures);
-                Scatter.RowsOfTile(Path, ref weights, ref MemoryMarshal.GetReference(banksA), tilePlane, list.Indices[..list.Count], list.Times[..list.Count], os);
+                ScatterTile(new SpikeListBlock(lists, pending - origin, InFeatures), column, banksA);
                 FinishTile(pending, column, banksA, buffers.Delta[..tilePlane], spans, tiles);
             }
         }
@@ -214,6 +213,15 @@ public sealed partial class Tempotron
             }
         }
     }
+
+    /// <summary>
+    /// Adds one sample's spikes (<paramref name="list"/>) into the <c>[T, 16]</c> <paramref name="banks"/> of the column
+    /// tile at <paramref name="column"/>: the forward's scatter for a sample without a partner, and the backward's when
+    /// it computes a tile again (<see cref="EnsureStoredTile"/>), so both give the same bits.
+    /// </summary>
+    private void ScatterTile(in SpikeListBlock list, int column, Span<float> banks) =>
+        Scatter.RowsOfTile(Path, ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), banks.Length / Scatter.Banks,
+            list.Indices[..list.Count], list.Times[..list.Count], _outStride);
 
     /// <summary>
     /// <see cref="FinishTile"/> for samples <paramref name="a"/> and <paramref name="b"/> at once: their two recurrences
@@ -259,11 +267,9 @@ public sealed partial class Tempotron
             return;
         }
 
-        Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, tile, RowOps.TileWidth);
-        banks.Clear();
         var max = outputs.Peaks.Slice((at * os) + column, RowOps.TileWidth);
         var steps = outputs.Steps.Slice((at * os) + column, RowOps.TileWidth);
-        RowOps.MaxAndArgMax(RowOps.UseVector(Path, RowOps.TileWidth), tile, RowOps.TileWidth, max, steps);
+        Recurrence.IntegrateTileWithPeaks(Path, banks, _decayA, _decayB, V0, tile, max, steps);
         StoreTileIfKept(b, column, tile, spans, outputs, max, steps);
     }
 

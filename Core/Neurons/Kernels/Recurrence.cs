@@ -151,6 +151,21 @@ internal static class Recurrence
     }
 
     /// <summary>
+    /// One sample's tile, the three steps <see cref="IntegrateTilePairWithPeaks"/> fuses: <see cref="IntegrateBanksOfTile"/>
+    /// of <paramref name="banks"/> into <paramref name="v"/> (<c>[T, 16]</c>, rows 16 floats apart), its peaks by
+    /// <see cref="RowOps.MaxAndArgMax"/>, and the banks cleared for the next tile.
+    /// </summary>
+    /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>.</remarks>
+    public static void IntegrateTileWithPeaks(KernelPath path, Span<float> banks, double decayA, double decayB, double v0,
+        Span<float> v, Span<float> max, Span<int> argMax)
+    {
+        var plane = banks.Length / Scatter.Banks;
+        IntegrateBanksOfTile(path, banks, decayA, decayB, v0, v, RowOps.TileWidth);
+        banks.Clear();
+        RowOps.MaxAndArgMax(RowOps.UseVector(path, RowOps.TileWidth), v[..plane], RowOps.TileWidth, max, argMax);
+    }
+
+    /// <summary>
     /// <see cref="IntegrateBanksOfTile"/> for two samples' tiles at once (<paramref name="banksA"/> into
     /// <paramref name="vA"/>, <paramref name="banksB"/> into <paramref name="vB"/>, both <c>[T, 16]</c> with rows 16 floats
     /// apart), each followed by its peaks as <see cref="RowOps.MaxAndArgMax"/> gives them (the maximum over time and its
@@ -174,12 +189,8 @@ internal static class Recurrence
 
         if (!KernelPaths.Allows(path, KernelPath.Avx512))
         {
-            IntegrateBanksVector256Of16(banksA, default, plane, decayA, decayB, v0, vA, width);
-            IntegrateBanksVector256Of16(banksB, default, plane, decayA, decayB, v0, vB, width);
-            RowOps.MaxAndArgMax(RowOps.UseVector(path, width), vA[..plane], width, maxA, argMaxA);
-            RowOps.MaxAndArgMax(RowOps.UseVector(path, width), vB[..plane], width, maxB, argMaxB);
-            banksA.Clear();
-            banksB.Clear();
+            IntegrateTileWithPeaks(path, banksA, decayA, decayB, v0, vA, maxA, argMaxA);
+            IntegrateTileWithPeaks(path, banksB, decayA, decayB, v0, vB, maxB, argMaxB);
             return;
         }
 
