@@ -95,6 +95,28 @@ public class TempotronBackwardTests
     }
 
     [Test]
+    public void MaxVoltageBackward_OfALongInputRow_MatchesDenseReference_AcrossGradientBlocks(
+        [Values(511, 512, 513, 1100, 1537)] int ins, [Values(1, 2)] int threads)
+    {
+        // Phase 2 walks the inputs in blocks (512 for rows of up to 16 outputs) and, with threads, in ranges: every
+        // boundary must hand each sample's list cursor on, so that no spike is added twice or skipped.
+        const int outs = 10, steps = 30, batch = 5;
+        var rng = new Random(ins + threads);
+        var (fast, reference) = TempotronForwardTests.Pair(ins, outs, steps, rng, scale: 1.5);
+        fast.MaxDegreeOfParallelism = threads;
+        var s = new float[batch * ins];
+        for (var k = 0; k < s.Length; k++)
+        {
+            s[k] = rng.Next(3) == 0 ? rng.Next(steps) : -1f;
+        }
+
+        var up = RandomUpstream(rng, batch * outs);
+        var dW = new float[fast.WeightCount];
+        fast.MaxVoltageBackward(s, batch, Array.ConvertAll(up, x => (float)x), dW, []);
+        AssertClose(dW, reference.DenseMaxVoltageWeightGradient(Array.ConvertAll(s, x => (double)x), batch, up), "dW vs dense");
+    }
+
+    [Test]
     public void MaxVoltageBackward_MatchesDenseReference_WithIntegerTimes([Range(0, 9)] int seed)
     {
         var c = MakeCase(200 + seed, integerOnly: seed % 2 == 0); // all-integer samples take the fast path
