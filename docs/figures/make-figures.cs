@@ -65,6 +65,11 @@ if (Want("thread-scaling"))
     ThreadScaling(Path.Combine(here, "thread-scaling.png"), Path.Combine(docs, "examples", "results", "thread-scaling.csv"));
 }
 
+if (Want("libtorch-peer"))
+{
+    LibtorchPeer(Path.Combine(here, "libtorch-peer.png"), Path.Combine(docs, "examples", "results", "libtorch-peer.txt"));
+}
+
 return 0;
 
 static string Here([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
@@ -432,6 +437,33 @@ static void ThreadScaling(string path, string csv)
     Save(plot, path);
 }
 
+// The median rows of docs/examples/libtorch-peer.cs's table: "| **W2 forward** | median | 1,155.5 ms | 450 µs | **2,549×** |".
+static void LibtorchPeer(string path, string table)
+{
+    var rows = File.ReadAllLines(table).Where(l => l.Contains("| median |", StringComparison.Ordinal))
+        .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToArray();
+    var plot = new Plot();
+    var torch = rows.Select((r, k) => new Bar { Position = (3 * k) + 0, Value = Math.Log10(Microseconds(r[3])), FillColor = Colors.Gray }).ToList();
+    var library = rows.Select((r, k) => new Bar { Position = (3 * k) + 1, Value = Math.Log10(Microseconds(r[4])), FillColor = Colors.SteelBlue }).ToList();
+    plot.Add.Bars(torch).LegendText = "SpikingJelly's algorithm on libtorch, one thread";
+    plot.Add.Bars(library).LegendText = "TimingBased, one thread";
+    for (var k = 0; k < rows.Length; k++)
+    {
+        var ratio = plot.Add.Text(rows[k][5].Replace("*", "", StringComparison.Ordinal), (3 * k) + 0.5, library[k].Value + 0.3);
+        ratio.LabelFontSize = 14;
+        ratio.LabelAlignment = Alignment.LowerCenter;
+    }
+
+    plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rows.Select((_, k) => (3.0 * k) + 0.5).ToArray(),
+        rows.Select(r => r[1].Replace("*", "", StringComparison.Ordinal)).ToArray());
+    double[] decades = [0, 1, 2, 3, 4, 5, 6, 7];
+    plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(decades, ["1 µs", "10 µs", "100 µs", "1 ms", "10 ms", "100 ms", "1 s", "10 s"]);
+    plot.Axes.SetLimitsY(0, 7.8);
+    plot.Title("The libtorch peer: time per call, same process (median of 5 rounds)");
+    plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
+
 static string[] SplitCsv(string line)
 {
     var fields = new List<string>();
@@ -465,7 +497,7 @@ static double Microseconds(string value)
     return parts[1] switch
     {
         "ns" => number / 1000,
-        "μs" or "us" => number,
+        "μs" or "µs" or "us" => number,
         "ms" => number * 1000,
         "s" => number * 1e6,
         _ => throw new FormatException($"unknown unit in '{value}'"),
