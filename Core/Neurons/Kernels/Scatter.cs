@@ -218,19 +218,32 @@ internal static class Scatter
     private static int RowsByTimeAvx512Of16(ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end)
     {
         nint position = from;
-        for (; position <= last; position++)
-        {
-            var i = Unsafe.Add(ref indices, position);
-            if (i >= end)
-            {
-                break;
-            }
 
-            ref var row = ref Unsafe.Add(ref dW, Row16(i - firstRow));
-            (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(Unsafe.Add(ref times, position)))).StoreUnsafe(ref row);
+        // Four spikes per step while the fourth is still below end: the indices increase, so then all four are, and one
+        // test serves four row adds (the non-tape backward of W3 952–976 → 939–968 µs, in-process alternation, same
+        // bits). Each dW row gets the same additions in the same order as one at a time.
+        for (; position + 3 <= last && Unsafe.Add(ref indices, position + 3) < end; position += 4)
+        {
+            AddGradientRow16(ref dW, firstRow, ref gk, ref indices, ref times, position);
+            AddGradientRow16(ref dW, firstRow, ref gk, ref indices, ref times, position + 1);
+            AddGradientRow16(ref dW, firstRow, ref gk, ref indices, ref times, position + 2);
+            AddGradientRow16(ref dW, firstRow, ref gk, ref indices, ref times, position + 3);
+        }
+
+        for (; position <= last && Unsafe.Add(ref indices, position) < end; position++)
+        {
+            AddGradientRow16(ref dW, firstRow, ref gk, ref indices, ref times, position);
         }
 
         return (int)position;
+    }
+
+    /// <summary><c>dW[indices[position] - firstRow] += gk[times[position]]</c> for 16-float rows, as one 512-bit load-add-store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddGradientRow16(ref float dW, int firstRow, ref float gk, ref int indices, ref int times, nint position)
+    {
+        ref var row = ref Unsafe.Add(ref dW, Row16(Unsafe.Add(ref indices, position) - firstRow));
+        (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(Unsafe.Add(ref times, position)))).StoreUnsafe(ref row);
     }
 
     /// <summary>
