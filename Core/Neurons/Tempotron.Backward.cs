@@ -37,7 +37,7 @@ public sealed partial class Tempotron
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        var (total, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, default, default, publicGradient: weightGradient);
+        var (total, _, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, default, default, publicGradient: weightGradient);
         return (float)total;
     }
 
@@ -111,24 +111,34 @@ public sealed partial class Tempotron
     /// One optimizer step on the parameters from an internal-layout gradient: the library's optimizers split the step
     /// over <see cref="MaxDegreeOfParallelism"/> threads (the same bits); any other optimizer runs as it is.
     /// </summary>
-    internal void StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient)
+    internal void StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient) =>
+        StepOptimizer(optimizer, gradient, UpdateBounds.Unknown, UpdateBounds.Unknown);
+
+    /// <summary>
+    /// <see cref="StepOptimizer(IOptimizer, ReadOnlySpan{float})"/> given upper bounds on the magnitudes of the parameters
+    /// and of the finite gradient (<see cref="UpdateBounds.Unknown"/> where there is none), which let the library's
+    /// optimizers skip their checking pass (<see cref="IChunkedOptimizer.StepBounded"/>). Returns an upper bound on the
+    /// new parameters' magnitudes, or <see cref="UpdateBounds.Unknown"/> after any other optimizer.
+    /// </summary>
+    internal double StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient, double maxAbsParameter, double maxAbsGradient)
     {
         WeightsVersion++; // even a step that throws may have been partly applied by a user optimizer
-        if (optimizer is IChunkedOptimizer chunked && ParallelChunks.Worthwhile(Parameters.Length, MaxDegreeOfParallelism))
+        if (optimizer is IChunkedOptimizer chunked)
         {
-            chunked.StepInChunks(Parameters, gradient, MaxDegreeOfParallelism);
+            var degree = ParallelChunks.Worthwhile(Parameters.Length, MaxDegreeOfParallelism) ? MaxDegreeOfParallelism : 1;
+            return chunked.StepBounded(Parameters, gradient, degree, maxAbsParameter, maxAbsGradient);
         }
-        else
-        {
-            optimizer.Step(Parameters, gradient);
-        }
+
+        optimizer.Step(Parameters, gradient);
+        return UpdateBounds.Unknown;
     }
 
     /// <summary>
     /// The training step's gradient: loss, correct count and <c>dL/dW</c> in the internal layout, with the internal
-    /// index of its first non-finite element (-1 if none), found while each block of it was still in cache.
+    /// index of its first non-finite element (-1 if none) and its largest magnitude (the optimizer's bound, see
+    /// <see cref="UpdateBounds"/>), both found while each block of it was still in cache.
     /// </summary>
-    internal (double Loss, int Correct, int FirstNonFinite) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
+    internal (double Loss, int Correct, int FirstNonFinite, float MaxAbsGradient) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
         TempotronLoss loss, Span<float> internalGradient)
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
@@ -140,7 +150,7 @@ public sealed partial class Tempotron
     /// sample's spike list comes straight from its afferent-ordered integer pattern (the encoder's), or from a dense row
     /// laid out in scratch for any other pattern; bit-identical to the dense call.
     /// </summary>
-    internal (double Loss, int Correct, int FirstNonFinite) TrainingGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels,
+    internal (double Loss, int Correct, int FirstNonFinite, float MaxAbsGradient) TrainingGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels,
         TempotronLoss loss, Span<float> internalGradient, Span<float> publicGradient = default)
     {
         ValidateEvents(inSpikes);
@@ -244,16 +254,16 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Throws unless a backward batch's working memory fits: <c>batch * 4 * T * outStride</c> floats of backward planes
-    /// and <c>batch * (2 (in + 16) + 5) + 4 * threads + out</c> ints of spike lists and counters, each at most the largest array.
+    /// and <c>batch * (2 (in + 16) + 5) + 8 * threads + out</c> ints of spike lists and counters, each at most the largest array.
     /// </summary>
     private void ValidateBackwardBatch(int batchSize)
     {
         var planes = (long)batchSize * BackwardPlaneCount * T * _outStride;
-        var lists = ((long)batchSize * (SpikeListBlock.Length(InFeatures) + 1)) + (GradientRangesPerThread * (long)MaxDegreeOfParallelism) + OutFeatures;
+        var lists = ((long)batchSize * (SpikeListBlock.Length(InFeatures) + 1)) + (2L * GradientRangesPerThread * MaxDegreeOfParallelism) + OutFeatures;
         if (planes > AlignedFloats.MaxLength || lists > Array.MaxLength)
         {
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
-                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 5) + 4 * threads + out <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
+                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 5) + 8 * threads + out <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
         }
     }
 
@@ -271,7 +281,7 @@ public sealed partial class Tempotron
     /// batch in sample order, so the result does not depend on the degree of parallelism. Also returns the internal
     /// index of the first non-finite element of the weight gradient (-1 if none or not computed).
     /// </summary>
-    private (double Loss, int Correct, int FirstNonFinite) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+    private (double Loss, int Correct, int FirstNonFinite, float MaxAbsGradient) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
         Span<float> eventRows = default, TempotronTape? tape = null, Span<float> publicGradient = default)
     {
@@ -282,9 +292,9 @@ public sealed partial class Tempotron
         // A pool hands out one array per element type: carve the lists and the counters from one int span.
         var listLength = batchSize * SpikeListBlock.Length(InFeatures);
         var flags = publicGradient.IsEmpty ? 0 : OutFeatures;
-        var ints = pool.Ints(listLength + batchSize + ranges + 1 + flags);
-        var nanAt = ints.Slice(listLength + batchSize + ranges, 1); // workers record a NaN here instead of throwing
-        var liveOutputs = ints.Slice(listLength + batchSize + ranges + 1, flags);
+        var ints = pool.Ints(listLength + batchSize + (2 * ranges) + 1 + flags);
+        var nanAt = ints.Slice(listLength + batchSize + (2 * ranges), 1); // workers record a NaN here instead of throwing
+        var liveOutputs = ints.Slice(listLength + batchSize + (2 * ranges) + 1, flags);
         if (!liveOutputs.IsEmpty && !MarkLiveOutputs(upstream, batchSize, kind, liveOutputs))
         {
             liveOutputs = default; // every output: phase 2 copies whole blocks
@@ -306,7 +316,7 @@ public sealed partial class Tempotron
             PeakSteps = tape is null ? default : tape.PeakSteps[..(batchSize * _outStride)],
             StoredTiles = tape is null ? default : tape.StoredTiles[..batchSize],
             SampleLoss = pool.Doubles(batchSize),
-            Counters = ints.Slice(listLength, batchSize + ranges), // per sample: correct; per range: first non-finite
+            Counters = ints.Slice(listLength, batchSize + (2 * ranges)), // per sample: correct; per range: first non-finite, then max |dW| (float bits)
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
             EventRows = eventRows,
         };
@@ -345,12 +355,14 @@ public sealed partial class Tempotron
         }
 
         var firstNonFinite = -1;
+        var maxAbsGradient = 0f;
         if (ranges > 0)
         {
             ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
             for (var r = 0; r < ranges && firstNonFinite < 0; r++)
             {
                 firstNonFinite = spans.Counters[batchSize + r];
+                maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.Counters[batchSize + ranges + r]));
             }
         }
 
@@ -362,6 +374,6 @@ public sealed partial class Tempotron
             correct += spans.Counters[b];
         }
 
-        return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct, firstNonFinite);
+        return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct, firstNonFinite, maxAbsGradient);
     }
 }

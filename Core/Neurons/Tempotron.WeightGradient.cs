@@ -34,7 +34,8 @@ public sealed partial class Tempotron
     /// walked in blocks of <see cref="GradientBlock"/> inputs; within a block, samples add their spikes in order, so
     /// each element is summed over the batch in sample order whatever the partition. Each block is cleared, filled
     /// and checked for non-finite values while it is in L1; the first bad internal index (or -1) goes to the
-    /// range's slot after the per-sample statistics.
+    /// range's slot after the per-sample statistics, and the largest magnitude (its float bits) to the range's slot
+    /// after those: the optimizer's bound (see <see cref="Optimizers.UpdateBounds"/>).
     /// </summary>
     /// <remarks>
     /// For a public backward (<c>spans.PublicWeightGradient</c> set) the block's rows live in this thread's block scratch
@@ -55,6 +56,7 @@ public sealed partial class Tempotron
         }
 
         var firstNonFinite = -1;
+        var maxAbs = 0f;
         var toPublic = !spans.PublicWeightGradient.IsEmpty;
         var block = GradientBlock;
         var scratch = toPublic ? Scratch.Current.Gradient.Floats(block * os) : default;
@@ -75,12 +77,13 @@ public sealed partial class Tempotron
             }
             else if (firstNonFinite < 0)
             {
-                var bad = SpanChecks.IndexOfNonFinite(rows);
+                maxAbs = Math.Max(maxAbs, SpanChecks.MaxAbs(rows, out var bad));
                 firstNonFinite = bad < 0 ? -1 : (blockStart * os) + bad;
             }
         }
 
         spans.Counters[batchSize + range] = firstNonFinite;
+        spans.Counters[batchSize + ranges + range] = BitConverter.SingleToInt32Bits(maxAbs);
     }
 
     /// <summary>

@@ -23,6 +23,15 @@ public sealed class TempotronTrainer
     private readonly AlignedFloats _gradient;
     private float[] _vMax = [];
 
+    /// <summary>
+    /// An upper bound on the weights' magnitudes after this trainer's last step, valid while the model's
+    /// <see cref="Tempotron.WeightsVersion"/> is still <see cref="_boundVersion"/>: with the gradient's maximum it lets
+    /// the library's optimizers skip their checking pass (see <see cref="UpdateBounds"/>).
+    /// </summary>
+    private double _parameterBound = UpdateBounds.Unknown;
+
+    private long _boundVersion = -1;
+
     /// <summary>Creates a trainer.</summary>
     /// <param name="model">The model to train.</param>
     /// <param name="optimizer">The optimizer; it sees the model's parameters in their internal (input-major, padded) layout.</param>
@@ -57,12 +66,15 @@ public sealed class TempotronTrainer
     public TrainingStepResult Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
         var gradient = _gradient.Span;
-        var (loss, correct, bad) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
-        return Apply(loss, correct, bad, gradient);
+        var (loss, correct, bad, maxAbsGradient) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
+        return Apply(loss, correct, bad, maxAbsGradient, gradient);
     }
 
-    /// <summary>The step's second half: refuse a non-finite loss or gradient, then the optimizer (which checks its own update).</summary>
-    private TrainingStepResult Apply(double loss, int correct, int bad, Span<float> gradient)
+    /// <summary>
+    /// The step's second half: refuse a non-finite loss or gradient, then the optimizer, which checks its own update
+    /// (or proves it finite from bounds on the weights and the gradient).
+    /// </summary>
+    private TrainingStepResult Apply(double loss, int correct, int bad, float maxAbsGradient, Span<float> gradient)
     {
         if (!double.IsFinite(loss))
         {
@@ -74,7 +86,10 @@ public sealed class TempotronTrainer
             ThrowHelper.NonFiniteResult(string.Create(CultureInfo.InvariantCulture, $"The weight gradient (internal element {bad})"));
         }
 
-        Model.StepOptimizer(Optimizer, gradient);
+        // The bound on the weights' magnitudes holds while no one else has changed them since this trainer's last step.
+        var known = _boundVersion == Model.WeightsVersion ? _parameterBound : UpdateBounds.Unknown;
+        var bound = Model.StepOptimizer(Optimizer, gradient, known, maxAbsGradient);
+        (_parameterBound, _boundVersion) = (bound, Model.WeightsVersion);
         return new TrainingStepResult((float)loss, correct);
     }
 
@@ -89,8 +104,8 @@ public sealed class TempotronTrainer
     public TrainingStepResult Step(SpikeEvents inSpikes, ReadOnlySpan<int> labels)
     {
         var gradient = _gradient.Span;
-        var (loss, correct, bad) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
-        return Apply(loss, correct, bad, gradient);
+        var (loss, correct, bad, maxAbsGradient) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
+        return Apply(loss, correct, bad, maxAbsGradient, gradient);
     }
 
     /// <summary>Evaluates a batch of event patterns without changing anything.</summary>

@@ -22,6 +22,9 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
     private float[]? _v;
     private int _step;
 
+    /// <summary>Upper bounds on the moments' magnitudes: exact after a checked step, widened by <see cref="Bounds"/> after a proven one.</summary>
+    private double _firstMomentBound, _secondMomentBound;
+
     /// <summary>Creates the optimizer.</summary>
     /// <param name="lr">The learning rate; finite and &gt;= 0.</param>
     /// <param name="beta1">The first-moment decay in <c>[0, 1)</c>.</param>
@@ -82,60 +85,120 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
     public int StepCount => _step;
 
     /// <inheritdoc/>
-    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient) =>
+        StepCore(parameters, gradient, 1, UpdateBounds.Unknown, UpdateBounds.Unknown);
+
+    /// <inheritdoc/>
+    void IChunkedOptimizer.StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism) =>
+        StepCore(parameters, gradient, degreeOfParallelism, UpdateBounds.Unknown, UpdateBounds.Unknown);
+
+    /// <inheritdoc/>
+    double IChunkedOptimizer.StepBounded(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism,
+        double maxAbsParameter, double maxAbsGradient) =>
+        StepCore(parameters, gradient, degreeOfParallelism, maxAbsParameter, maxAbsGradient);
+
+    /// <summary>Gets how many steps ran the checking pass (the others were proven finite by <see cref="UpdateBounds"/>); for tests and diagnostics.</summary>
+    internal long CheckingPasses { get; private set; }
+
+    /// <summary>
+    /// The step: all or nothing. Unless the bounds prove every new parameter and moment finite, a first pass computes
+    /// the update without writing, checks it and measures its maxima; then a pass with the same arithmetic writes it.
+    /// Returns an upper bound on the new parameters' magnitudes.
+    /// </summary>
+    private double StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism, double maxAbsParameter, double maxAbsGradient)
     {
         OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
 
         // Zero moments are the same state as none (the first step computes the same values from either).
         var m = _m ??= new float[parameters.Length];
         var v = _v ??= new float[parameters.Length];
-
-        // All or nothing: a first pass computes the update without writing and checks that every new parameter
-        // and moment is finite; only then does the second pass, with the same arithmetic, write them.
-        if (!Update(parameters, gradient, m, v, _step + 1, commit: false))
+        var next = _step + 1;
+        var (parameterBound, firstBound, secondBound) = Bounds(maxAbsParameter, maxAbsGradient, next);
+        if (!UpdateBounds.Proven(parameterBound, firstBound, secondBound))
         {
-            ThrowHelper.NonFiniteResult("The Adam update (a new weight or moment)");
-        }
-
-        _step++;
-        Update(parameters, gradient, m, v, _step, commit: true);
-    }
-
-    /// <inheritdoc/>
-    unsafe void IChunkedOptimizer.StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism)
-    {
-        OptimizerChecks.SameLength(parameters, gradient, _m?.Length);
-        var m = _m ??= new float[parameters.Length];
-        var v = _v ??= new float[parameters.Length];
-        fixed (float* p = parameters)
-        fixed (float* g = gradient)
-        {
-            var (pAt, gAt) = ((nint)p, (nint)g);
-            var next = _step + 1;
-            if (!ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
-                    Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
-                        m.AsSpan(start, length), v.AsSpan(start, length), next, commit: false)))
+            CheckingPasses++;
+            var check = Pass(parameters, gradient, m, v, next, degreeOfParallelism, commit: false);
+            if (!check.Finite)
             {
                 ThrowHelper.NonFiniteResult("The Adam update (a new weight or moment)");
             }
 
-            _step = next;
-            ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
-                Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
-                    m.AsSpan(start, length), v.AsSpan(start, length), next, commit: true));
+            (parameterBound, firstBound, secondBound) = (check.MaxParameter, check.MaxState, check.MaxSecondState);
         }
+
+        _step = next;
+        Pass(parameters, gradient, m, v, next, degreeOfParallelism, commit: true);
+        (_firstMomentBound, _secondMomentBound) = (firstBound, secondBound);
+        return parameterBound;
     }
 
-    /// <summary>Computes step <paramref name="step"/>; writes it only when <paramref name="commit"/>. Returns whether every new value is finite.</summary>
-    private bool Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, int step, bool commit)
+    /// <summary>
+    /// Upper bounds on the magnitudes of step <paramref name="step"/>'s new parameters and moments, from bounds on the
+    /// parameters', the gradient's and the moments' own (<see cref="UpdateBounds"/>): <c>|g + wd p|</c>, the two moments,
+    /// and <c>|p - stepSize m / (sqrt(v) / bias + eps)|</c>, whose denominator is at least <c>eps &gt; 0</c>.
+    /// </summary>
+    private (double Parameter, double First, double Second) Bounds(double maxAbsParameter, double maxAbsGradient, int step)
+    {
+        var (stepSize, _) = Scales(step);
+        float b1 = Beta1, b2 = Beta2;
+        var up = UpdateBounds.Up(maxAbsGradient + UpdateBounds.Up(WeightDecay * maxAbsParameter));
+        var first = UpdateBounds.Up(UpdateBounds.Up(b1 * _firstMomentBound) + UpdateBounds.Up((1 - b1) * up));
+        var square = UpdateBounds.Up(UpdateBounds.Up((1 - b2) * up) * up);
+        var second = UpdateBounds.Up(UpdateBounds.Up(b2 * _secondMomentBound) + square);
+        var scaled = UpdateBounds.Up(stepSize * first);
+        var change = UpdateBounds.Up(scaled / Eps);
+        var parameter = UpdateBounds.Up(maxAbsParameter + change);
+        return UpdateBounds.Proven(up, square, scaled, change)
+            ? (parameter, first, second)
+            : (UpdateBounds.Unknown, UpdateBounds.Unknown, UpdateBounds.Unknown);
+    }
+
+    /// <summary>Step <paramref name="step"/>'s bias-corrected step size and <c>sqrt(1 - beta2^k)</c>, as float32.</summary>
+    private (float StepSize, float Bias2Sqrt) Scales(int step)
     {
         var bias1 = 1.0 - Math.Pow(Beta1, step);
         var bias2 = 1.0 - Math.Pow(Beta2, step);
-        var stepSize = (float)(LearningRate / bias1);
-        var bias2Sqrt = (float)Math.Sqrt(bias2);
+        return ((float)(LearningRate / bias1), (float)Math.Sqrt(bias2));
+    }
+
+    /// <summary>One pass of <see cref="Update"/> over the whole vector, on this thread or over <paramref name="degreeOfParallelism"/> chunks.</summary>
+    private UpdatePass Pass(Span<float> parameters, ReadOnlySpan<float> gradient, float[] m, float[] v, int step, int degreeOfParallelism, bool commit) =>
+        degreeOfParallelism <= 1
+            ? Update(parameters, gradient, m, v, step, commit)
+            : PassInChunks(parameters, gradient, m, v, step, degreeOfParallelism, commit);
+
+    /// <summary>The threaded pass, its own method so that the one-thread path does not allocate the closure.</summary>
+    private unsafe UpdatePass PassInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, float[] m, float[] v, int step, int degreeOfParallelism, bool commit)
+    {
+        fixed (float* p = parameters)
+        fixed (float* g = gradient)
+        {
+            var (pAt, gAt) = ((nint)p, (nint)g);
+            float maxParameter = 0, maxFirst = 0, maxSecond = 0;
+            var finite = ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
+            {
+                var chunk = Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                    m.AsSpan(start, length), v.AsSpan(start, length), step, commit);
+                UpdateBounds.RaiseTo(ref maxParameter, chunk.MaxParameter);
+                UpdateBounds.RaiseTo(ref maxFirst, chunk.MaxState);
+                UpdateBounds.RaiseTo(ref maxSecond, chunk.MaxSecondState);
+                return chunk.Finite;
+            });
+            return new UpdatePass(finite, maxParameter, maxFirst, maxSecond);
+        }
+    }
+
+    /// <summary>
+    /// Computes step <paramref name="step"/>; writes it only when <paramref name="commit"/>. Returns whether every new
+    /// value is finite, and (when not committing) the largest magnitudes of the new parameters and moments.
+    /// </summary>
+    private UpdatePass Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, int step, bool commit)
+    {
+        var (stepSize, bias2Sqrt) = Scales(step);
         float b1 = Beta1, b2 = Beta2, eps = Eps, wd = WeightDecay;
         var k = 0;
         var finite = true;
+        float maxParameter = 0, maxFirst = 0, maxSecond = 0;
         if (Vector.IsHardwareAccelerated)
         {
             // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
@@ -154,6 +217,9 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
             var stepV = new Vector<float>(stepSize);
             var biasV = new Vector<float>(bias2Sqrt);
             var check = Vector<float>.Zero;
+            var maxP = Vector<float>.Zero;
+            var maxM = Vector<float>.Zero;
+            var maxV = Vector<float>.Zero;
             for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
             {
                 var at = (nuint)k;
@@ -169,9 +235,16 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
                     vk.StoreUnsafe(ref vr, at);
                     updated.StoreUnsafe(ref pr, at);
                 }
+                else
+                {
+                    maxP = UpdateBounds.MaxAbs(maxP, updated);
+                    maxM = UpdateBounds.MaxAbs(maxM, mk);
+                    maxV = UpdateBounds.MaxAbs(maxV, vk);
+                }
             }
 
             finite = Vector.EqualsAll(check, Vector<float>.Zero);
+            (maxParameter, maxFirst, maxSecond) = (UpdateBounds.Max(maxP), UpdateBounds.Max(maxM), UpdateBounds.Max(maxV));
         }
 
         for (; k < parameters.Length; k++)
@@ -181,6 +254,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
             var vk = OptimizerChecks.FlushSubnormal((b2 * v[k]) + ((1 - b2) * g * g));
             var updated = parameters[k] - (stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps));
             finite &= float.IsFinite(mk) && float.IsFinite(vk) && float.IsFinite(updated);
+            (maxParameter, maxFirst, maxSecond) = (Math.Max(maxParameter, Math.Abs(updated)), Math.Max(maxFirst, Math.Abs(mk)), Math.Max(maxSecond, Math.Abs(vk)));
             if (commit)
             {
                 m[k] = mk;
@@ -189,7 +263,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
             }
         }
 
-        return finite;
+        return new UpdatePass(finite, maxParameter, maxFirst, maxSecond);
     }
 
     /// <inheritdoc/>
@@ -198,5 +272,6 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         _m = null;
         _v = null;
         _step = 0;
+        (_firstMomentBound, _secondMomentBound) = (0, 0);
     }
 }

@@ -9,6 +9,15 @@ internal interface IChunkedOptimizer
     /// </summary>
     void StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism);
 
+    /// <summary>
+    /// <see cref="StepInChunks"/> given upper bounds on the magnitudes of the parameters and of the (finite) gradient
+    /// (<see cref="UpdateBounds.Unknown"/> where there is none): when they and the optimizer's bounds on its own state
+    /// prove every new value finite (see <see cref="UpdateBounds"/>), the checking pass is skipped; the bits are the
+    /// same either way, and so is the all-or-nothing contract. Returns an upper bound on the new parameters'
+    /// magnitudes (the exact maximum when the checking pass ran), for the next step.
+    /// </summary>
+    double StepBounded(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism, double maxAbsParameter, double maxAbsGradient);
+
     /// <summary>Chunks start on multiples of this many floats: whole cache lines and vectors.</summary>
     const int ChunkAlignment = 64;
 }
