@@ -175,6 +175,35 @@ public class TempotronTrainingTests
     }
 
     [Test]
+    public void TrainingGradient_IsBoundedByPhase1sBound_FiniteForIntegerTimes([Values(1, 7, 40)] int inF, [Values(1, 3, 16, 17, 40)] int outF,
+        [Values(1, 5, 30)] int t, [Values] bool fractional)
+    {
+        // Phase 1's bound (a sum over samples of each one's largest |gk|) must cover every element of the gradient that
+        // phase 2 then sums, with weights large enough that the losses and gradients are far from 1.
+        var rng = new Random((inF * 1000) + (outF * 10) + t);
+        var batch = 1 + rng.Next(9);
+        var w = TestData.Uniform(rng, outF * inF, -20f, 20f);
+        var model = new Tempotron(inF, outF, t, w);
+        var spikes = Enumerable.Range(0, batch * inF)
+            .Select(_ => rng.Next(4) == 0 ? -1f : fractional ? (float)(rng.NextDouble() * (t + 1)) : rng.Next(t + 1))
+            .ToArray();
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(outF)).ToArray();
+        foreach (var loss in new[] { TempotronLoss.MeanSquaredError, TempotronLoss.PaperCost })
+        {
+            var gradient = new float[model.Parameters.Length];
+            var result = model.TrainingGradient(spikes, labels, loss, gradient);
+            var max = gradient.Max(MathF.Abs);
+            Assert.That(result.FirstNonFinite, Is.EqualTo(-1));
+            Assert.That(result.MaxAbsGradient, Is.EqualTo(max), "phase 2's measured maximum");
+            Assert.That(max, Is.LessThanOrEqualTo(result.GradientBound), $"{loss}: the bound holds");
+            if (!fractional && outF <= 16)
+            {
+                Assert.That(double.IsFinite(result.GradientBound), Is.True, $"{loss}: integer times on one tile are bounded");
+            }
+        }
+    }
+
+    [Test]
     public void LossGradient_OfACorrectlyClassifiedBatch_IsZero()
     {
         // One input at t = 0 drives output 0 over the threshold and output 1 below it: label 0 is right on both

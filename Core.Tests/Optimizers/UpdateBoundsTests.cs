@@ -140,12 +140,57 @@ public class UpdateBoundsTests
         }
 
         Assert.That(CheckingPasses(optimizer), Is.EqualTo(1), "only the first step, which knew no bound on the weights, checked");
+        Assert.That(trainer.StepsUpdatedInPhase2, Is.EqualTo(4), "the later steps wrote their update block by block in phase 2");
         Assert.That(CheckingPasses(twinOptimizer), Is.EqualTo(5), "ApplyGradient knows no bound: it always checks");
 
         // Weights set from outside: the trainer's bound is stale, so the next step checks again.
         trainer.Model.SetWeights(Weights(twin));
         trainer.Step(spikes, labels);
         Assert.That(CheckingPasses(optimizer), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void TrainerSteps_WhetherOrNotPhase2WritesTheUpdate_GiveTheCheckedStepsBits(
+        [Values("37x3", "300x40", "50x5 fractional", "20x17 threshold")] string shape, [Values("momentum", "adam")] string kind, [Values(1, 2)] int degree)
+    {
+        // 300 x 40: rows of three 16-float tiles; fractional times: phase 1 cannot bound the gradient (the combination
+        // of two planes), so every step takes the optimizer's own pass; the paper cost on 17 outputs: two tiles, of
+        // which a batch may leave one without gradient.
+        var (inF, outF, t) = shape switch
+        {
+            "37x3" => (37, 3, 10),
+            "300x40" => (300, 40, 25),
+            "50x5 fractional" => (50, 5, 12),
+            _ => (20, 17, 15),
+        };
+        var loss = shape.EndsWith("threshold", StringComparison.Ordinal) ? TempotronLoss.PaperCost : TempotronLoss.MeanSquaredError;
+        var rng = new Random(inF * outF);
+        var spikes = Enumerable.Range(0, 9 * inF)
+            .Select(_ => rng.Next(3) == 0 ? -1f : shape.Contains("fractional", StringComparison.Ordinal) ? (float)(rng.NextDouble() * t) : rng.Next(t + 2))
+            .ToArray();
+        var labels = Enumerable.Range(0, 9).Select(_ => rng.Next(outF)).ToArray();
+        var optimizer = Make(kind, 0.05f);
+        var trainer = new TempotronTrainer(new Tempotron(inF, outF, t, seed: 6) { MaxDegreeOfParallelism = degree }, optimizer, loss);
+        var twin = new Tempotron(inF, outF, t, seed: 6);
+        var twinOptimizer = Make(kind, 0.05f);
+        var gradient = new float[twin.WeightCount];
+        for (var step = 0; step < 4; step++)
+        {
+            var result = trainer.Step(spikes, labels);
+            Assert.That(result.Loss, Is.EqualTo(twin.LossGradient(spikes, labels, gradient, loss)), $"step {step}");
+            twin.ApplyGradient(twinOptimizer, gradient);
+            Assert.That(Bits(Weights(trainer.Model)), Is.EqualTo(Bits(Weights(twin))), $"step {step}");
+        }
+
+        if (shape.Contains("fractional", StringComparison.Ordinal))
+        {
+            Assert.That(trainer.StepsUpdatedInPhase2, Is.Zero);
+            Assert.That(CheckingPasses(optimizer), Is.EqualTo(1), "later steps still proven from the gradient's measured maximum");
+        }
+        else if (shape == "37x3")
+        {
+            Assert.That(trainer.StepsUpdatedInPhase2, Is.EqualTo(3));
+        }
     }
 
     [Test]

@@ -37,8 +37,7 @@ public sealed partial class Tempotron
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        var (total, _, _, _) = BackwardCore(inSpikes, labels.Length, default, labels, kind, default, default, publicGradient: weightGradient);
-        return (float)total;
+        return (float)BackwardCore(inSpikes, labels.Length, default, labels, kind, default, default, publicGradient: weightGradient).Loss;
     }
 
     /// <summary>Back-propagates <c>dL/dvMax</c> through <see cref="MaxVoltage(ReadOnlySpan{float}, int, Span{float})"/>.</summary>
@@ -136,22 +135,26 @@ public sealed partial class Tempotron
     /// <summary>
     /// The training step's gradient: loss, correct count and <c>dL/dW</c> in the internal layout, with the internal
     /// index of its first non-finite element (-1 if none) and its largest magnitude (the optimizer's bound, see
-    /// <see cref="UpdateBounds"/>), both found while each block of it was still in cache.
+    /// <see cref="UpdateBounds"/>), both found while each block of it was still in cache. Given a library optimizer
+    /// and a bound on the weights' magnitudes, the update may instead be written in phase 2 (see
+    /// <see cref="BeginUpdateInPhase2"/>): then <see cref="BackwardResult.CommittedBound"/> is not NaN, the weights
+    /// are updated and the gradient buffer holds nothing.
     /// </summary>
-    internal (double Loss, int Correct, int FirstNonFinite, float MaxAbsGradient) TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels,
-        TempotronLoss loss, Span<float> internalGradient)
+    internal BackwardResult TrainingGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss, Span<float> internalGradient,
+        IOptimizer? optimizer = null, double maxAbsParameter = UpdateBounds.Unknown)
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
-        return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default);
+        return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default,
+            update: optimizer as IChunkedOptimizer, maxAbsParameter: maxAbsParameter);
     }
 
     /// <summary>
-    /// <see cref="TrainingGradient(ReadOnlySpan{float}, ReadOnlySpan{int}, TempotronLoss, Span{float})"/> from events: each
+    /// <see cref="TrainingGradient(ReadOnlySpan{float}, ReadOnlySpan{int}, TempotronLoss, Span{float}, IOptimizer, double)"/> from events: each
     /// sample's spike list comes straight from its afferent-ordered integer pattern (the encoder's), or from a dense row
     /// laid out in scratch for any other pattern; bit-identical to the dense call.
     /// </summary>
-    internal (double Loss, int Correct, int FirstNonFinite, float MaxAbsGradient) TrainingGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels,
-        TempotronLoss loss, Span<float> internalGradient, Span<float> publicGradient = default)
+    internal BackwardResult TrainingGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss, Span<float> internalGradient,
+        Span<float> publicGradient = default, IOptimizer? optimizer = null, double maxAbsParameter = UpdateBounds.Unknown)
     {
         ValidateEvents(inSpikes);
         ValidateLabels(labels);
@@ -162,7 +165,8 @@ public sealed partial class Tempotron
 
         ValidateBackwardBatch(labels.Length);
         var rows = Scratch.Current.Events.Floats((int)((long)labels.Length * InFeatures)); // filled per sample only where needed
-        return BackwardCore(rows, labels.Length, default, labels, UpstreamOf(loss), internalGradient, default, inSpikes, rows, publicGradient: publicGradient);
+        return BackwardCore(rows, labels.Length, default, labels, UpstreamOf(loss), internalGradient, default, inSpikes, rows, publicGradient: publicGradient,
+            update: optimizer as IChunkedOptimizer, maxAbsParameter: maxAbsParameter);
     }
 
     /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
@@ -254,7 +258,7 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Throws unless a backward batch's working memory fits: <c>batch * 4 * T * outStride</c> floats of backward planes
-    /// and <c>batch * (2 (in + 16) + 5) + 8 * threads + out</c> ints of spike lists and counters, each at most the largest array.
+    /// and <c>batch * (2 (in + 16) + 6) + 8 * threads + out</c> ints of spike lists and counters, each at most the largest array.
     /// </summary>
     private void ValidateBackwardBatch(int batchSize)
     {
@@ -263,7 +267,7 @@ public sealed partial class Tempotron
         if (planes > AlignedFloats.MaxLength || lists > Array.MaxLength)
         {
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
-                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 5) + 8 * threads + out <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
+                $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 6) + 8 * threads + out <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
         }
     }
 
@@ -279,11 +283,14 @@ public sealed partial class Tempotron
     /// Phase 1, per sample (in parallel when allowed): forward, upstream gradient over time, reverse recurrences
     /// into per-sample planes, input gradient. Phase 2, per range of inputs: the weight gradient, summed over the
     /// batch in sample order, so the result does not depend on the degree of parallelism. Also returns the internal
-    /// index of the first non-finite element of the weight gradient (-1 if none or not computed).
+    /// index of the first non-finite element of the weight gradient (-1 if none or not computed). Given an optimizer
+    /// (a training step), phase 2 writes its update block by block when bounds prove it finite (see
+    /// <see cref="BeginUpdateInPhase2"/>); the result says whether it did.
     /// </summary>
-    private (double Loss, int Correct, int FirstNonFinite, float MaxAbsGradient) BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
+    private BackwardResult BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
         ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
-        Span<float> eventRows = default, TempotronTape? tape = null, Span<float> publicGradient = default)
+        Span<float> eventRows = default, TempotronTape? tape = null, Span<float> publicGradient = default, IChunkedOptimizer? update = null,
+        double maxAbsParameter = UpdateBounds.Unknown)
     {
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
@@ -354,18 +361,6 @@ public sealed partial class Tempotron
             ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // phase 1 wrote only scratch (a public backward scanned first)
         }
 
-        var firstNonFinite = -1;
-        var maxAbsGradient = 0f;
-        if (ranges > 0)
-        {
-            ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, batch) => self.AccumulateWeightGradient(r, ranges, s, batch), batchSize);
-            for (var r = 0; r < ranges && firstNonFinite < 0; r++)
-            {
-                firstNonFinite = spans.Counters[batchSize + r];
-                maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.Counters[batchSize + ranges + r]));
-            }
-        }
-
         double loss = 0;
         var correct = 0;
         for (var b = 0; b < batchSize; b++)
@@ -374,6 +369,60 @@ public sealed partial class Tempotron
             correct += spans.Counters[b];
         }
 
-        return (kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss, correct, firstNonFinite, maxAbsGradient);
+        loss = kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss;
+        var gradientBound = internalGradient.IsEmpty ? UpdateBounds.Unknown : GradientBound(spans.SpikeLists, batchSize);
+        var committed = double.IsFinite(loss) && update is not null && BeginUpdateInPhase2(update, gradientBound, maxAbsParameter, out var bound)
+            ? bound
+            : UpdateBounds.Unknown;
+        var firstNonFinite = -1;
+        var maxAbsGradient = 0f;
+        if (ranges > 0)
+        {
+            ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, work) => self.AccumulateWeightGradient(r, ranges, s, work.Batch, work.Update),
+                (Batch: batchSize, Update: double.IsNaN(committed) ? null : update));
+            for (var r = 0; r < ranges && firstNonFinite < 0; r++)
+            {
+                firstNonFinite = spans.Counters[batchSize + r];
+                maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.Counters[batchSize + ranges + r]));
+            }
+        }
+
+        return new BackwardResult(loss, correct, firstNonFinite, maxAbsGradient, gradientBound, committed);
+    }
+
+    /// <summary>
+    /// An upper bound on every element of a training gradient, from phase 1: each sample bounded what it adds to a
+    /// <c>dW</c> element (<c>SpikeListBlock.GradientBound</c>, +infinity where it could not), and an element is a
+    /// float sum of at most one such term per sample, so the batch's sum of the bounds, widened for one rounding per
+    /// addition, bounds it (<see cref="UpdateBounds"/>).
+    /// </summary>
+    private double GradientBound(Span<int> lists, int batchSize)
+    {
+        double sum = 0;
+        for (var b = 0; b < batchSize; b++)
+        {
+            sum += new SpikeListBlock(lists, b, InFeatures).GradientBound;
+        }
+
+        return sum * Math.Pow(1 + (1.0 / (1 << 20)), batchSize);
+    }
+
+    /// <summary>
+    /// Whether phase 2 may write the optimizer's update block by block as it sums the weight gradient (then it has
+    /// begun: see <see cref="IChunkedOptimizer.TryBeginChunkedStep"/>): <paramref name="gradientBound"/> (see
+    /// <see cref="GradientBound"/>) must prove every gradient element finite, and with the bound on the weights the
+    /// update too. Such a step cannot fail half-way, which is what lets it skip both the whole-gradient buffer and the
+    /// optimizer's separate pass over it.
+    /// </summary>
+    private bool BeginUpdateInPhase2(IChunkedOptimizer update, double gradientBound, double maxAbsParameter, out double parameterBound)
+    {
+        parameterBound = UpdateBounds.Unknown;
+        if (!UpdateBounds.Proven(gradientBound) || !update.TryBeginChunkedStep(Parameters.Length, maxAbsParameter, gradientBound, out parameterBound))
+        {
+            return false;
+        }
+
+        WeightsVersion++; // as StepOptimizer: the weights change in phase 2
+        return true;
     }
 }

@@ -49,6 +49,7 @@ public sealed partial class Tempotron
             count = SampleFromEvents(events[b], spans.EventRows.Slice(b * InFeatures, InFeatures), b, buffers, indices, times, out integerTimes);
         }
 
+        list.GradientBound = 0f;
         if (count < 0)
         {
             list.Count = 0; // a NaN, recorded for the caller, who throws before phase 2
@@ -121,6 +122,13 @@ public sealed partial class Tempotron
         if (onlyGk && rows < T)
         {
             list.Count = SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
+        }
+
+        // A training gradient: each dW element gets at most one gk value from this sample (integer times, every tile
+        // computed); the batch's bounds let the trainer write the optimizer's update block by block in phase 2.
+        if (!spans.WeightGradient.IsEmpty)
+        {
+            list.GradientBound = onlyGk && list.LiveTiles == -1 ? SpanChecks.MaxAbs(gk[..(rows * os)], out _) : float.PositiveInfinity;
         }
 
         if (spans.Output.IsEmpty)
@@ -324,12 +332,13 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Sample <c>b</c>'s block of the batch spike-list buffer: a header (the number of listed spikes, whether all
-    /// their times are integers, and how many leading rows of the backward planes can be non-zero), then the list
+    /// their times are integers, how many leading rows and which column tiles of the backward planes can be non-zero,
+    /// and a bound on what the sample adds to the weight gradient), then the list
     /// of spiking inputs and, as long again, their integer times. Phase 1 writes it; phase 2 reads it.
     /// </summary>
     private readonly ref struct SpikeListBlock
     {
-        private const int HeaderLength = 4;
+        private const int HeaderLength = 5;
         private readonly Span<int> _block;
         private readonly int _listLength;
 
@@ -361,6 +370,16 @@ public sealed partial class Tempotron
         /// of one tile, of more than 31, or planes phase 2 reads beyond <c>gk</c>). Phase 2 adds only those tiles.
         /// </summary>
         public ref int LiveTiles => ref _block[3];
+
+        /// <summary>
+        /// For a training gradient: the largest magnitude this sample adds to any <c>dW</c> element (its largest
+        /// <c>|gk|</c>), or +infinity where phase 1 did not bound it; the batch's sum bounds the gradient before phase 2.
+        /// </summary>
+        public float GradientBound
+        {
+            get => BitConverter.Int32BitsToSingle(_block[4]);
+            set => _block[4] = BitConverter.SingleToInt32Bits(value);
+        }
 
         /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack.</summary>
         public Span<int> Indices => _block.Slice(HeaderLength, _listLength);

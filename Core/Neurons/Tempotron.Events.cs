@@ -85,7 +85,7 @@ public sealed partial class Tempotron
         TempotronLoss loss = TempotronLoss.MeanSquaredError)
     {
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        var (total, _, _, _) = TrainingGradient(inSpikes, labels, loss, default, weightGradient);
+        var total = TrainingGradient(inSpikes, labels, loss, default, weightGradient).Loss;
         return (float)total;
     }
 

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
+using TimingBased.Optimizers;
 
 namespace TimingBased.Neurons;
 
@@ -38,12 +39,19 @@ public sealed partial class Tempotron
     /// after those: the optimizer's bound (see <see cref="Optimizers.UpdateBounds"/>).
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// With <paramref name="update"/> (a training step whose update was proven finite, see
+    /// <see cref="BeginUpdateInPhase2"/>) each block is summed in this thread's block scratch and the optimizer's
+    /// update of its weights written at once: no whole-gradient buffer, and no separate optimizer pass over it.
+    /// </para>
+    /// <para>
     /// For a public backward (<c>spans.PublicWeightGradient</c> set) the block's rows live in this thread's block scratch
     /// and are copied to the caller's <c>[out, in]</c> gradient as soon as they are summed: no internal-layout gradient
     /// of the whole matrix is written and read back (5.6 MB for 12544 × 100), and no check (the public call returns
     /// what it computes).
+    /// </para>
     /// </remarks>
-    private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize)
+    private void AccumulateWeightGradient(int range, int ranges, in BatchSpans spans, int batchSize, IChunkedOptimizer? update)
     {
         var os = _outStride;
         var first = (int)((long)InFeatures * range / ranges);
@@ -58,19 +66,25 @@ public sealed partial class Tempotron
         var firstNonFinite = -1;
         var maxAbs = 0f;
         var toPublic = !spans.PublicWeightGradient.IsEmpty;
+        var inScratch = toPublic || update is not null;
         var block = GradientBlock;
-        var scratch = toPublic ? Scratch.Current.Gradient.Floats(block * os) : default;
+        var scratch = inScratch ? Scratch.Current.Gradient.Floats(block * os) : default;
         for (var blockStart = first; blockStart < end; blockStart += block)
         {
             var blockEnd = Math.Min(end, blockStart + block);
-            var rows = toPublic ? scratch[..((blockEnd - blockStart) * os)] : spans.WeightGradient.Slice(blockStart * os, (blockEnd - blockStart) * os);
+            var rows = inScratch ? scratch[..((blockEnd - blockStart) * os)] : spans.WeightGradient.Slice(blockStart * os, (blockEnd - blockStart) * os);
             rows.Clear();
             for (var b = 0; b < batchSize; b++)
             {
                 cursors[b] = AccumulateSample(b, cursors[b], blockStart, blockEnd, rows, spans);
             }
 
-            if (toPublic)
+            if (update is not null)
+            {
+                // The step began in BackwardCore with every value proven finite: write it while the block is in L1.
+                update.CommitChunk(Parameters.Slice(blockStart * os, rows.Length), rows, blockStart * os);
+            }
+            else if (toPublic)
             {
                 LayoutTranspose.ToPublic(Path, rows, spans.PublicWeightGradient, InFeatures, OutFeatures, os, blockStart, blockEnd, internalFirst: blockStart,
                     liveOutputs: spans.LiveOutputs);

@@ -66,31 +66,42 @@ public sealed class TempotronTrainer
     public TrainingStepResult Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
         var gradient = _gradient.Span;
-        var (loss, correct, bad, maxAbsGradient) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
-        return Apply(loss, correct, bad, maxAbsGradient, gradient);
+        return Apply(Model.TrainingGradient(inSpikes, labels, Loss, gradient, optimizer: Optimizer, maxAbsParameter: KnownParameterBound), gradient);
     }
 
+    /// <summary>Gets how many steps had their update written in phase 2 (proven finite before it); for tests and diagnostics.</summary>
+    internal long StepsUpdatedInPhase2 { get; private set; }
+
+    /// <summary>The bound on the weights' magnitudes, if no one else has changed them since this trainer's last step.</summary>
+    private double KnownParameterBound => _boundVersion == Model.WeightsVersion ? _parameterBound : UpdateBounds.Unknown;
+
     /// <summary>
-    /// The step's second half: refuse a non-finite loss or gradient, then the optimizer, which checks its own update
-    /// (or proves it finite from bounds on the weights and the gradient).
+    /// The step's second half: if phase 2 already wrote the update (bounds proved it finite), record the new bound;
+    /// otherwise refuse a non-finite loss or gradient, then the optimizer, which checks its own update (or proves it
+    /// finite from bounds on the weights and the gradient).
     /// </summary>
-    private TrainingStepResult Apply(double loss, int correct, int bad, float maxAbsGradient, Span<float> gradient)
+    private TrainingStepResult Apply(BackwardResult result, Span<float> gradient)
     {
-        if (!double.IsFinite(loss))
+        if (!double.IsNaN(result.CommittedBound))
+        {
+            StepsUpdatedInPhase2++;
+            (_parameterBound, _boundVersion) = (result.CommittedBound, Model.WeightsVersion);
+            return new TrainingStepResult((float)result.Loss, result.Correct);
+        }
+
+        if (!double.IsFinite(result.Loss))
         {
             ThrowHelper.NonFiniteResult("The loss");
         }
 
-        if (bad >= 0)
+        if (result.FirstNonFinite >= 0)
         {
-            ThrowHelper.NonFiniteResult(string.Create(CultureInfo.InvariantCulture, $"The weight gradient (internal element {bad})"));
+            ThrowHelper.NonFiniteResult(string.Create(CultureInfo.InvariantCulture, $"The weight gradient (internal element {result.FirstNonFinite})"));
         }
 
-        // The bound on the weights' magnitudes holds while no one else has changed them since this trainer's last step.
-        var known = _boundVersion == Model.WeightsVersion ? _parameterBound : UpdateBounds.Unknown;
-        var bound = Model.StepOptimizer(Optimizer, gradient, known, maxAbsGradient);
+        var bound = Model.StepOptimizer(Optimizer, gradient, KnownParameterBound, result.MaxAbsGradient);
         (_parameterBound, _boundVersion) = (bound, Model.WeightsVersion);
-        return new TrainingStepResult((float)loss, correct);
+        return new TrainingStepResult((float)result.Loss, result.Correct);
     }
 
     /// <summary>Runs one training step on a batch of event patterns; bit-identical to the dense step on the same spikes.</summary>
@@ -104,8 +115,7 @@ public sealed class TempotronTrainer
     public TrainingStepResult Step(SpikeEvents inSpikes, ReadOnlySpan<int> labels)
     {
         var gradient = _gradient.Span;
-        var (loss, correct, bad, maxAbsGradient) = Model.TrainingGradient(inSpikes, labels, Loss, gradient);
-        return Apply(loss, correct, bad, maxAbsGradient, gradient);
+        return Apply(Model.TrainingGradient(inSpikes, labels, Loss, gradient, optimizer: Optimizer, maxAbsParameter: KnownParameterBound), gradient);
     }
 
     /// <summary>Evaluates a batch of event patterns without changing anything.</summary>

@@ -100,6 +100,29 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
     /// <summary>Gets how many steps ran the checking pass (the others were proven finite by <see cref="UpdateBounds"/>); for tests and diagnostics.</summary>
     internal long CheckingPasses { get; private set; }
 
+    /// <inheritdoc/>
+    bool IChunkedOptimizer.TryBeginChunkedStep(int length, double maxAbsParameter, double maxAbsGradient, out double parameterBound)
+    {
+        var next = _step + 1;
+        var (bound, firstBound, secondBound) = Bounds(maxAbsParameter, maxAbsGradient, next);
+        if ((_m is not null && _m.Length != length) || !UpdateBounds.Proven(bound, firstBound, secondBound))
+        {
+            parameterBound = UpdateBounds.Unknown;
+            return false;
+        }
+
+        _m ??= new float[length];
+        _v ??= new float[length];
+        _step = next;
+        (_firstMomentBound, _secondMomentBound) = (firstBound, secondBound);
+        parameterBound = bound;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    void IChunkedOptimizer.CommitChunk(Span<float> parameters, ReadOnlySpan<float> gradient, int start) =>
+        Update(parameters, gradient, _m.AsSpan(start, parameters.Length), _v.AsSpan(start, parameters.Length), _step, commit: true);
+
     /// <summary>
     /// The step: all or nothing. Unless the bounds prove every new parameter and moment finite, a first pass computes
     /// the update without writing, checks it and measures its maxima; then a pass with the same arithmetic writes it.

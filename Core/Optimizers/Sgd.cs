@@ -21,6 +21,9 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// <summary>An upper bound on the momentum buffer's magnitudes: exact after a checked step, widened by <see cref="Bounds"/> after a proven one.</summary>
     private double _momentumBound;
 
+    /// <summary>Whether the step begun by <see cref="IChunkedOptimizer.TryBeginChunkedStep"/> is the first (the buffer is then g).</summary>
+    private bool _chunkedFirst;
+
     /// <summary>Creates the optimizer.</summary>
     /// <param name="lr">The learning rate; finite and &gt;= 0.</param>
     /// <param name="momentum">The momentum factor in <c>[0, 1)</c>.</param>
@@ -82,6 +85,32 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
 
     /// <summary>Gets how many steps ran the checking pass (the others were proven finite by <see cref="UpdateBounds"/>); for tests and diagnostics.</summary>
     internal long CheckingPasses { get; private set; }
+
+    /// <inheritdoc/>
+    bool IChunkedOptimizer.TryBeginChunkedStep(int length, double maxAbsParameter, double maxAbsGradient, out double parameterBound)
+    {
+        var first = _momentumBuffer is null;
+        var (bound, momentumBound) = Bounds(maxAbsParameter, maxAbsGradient, first);
+        if ((!first && _momentumBuffer!.Length != length) || !UpdateBounds.Proven(bound, momentumBound))
+        {
+            parameterBound = UpdateBounds.Unknown;
+            return false;
+        }
+
+        if (Momentum != 0 && first)
+        {
+            _momentumBuffer = new float[length];
+        }
+
+        _chunkedFirst = first;
+        _momentumBound = Momentum == 0 ? 0 : momentumBound;
+        parameterBound = bound;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    void IChunkedOptimizer.CommitChunk(Span<float> parameters, ReadOnlySpan<float> gradient, int start) =>
+        Update(parameters, gradient, _momentumBuffer is null ? default : _momentumBuffer.AsSpan(start, parameters.Length), _chunkedFirst, commit: true);
 
     /// <summary>
     /// The step: all or nothing. Unless the bounds prove every new parameter and momentum value finite, a first pass
