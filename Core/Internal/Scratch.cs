@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TimingBased.Internal;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace TimingBased.Internal;
 /// calls allocate nothing and concurrent calls on different threads never share a buffer. Five independent
 /// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>, <see cref="Events"/>, <see cref="Group"/>) may be in use at the
 /// same time; within a pool, every call returns the start of the same array, so carve one call's span into parts.
+/// <see cref="TileBanks"/> is apart: it is zero between uses.
 /// </summary>
 internal sealed class Scratch
 {
@@ -28,6 +31,41 @@ internal sealed class Scratch
 
     /// <summary>Gets the pool for a group of samples in the tiled forward (their spike lists and peaks, and voltage planes for a voltage output), and for the grouped backward's planes and peaks.</summary>
     public Pool Group { get; } = new();
+
+    /// <summary>Gets the tiled forward's accumulator banks, which are zero whenever no forward holds them.</summary>
+    public ZeroedFloats TileBanks { get; } = new();
+
+    /// <summary>
+    /// A growable float array that is all zero whenever no one holds it, so that a user who leaves it zero anyway (the
+    /// tile recurrences clear the banks they read) need not clear it first: <see cref="Take"/> clears it only when the
+    /// previous user did not <see cref="Return"/> it (an exception on the way), and a user must return it only zero.
+    /// </summary>
+    internal sealed class ZeroedFloats
+    {
+        private AlignedFloats _floats = new(0);
+        private bool _held;
+
+        /// <summary>Returns <paramref name="length"/> zero floats starting on a cache-line boundary, held until <see cref="Return"/>.</summary>
+        public Span<float> Take(int length)
+        {
+            if (_floats.Length < length)
+            {
+                _floats = new AlignedFloats(length); // zeroed
+            }
+            else if (_held)
+            {
+                _floats.Span.Clear(); // its last user did not return it: it may hold anything
+            }
+
+            _held = true;
+            var span = _floats.Span[..length];
+            Debug.Assert(!span.ContainsAnyExcept(0f), "a user returned the banks without clearing them");
+            return span;
+        }
+
+        /// <summary>Gives the array back; the caller has left every float it was given zero.</summary>
+        public void Return() => _held = false;
+    }
 
     /// <summary>A set of growable arrays; every call returns the start of the same array.</summary>
     internal sealed class Pool

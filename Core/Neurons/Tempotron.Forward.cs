@@ -422,8 +422,7 @@ public sealed partial class Tempotron
             var scratch = Scratch.Current.Sample;
             var plane = owner.T * owner._outStride;
             var os = owner._outStride;
-            // The banks also hold two samples' tile banks for the tiled forward (more than one plane's worth for one tile).
-            var banks = AccumulatorBanks * (os >= RowOps.TileWidth ? Math.Max(plane, 2 * owner.T * RowOps.TileWidth) : plane);
+            var banks = AccumulatorBanks * plane; // the tiled forward's two samples' tile banks are Scratch.TileBanks
             var floats = scratch.Floats(banks + (plane * (backward ? 3 : 2)) + os);
             Max = floats[^os..];
             Banks = floats[..banks];
