@@ -437,11 +437,13 @@ static void ThreadScaling(string path, string csv)
     Save(plot, path);
 }
 
-// The median rows of docs/examples/libtorch-peer.cs's table: "| **W2 forward** | median | 1,155.5 ms | 450 µs | **2,549×** |".
+// The median rows of docs/examples/libtorch-peer.cs's table: "| **W2 forward** | median | 1,155.5 ms | 450 µs | **2,549×** |";
+// where the file holds several runs of a workload (later runs appended), the last one.
 static void LibtorchPeer(string path, string table)
 {
     var rows = File.ReadAllLines(table).Where(l => l.Contains("| median |", StringComparison.Ordinal))
-        .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToArray();
+        .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+        .GroupBy(r => r[1]).Select(g => g.Last()).ToArray();
     var plot = new Plot();
     var torch = rows.Select((r, k) => new Bar { Position = (3 * k) + 0, Value = Math.Log10(Microseconds(r[3])), FillColor = Colors.Gray }).ToList();
     var library = rows.Select((r, k) => new Bar { Position = (3 * k) + 1, Value = Math.Log10(Microseconds(r[4])), FillColor = Colors.SteelBlue }).ToList();
