@@ -197,6 +197,23 @@ public class OptimizerFormulaTests
     }
 
     [Test]
+    public void Sgd_Plain_IsItsFormulaBitForBit_WithSignedZeros([Values(0f, 0.1f)] float lr, [Values(1, 16, 37)] int n)
+    {
+        // Plain SGD writes p - lr g without the formula's "+ 0 p" (see Sgd.CommitPlain): every combination of signed
+        // zeros must still give the formula's bits.
+        float[] ps = [0f, -0f, 1f, -1f, 3e-39f];
+        float[] gs = [0f, -0f, 1e-3f, -1e-3f];
+        var rng = new Random(n);
+        var p = Enumerable.Range(0, n).Select(_ => ps[rng.Next(ps.Length)]).ToArray();
+        var g = Enumerable.Range(0, n).Select(_ => gs[rng.Next(gs.Length)]).ToArray();
+        var expected = p.Select((x, k) => x - (lr * (g[k] + (0f * x)))).ToArray();
+
+        new Sgd(lr).Step(p, g);
+
+        Assert.That(p.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)));
+    }
+
+    [Test]
     public void Adam_IsItsFormulaBitForBit([Values(0f, 0.01f)] float weightDecay)
     {
         foreach (var n in _lengths)

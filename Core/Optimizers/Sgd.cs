@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -197,6 +198,12 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// </summary>
     private UpdatePass Update(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> buf, bool first, bool commit)
     {
+        if (commit && Momentum == 0 && WeightDecay == 0)
+        {
+            CommitPlain(parameters, gradient, LearningRate);
+            return new UpdatePass(true, 0, 0, 0);
+        }
+
         var lr = LearningRate;
         var wd = WeightDecay;
         var mu = Momentum;
@@ -289,6 +296,43 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         }
 
         return new UpdatePass(finite, maxParameter, maxMomentum, 0);
+    }
+
+    /// <summary>
+    /// The writing pass of plain SGD (no momentum, no weight decay): <c>p -= lr g</c>, with nothing to check or measure,
+    /// at the widest vectors. The same bits as <see cref="Update"/>, which computes <c>p - lr (g + 0 p)</c>: adding
+    /// <c>0 p</c> changes <c>g</c> only from <c>-0</c> to <c>+0</c>, and <c>p - lr (±0)</c> is the same for every finite
+    /// <c>p</c>, <c>±0</c> included (tested). The pass is bound by its instructions, not by memory, in the training step
+    /// (phase 2's gradient block is in L1): 4.5 % of a W3 step before.
+    /// </summary>
+    private static void CommitPlain(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    {
+        ref var pr = ref MemoryMarshal.GetReference(parameters);
+        ref var gr = ref MemoryMarshal.GetReference(gradient);
+        var k = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var lrV = Vector512.Create(lr);
+            for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+            {
+                var at = (nuint)k;
+                (Vector512.LoadUnsafe(ref pr, at) - (lrV * Vector512.LoadUnsafe(ref gr, at))).StoreUnsafe(ref pr, at);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated)
+        {
+            var lrV = new Vector<float>(lr);
+            for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
+            {
+                var at = (nuint)k;
+                (Vector.LoadUnsafe(ref pr, at) - (lrV * Vector.LoadUnsafe(ref gr, at))).StoreUnsafe(ref pr, at);
+            }
+        }
+
+        for (; k < parameters.Length; k++)
+        {
+            parameters[k] -= lr * gradient[k];
+        }
     }
 
     /// <inheritdoc/>
