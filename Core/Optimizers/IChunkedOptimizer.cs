@@ -4,17 +4,12 @@ namespace TimingBased.Optimizers;
 internal interface IChunkedOptimizer
 {
     /// <summary>
-    /// <see cref="IOptimizer.Step"/> over <paramref name="degreeOfParallelism"/> contiguous chunks at once: the same
-    /// element-wise arithmetic, so the same bits, and still all or nothing (every chunk is checked before any is written).
-    /// </summary>
-    void StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism);
-
-    /// <summary>
-    /// <see cref="StepInChunks"/> given upper bounds on the magnitudes of the parameters and of the (finite) gradient
+    /// <see cref="IOptimizer.Step"/> over <paramref name="degreeOfParallelism"/> contiguous chunks at once (the same
+    /// element-wise arithmetic, so the same bits, and still all or nothing: every chunk is checked before any is
+    /// written), given upper bounds on the magnitudes of the parameters and of the (finite) gradient
     /// (<see cref="UpdateBounds.Unknown"/> where there is none): when they and the optimizer's bounds on its own state
-    /// prove every new value finite (see <see cref="UpdateBounds"/>), the checking pass is skipped; the bits are the
-    /// same either way, and so is the all-or-nothing contract. Returns an upper bound on the new parameters'
-    /// magnitudes (the exact maximum when the checking pass ran), for the next step.
+    /// prove every new value finite (see <see cref="UpdateBounds"/>), the checking pass is skipped. Returns an upper
+    /// bound on the new parameters' magnitudes (the exact maximum when the checking pass ran), for the next step.
     /// </summary>
     double StepBounded(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism, double maxAbsParameter, double maxAbsGradient);
 
@@ -29,7 +24,7 @@ internal interface IChunkedOptimizer
 
     /// <summary>
     /// Writes the begun step's update of <c>parameters[start ..]</c> (<paramref name="parameters"/> and
-    /// <paramref name="gradient"/> are that chunk): the same arithmetic as <see cref="StepInChunks"/>, so the same bits.
+    /// <paramref name="gradient"/> are that chunk): the same arithmetic as <see cref="StepBounded"/>, so the same bits.
     /// Disjoint chunks may be committed from several threads at once.
     /// </summary>
     void CommitChunk(Span<float> parameters, ReadOnlySpan<float> gradient, int start);

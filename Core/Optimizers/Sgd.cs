@@ -76,10 +76,6 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         StepCore(parameters, gradient, 1, UpdateBounds.Unknown, UpdateBounds.Unknown);
 
     /// <inheritdoc/>
-    void IChunkedOptimizer.StepInChunks(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism) =>
-        StepCore(parameters, gradient, degreeOfParallelism, UpdateBounds.Unknown, UpdateBounds.Unknown);
-
-    /// <inheritdoc/>
     double IChunkedOptimizer.StepBounded(Span<float> parameters, ReadOnlySpan<float> gradient, int degreeOfParallelism,
         double maxAbsParameter, double maxAbsGradient) =>
         StepCore(parameters, gradient, degreeOfParallelism, maxAbsParameter, maxAbsGradient);
