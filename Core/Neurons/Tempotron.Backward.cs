@@ -404,7 +404,7 @@ public sealed partial class Tempotron
             sum += new SpikeListBlock(lists, b, InFeatures).GradientBound;
         }
 
-        return sum * Math.Pow(1 + (1.0 / (1 << 20)), batchSize);
+        return UpdateBounds.Up(sum, batchSize);
     }
 
     /// <summary>

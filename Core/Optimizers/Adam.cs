@@ -193,17 +193,9 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         fixed (float* g = gradient)
         {
             var (pAt, gAt) = ((nint)p, (nint)g);
-            float maxParameter = 0, maxFirst = 0, maxSecond = 0;
-            var finite = ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
-            {
-                var chunk = Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
-                    m.AsSpan(start, length), v.AsSpan(start, length), step, commit);
-                UpdateBounds.RaiseTo(ref maxParameter, chunk.MaxParameter);
-                UpdateBounds.RaiseTo(ref maxFirst, chunk.MaxState);
-                UpdateBounds.RaiseTo(ref maxSecond, chunk.MaxSecondState);
-                return chunk.Finite;
-            });
-            return new UpdatePass(finite, maxParameter, maxFirst, maxSecond);
+            return UpdateBounds.InChunks(parameters.Length, degreeOfParallelism, (start, length) =>
+                Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                    m.AsSpan(start, length), v.AsSpan(start, length), step, commit));
         }
     }
 

@@ -174,16 +174,9 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         fixed (float* g = gradient)
         {
             var (pAt, gAt) = ((nint)p, (nint)g);
-            float maxParameter = 0, maxMomentum = 0;
-            var finite = ParallelChunks.All(parameters.Length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, length) =>
-            {
-                var buf = _momentumBuffer is null ? default : _momentumBuffer.AsSpan(start, length); // null until the first commit
-                var chunk = Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length), buf, first, commit);
-                UpdateBounds.RaiseTo(ref maxParameter, chunk.MaxParameter);
-                UpdateBounds.RaiseTo(ref maxMomentum, chunk.MaxState);
-                return chunk.Finite;
-            });
-            return new UpdatePass(finite, maxParameter, maxMomentum, 0);
+            return UpdateBounds.InChunks(parameters.Length, degreeOfParallelism, (start, length) =>
+                Update(new Span<float>((float*)pAt + start, length), new ReadOnlySpan<float>((float*)gAt + start, length),
+                    _momentumBuffer is null ? default : _momentumBuffer.AsSpan(start, length), first, commit)); // the buffer is null until the first commit
         }
     }
 

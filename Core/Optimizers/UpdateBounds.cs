@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
 
@@ -10,7 +11,7 @@ namespace TimingBased.Optimizers;
 /// </summary>
 /// <remarks>
 /// Each float32 operation on finite operands rounds to nearest with relative error at most 2^-24 and cannot overflow
-/// while its exact result stays below <see cref="Limit"/>; <see cref="Up"/> widens a bound by 2^-20 per operation, more
+/// while its exact result stays below <see cref="Limit"/>; <see cref="Up(double)"/> widens a bound by 2^-20 per operation, more
 /// than any such rounding. A bound that is NaN, negative or not below <see cref="Limit"/> proves nothing, and the
 /// optimizer runs its checking pass, which measures exact maxima to bound the next step from.
 /// </remarks>
@@ -22,9 +23,15 @@ internal static class UpdateBounds
     /// <summary>The bound of an unknown magnitude: proves nothing.</summary>
     public const double Unknown = double.NaN;
 
+    /// <summary>The relative widening per float32 operation, 2^-20 (a rounding is at most 2^-24).</summary>
+    private const double PerOperation = 1.0 / (1 << 20);
+
     /// <summary><paramref name="bound"/> widened for the rounding of one float32 operation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Up(double bound) => bound * (1 + (1.0 / (1 << 20)));
+    public static double Up(double bound) => bound * (1 + PerOperation);
+
+    /// <summary><paramref name="bound"/> widened for the roundings of <paramref name="operations"/> float32 operations in a row.</summary>
+    public static double Up(double bound, int operations) => bound * Math.Pow(1 + PerOperation, operations);
 
     /// <summary>Whether every one of <paramref name="bounds"/> is a usable bound: not NaN, at least 0 and below <see cref="Limit"/>.</summary>
     public static bool Proven(params ReadOnlySpan<double> bounds)
@@ -40,8 +47,27 @@ internal static class UpdateBounds
         return true;
     }
 
+    /// <summary>
+    /// One pass of an optimizer's update over <paramref name="degreeOfParallelism"/> contiguous chunks of
+    /// <c>[0, length)</c> (<see cref="ParallelChunks.All"/>, chunks aligned to <see cref="IChunkedOptimizer.ChunkAlignment"/>),
+    /// <paramref name="pass"/><c>(start, length)</c> on each: finite if every chunk was, each maximum the largest found.
+    /// </summary>
+    public static UpdatePass InChunks(int length, int degreeOfParallelism, Func<int, int, UpdatePass> pass)
+    {
+        float maxParameter = 0, maxState = 0, maxSecondState = 0;
+        var finite = ParallelChunks.All(length, degreeOfParallelism, IChunkedOptimizer.ChunkAlignment, (start, count) =>
+        {
+            var chunk = pass(start, count);
+            RaiseTo(ref maxParameter, chunk.MaxParameter);
+            RaiseTo(ref maxState, chunk.MaxState);
+            RaiseTo(ref maxSecondState, chunk.MaxSecondState);
+            return chunk.Finite;
+        });
+        return new UpdatePass(finite, maxParameter, maxState, maxSecondState);
+    }
+
     /// <summary>Raises <paramref name="location"/> to <paramref name="value"/> if that is larger, atomically (the maxima of parallel chunks).</summary>
-    public static void RaiseTo(ref float location, float value)
+    private static void RaiseTo(ref float location, float value)
     {
         var seen = Volatile.Read(ref location);
         while (value > seen)
