@@ -43,10 +43,12 @@ public sealed partial class Tempotron
         else if (events is null)
         {
             count = SampleVoltage(row, b, buffers, indices, times, out integerTimes, spans.NaNAt);
+            list.PackShift = 0;
         }
         else
         {
             count = SampleFromEvents(events[b], spans.EventRows.Slice(b * InFeatures, InFeatures), b, buffers, indices, times, out integerTimes);
+            list.PackShift = 0;
         }
 
         list.GradientBound = 0f;
@@ -61,6 +63,10 @@ public sealed partial class Tempotron
 
         list.Count = count;
         list.IntegerTimes = integerTimes;
+        if (!spans.Output.IsEmpty)
+        {
+            list.Unpack(); // the input gradient reads the two lists
+        }
 
         var g = buffers.G;
         g.Clear();
@@ -121,7 +127,9 @@ public sealed partial class Tempotron
         // skips it (at initialisation 32-43 % of the spikes of encoded digits).
         if (onlyGk && rows < T)
         {
-            list.Count = SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
+            list.Count = list.PackShift > 0
+                ? SpikeLists.KeepPackedEarlierThan(Path, indices, count, rows, list.PackShift)
+                : SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
         }
 
         // A training gradient: each dW element gets at most one gk value from this sample (integer times, every tile
@@ -338,7 +346,7 @@ public sealed partial class Tempotron
     /// </summary>
     private readonly ref struct SpikeListBlock
     {
-        private const int HeaderLength = 5;
+        private const int HeaderLength = 6;
         private readonly Span<int> _block;
         private readonly int _listLength;
 
@@ -381,7 +389,24 @@ public sealed partial class Tempotron
             set => _block[4] = BitConverter.SingleToInt32Bits(value);
         }
 
-        /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack.</summary>
+        /// <summary>
+        /// 0 for the two lists <see cref="Indices"/> and <see cref="Times"/>; otherwise the list is packed into
+        /// <see cref="Indices"/> alone with this many time bits (see <see cref="SpikeLists.CollectPacked"/>), and every
+        /// time is an integer.
+        /// </summary>
+        public ref int PackShift => ref _block[5];
+
+        /// <summary>Turns a packed list into the two lists (a reader that needs them: the input gradient).</summary>
+        public void Unpack()
+        {
+            if (PackShift > 0)
+            {
+                SpikeLists.Unpack(Indices, Times, Count, PackShift);
+                PackShift = 0;
+            }
+        }
+
+        /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack (see <see cref="PackShift"/>).</summary>
         public Span<int> Indices => _block.Slice(HeaderLength, _listLength);
 
         /// <summary>Their times truncated to integers, at the same positions.</summary>

@@ -260,12 +260,15 @@ public sealed partial class Tempotron
     }
 
     /// <summary>
-    /// Lists sample <paramref name="b"/>'s spiking inputs and their truncated times; returns their number, or, for a NaN,
+    /// Lists sample <paramref name="b"/>'s spiking inputs and their truncated times (with <paramref name="packShift"/>, packed
+    /// into <paramref name="indices"/> alone: see <see cref="SpikeLists.CollectPacked"/>); returns their number, or, for a NaN,
     /// throws (serially) or records its coordinate in <paramref name="nanAt"/> (a parallel worker) and returns -1.
     /// </summary>
-    private int CollectSpikes(ReadOnlySpan<float> row, int b, Span<int> indices, Span<int> times, out bool integerTimes, Span<int> nanAt)
+    private int CollectSpikes(ReadOnlySpan<float> row, int b, Span<int> indices, Span<int> times, out bool integerTimes, Span<int> nanAt, int packShift = 0)
     {
-        var count = SpikeLists.Collect(Path, row, T, indices, times, out integerTimes);
+        var count = packShift > 0
+            ? SpikeLists.CollectPacked(row, T, indices, packShift, out integerTimes)
+            : SpikeLists.Collect(Path, row, T, indices, times, out integerTimes);
         if (count < 0)
         {
             if (nanAt.IsEmpty)

@@ -106,6 +106,7 @@ public sealed partial class Tempotron
 
         list.Count = count;
         list.IntegerTimes = integerTimes;
+        list.PackShift = 0;
         list.LiveRows = T;
         if (!integerTimes)
         {

@@ -28,6 +28,12 @@ public sealed partial class Tempotron
     /// </summary>
     private int TiledGroup => _outStride == RowOps.TileWidth ? 2 : WideGroup;
 
+    /// <summary>
+    /// The time bits of the grouped forward's packed spike lists (see <see cref="SpikeLists.CollectPacked"/>), or 0 for
+    /// two lists: packed where they can be (AVX-512, and <c>in &lt;&lt; bits(T - 1)</c> fits in an int).
+    /// </summary>
+    private int PackShift => SpikeLists.PackShift(Path, InFeatures, T);
+
     /// <summary>The number of groups a batch of <paramref name="batchSize"/> samples splits into.</summary>
     private int GroupCount(int batchSize) => (batchSize + TiledGroup - 1) / TiledGroup;
 
@@ -118,10 +124,17 @@ public sealed partial class Tempotron
             ReadOnlySpan<float> row;
             int count;
             bool integerTimes;
+            var shift = 0;
             if (events is null)
             {
                 row = spans.Input.Slice(b * InFeatures, InFeatures);
-                count = CollectSpikes(row, b, list.Indices, list.Times, out integerTimes, spans.NaNAt);
+                shift = PackShift;
+                count = CollectSpikes(row, b, list.Indices, list.Times, out integerTimes, spans.NaNAt, shift);
+                if (shift > 0 && count > 0 && !integerTimes)
+                {
+                    SpikeLists.Unpack(list.Indices, list.Times, count, shift); // the fractional-time code reads two lists
+                    shift = 0;
+                }
             }
             else
             {
@@ -132,6 +145,7 @@ public sealed partial class Tempotron
 
             list.Count = count; // -1: a NaN, recorded for the caller, who throws
             list.IntegerTimes = integerTimes;
+            list.PackShift = count > 0 ? shift : 0;
             if (count < 0)
             {
                 continue;
@@ -184,8 +198,22 @@ public sealed partial class Tempotron
                 }
 
                 var earlier = new SpikeListBlock(lists, pending - origin, InFeatures);
-                Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
-                    ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
+                if (earlier.PackShift == 0 && list.PackShift == 0)
+                {
+                    Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
+                        ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
+                }
+                else if (earlier.PackShift == list.PackShift)
+                {
+                    Scatter.RowsOfTilePairPacked(ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count],
+                        ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], tilePlane, os, list.PackShift);
+                }
+                else
+                {
+                    ScatterTile(earlier, column, banksA);
+                    ScatterTile(list, column, banksB);
+                }
+
                 FinishTilePair(pending, b, column, banksA, banksB, buffers.Delta[..tilePlane], buffers.V[..tilePlane], spans, tiles);
                 pending = -1;
             }
@@ -222,9 +250,18 @@ public sealed partial class Tempotron
     /// tile at <paramref name="column"/>: the forward's scatter for a sample without a partner, and the backward's when
     /// it computes a tile again (<see cref="EnsureStoredTile"/>), so both give the same bits.
     /// </summary>
-    private void ScatterTile(in SpikeListBlock list, int column, Span<float> banks) =>
+    private void ScatterTile(in SpikeListBlock list, int column, Span<float> banks)
+    {
+        if (list.PackShift > 0)
+        {
+            Scatter.RowsOfTilePacked(ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), banks.Length / Scatter.Banks,
+                list.Indices[..list.Count], list.PackShift, _outStride);
+            return;
+        }
+
         Scatter.RowsOfTile(Path, ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), banks.Length / Scatter.Banks,
             list.Indices[..list.Count], list.Times[..list.Count], _outStride);
+    }
 
     /// <summary>
     /// <see cref="FinishTile"/> for samples <paramref name="a"/> and <paramref name="b"/> at once: their two recurrences

@@ -60,7 +60,7 @@ public sealed partial class Tempotron
         for (var b = 0; b < batchSize; b++)
         {
             var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
-            cursors[b] = first == 0 ? 0 : LowerBound(list.Indices[..list.Count], first);
+            cursors[b] = first == 0 ? 0 : LowerBound(list.Indices[..list.Count], first << list.PackShift);
         }
 
         var firstNonFinite = -1;
@@ -116,6 +116,25 @@ public sealed partial class Tempotron
         var planes = new SamplePlanes(spans.BackwardPlanes, b, plane);
         ref var gk = ref MemoryMarshal.GetReference(planes.Gk);
         var k = cursor;
+        if (list.PackShift > 0)
+        {
+            ref var packed = ref MemoryMarshal.GetReference(indices);
+            var shift = list.PackShift;
+            if (list.LiveTiles == -1)
+            {
+                return Scatter.RowsByTimePacked(ref dWRef, firstRow, ref gk, ref packed, k, last, end, os, os, shift);
+            }
+
+            var next = k;
+            for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
+            {
+                var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
+                next = Scatter.RowsByTimePacked(ref Unsafe.Add(ref dWRef, column), firstRow, ref Unsafe.Add(ref gk, column), ref packed, k, last, end, os, RowOps.TileWidth, shift);
+            }
+
+            return next;
+        }
+
         if (list.IntegerTimes)
         {
             // All times are integers in [0, T): c = s, d = 0, and the times list holds c.

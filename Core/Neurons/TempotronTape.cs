@@ -15,7 +15,7 @@ namespace TimingBased.Neurons;
 /// used, or the model's weights changed since the forward (<see cref="Tempotron.SetWeights"/>, an optimizer step).
 /// </para>
 /// <para>
-/// Memory: the tape grows on the first forward to <c>batch * (2 (in + 16) + 5)</c> ints of spike lists,
+/// Memory: the tape grows on the first forward to <c>batch * (2 (in + 16) + 6)</c> ints of spike lists,
 /// <c>batch * T * outStride</c> floats of voltage planes (of which a wide layer's forward writes only the 16-output
 /// column tiles holding an output that fired), <c>batch * outStride</c> floats and <c>batch * (outStride + 1)</c> ints of
 /// peaks and stored-tile masks, and <c>batch * in</c> floats for samples whose times are not all

@@ -149,6 +149,146 @@ public class KernelTests
     }
 
     [Test]
+    public void PackShift_IsTheBitsOfTheLastStep_WhereTheEntriesFit([Values(1, 2, 3, 100, 128, 129, 4096)] int steps)
+    {
+        var bits = steps <= 2 ? 1 : 32 - int.LeadingZeroCount(steps - 1);
+        Assume.That(KernelPaths.IsSupported(KernelPath.Avx512), "packed lists are collected on AVX-512");
+
+        Assert.That(SpikeLists.PackShift(KernelPath.Avx512, 12544, steps), Is.EqualTo(bits));
+        Assert.That(1 << bits, Is.GreaterThanOrEqualTo(steps), "every time below steps fits");
+        Assert.That(SpikeLists.PackShift(KernelPath.Avx512, (int.MaxValue >> bits) + 1, steps), Is.Zero, "inputs that do not fit");
+        Assert.That(SpikeLists.PackShift(KernelPath.Avx512, int.MaxValue >> bits, steps), Is.EqualTo(bits), "the most inputs that fit");
+        Assert.That(SpikeLists.PackShift(KernelPath.Vector256, 12544, steps), Is.Zero, "two lists below AVX-512");
+    }
+
+    [Test]
+    public void CollectPacked_IsCollectPacked_AndUnpacksToIt([ValueSource(nameof(Lengths))] int length, [Values(1, 20, 100)] int window)
+    {
+        Assume.That(KernelPaths.IsSupported(KernelPath.Avx512), "packed lists are collected on AVX-512");
+        var shift = SpikeLists.PackShift(KernelPath.Avx512, length, window);
+        var rng = new Random(length + (7 * window));
+        float[] outside = [-1f, -0.5f, window + 0.5f, window, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -0f];
+        for (var trial = 0; trial < 12; trial++)
+        {
+            var row = trial < 4 ? TempotronForwardTests.RandomSpikes(rng, length, window, integerOnly: trial % 2 == 0)
+                : Enumerable.Range(0, length).Select(_ => rng.Next(3) == 0 ? outside[rng.Next(outside.Length)] : trial % 3 == 0 ? rng.Next(window) + 0.25f : rng.Next(window)).ToArray();
+            if (trial >= 8 && length > 0)
+            {
+                row[rng.Next(length)] = float.NaN;
+            }
+
+            var indices = new int[length + SpikeLists.IndexSlack];
+            var times = new int[indices.Length];
+            var expectedCount = SpikeLists.Collect(KernelPath.Avx512, row, window, indices, times, out var expectedInteger);
+            var packed = new int[indices.Length];
+
+            var count = SpikeLists.CollectPacked(row, window, packed, shift, out var integerTimes);
+
+            Assert.That((count, integerTimes), Is.EqualTo((expectedCount, expectedInteger)), $"trial {trial}");
+            if (count < 0)
+            {
+                continue; // the first NaN, as Collect reports it
+            }
+
+            Assert.That(packed[..count], Is.EqualTo(Enumerable.Range(0, count).Select(k => (indices[k] << shift) | times[k]).ToArray()), $"trial {trial}");
+            var unpackedTimes = new int[packed.Length];
+            SpikeLists.Unpack(packed, unpackedTimes, count, shift);
+            Assert.That((packed[..count], unpackedTimes[..count]), Is.EqualTo((indices[..count], times[..count])), $"trial {trial}: unpacked");
+        }
+    }
+
+    [Test]
+    public void KeepPackedEarlierThan_IsKeepEarlierThanPacked([ValueSource(nameof(Paths))] string path, [ValueSource(nameof(Lengths))] int count)
+    {
+        const int shift = 7;
+        var rng = new Random(count + 9);
+        foreach (var limit in new[] { 0, 1, 7, 50, 100, 128 })
+        {
+            var times = Enumerable.Range(0, count).Select(_ => rng.Next(100)).ToArray();
+            var indices = Enumerable.Range(0, count).Select(k => (3 * k) + rng.Next(3)).ToArray();
+            var packed = indices.Select((i, k) => (i << shift) | times[k]).Append(-5).ToArray();
+            var keptIndices = indices.Append(0).ToArray();
+            var keptTimes = times.Append(0).ToArray();
+            var expected = SpikeLists.KeepEarlierThan(KernelPath.Scalar, keptIndices, keptTimes, count, limit);
+
+            var kept = SpikeLists.KeepPackedEarlierThan(P(path), packed, count, limit, shift);
+
+            Assert.That(kept, Is.EqualTo(expected), $"limit {limit}");
+            Assert.That(packed[..kept], Is.EqualTo(Enumerable.Range(0, kept).Select(k => (keptIndices[k] << shift) | keptTimes[k]).ToArray()), $"limit {limit}");
+            Assert.That(packed[count], Is.EqualTo(-5), "nothing written past count");
+        }
+    }
+
+    [Test]
+    public void ScatterPacked_IsTheScatterOfTheTwoLists_BitForBit([ValueSource(nameof(Lengths))] int spikesA, [Values(0, 3, 33)] int spikesB, [Values(16, 48)] int weightStride)
+    {
+        Assume.That(KernelPaths.IsSupported(KernelPath.Avx512), "packed lists are collected on AVX-512");
+        const int rows = 40, steps = 30, shift = 5;
+        var plane = steps * RowOps.TileWidth;
+        var rng = new Random((spikesA * 100) + spikesB + weightStride);
+        var weights = Enumerable.Range(0, rows * weightStride).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        (int[] Indices, int[] Times, int[] Packed) List(int spikes)
+        {
+            var indices = Enumerable.Range(0, spikes).Select(_ => rng.Next(rows)).ToArray();
+            var times = Enumerable.Range(0, spikes).Select(_ => rng.Next(3) == 0 ? 7 : rng.Next(steps)).ToArray(); // many repeats
+            return (indices, times, indices.Select((i, k) => (i << shift) | times[k]).ToArray());
+        }
+
+        var a = List(spikesA);
+        var b = List(spikesB);
+        foreach (var column in Enumerable.Range(0, weightStride / RowOps.TileWidth).Select(tile => tile * RowOps.TileWidth))
+        {
+            float[] expectedA = new float[Scatter.Banks * plane], expectedB = new float[expectedA.Length];
+            Scatter.RowsOfTile(KernelPath.Vector256, ref weights[column], ref expectedA[0], plane, a.Indices, a.Times, weightStride);
+            Scatter.RowsOfTile(KernelPath.Vector256, ref weights[column], ref expectedB[0], plane, b.Indices, b.Times, weightStride);
+            float[] oneA = new float[expectedA.Length], pairA = new float[expectedA.Length], pairB = new float[expectedA.Length], unpackedPairA = new float[expectedA.Length], unpackedPairB = new float[expectedA.Length];
+
+            Scatter.RowsOfTilePacked(ref weights[column], ref oneA[0], plane, a.Packed, shift, weightStride);
+            Scatter.RowsOfTilePairPacked(ref weights[column], ref pairA[0], a.Packed, ref pairB[0], b.Packed, plane, weightStride, shift);
+            Scatter.RowsOfTilePair(KernelPath.Avx512, ref weights[column], ref unpackedPairA[0], a.Indices, a.Times, ref unpackedPairB[0], b.Indices, b.Times, plane, weightStride);
+
+            Assert.That(Bits(oneA), Is.EqualTo(Bits(expectedA)), $"one sample, column {column}");
+            Assert.That((Bits(pairA), Bits(pairB)), Is.EqualTo((Bits(expectedA), Bits(expectedB))), $"a pair, column {column}");
+            Assert.That((Bits(unpackedPairA), Bits(unpackedPairB)), Is.EqualTo((Bits(expectedA), Bits(expectedB))), $"the unpacked pair, column {column}");
+        }
+    }
+
+    [Test]
+    public void RowsByTimePacked_IsRowsByTimeOfTheTwoLists_BitForBit([ValueSource(nameof(Lengths))] int spikes, [Values(16, 48)] int stride)
+    {
+        Assume.That(KernelPaths.IsSupported(KernelPath.Avx512), "packed lists are collected on AVX-512");
+        const int steps = 30, shift = 5;
+        var rng = new Random(spikes + stride);
+        var inputs = Enumerable.Range(0, 3 * (spikes + 1)).Where(_ => rng.Next(3) == 0).Take(spikes).ToArray();
+        var count = inputs.Length;
+        var times = inputs.Select(_ => rng.Next(steps)).Append(0).ToArray();
+        var list = inputs.Append(0).ToArray();
+        var packed = inputs.Select((i, k) => (i << shift) | times[k]).Append(0).ToArray();
+        var gk = Enumerable.Range(0, steps * stride).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var firstRow = count == 0 ? 0 : inputs[0];
+        var rows = ((count == 0 ? 1 : inputs[^1] + 1) - firstRow) * stride;
+        foreach (var end in new[] { 0, count == 0 ? 0 : inputs[count / 2], count == 0 ? 1 : inputs[^1] + 1 })
+        {
+            var expected = new float[rows];
+            var expectedNext = Scatter.RowsByTime(KernelPath.Avx512, ref expected[0], firstRow, ref gk[0], ref list[0], ref times[0], 0, count - 1, end, stride);
+            var whole = new float[rows];
+            var byTile = new float[rows];
+
+            var next = Scatter.RowsByTimePacked(ref whole[0], firstRow, ref gk[0], ref packed[0], 0, count - 1, end, stride, stride, shift);
+            for (var column = 0; column < stride; column += RowOps.TileWidth)
+            {
+                Assert.That(Scatter.RowsByTimePacked(ref byTile[column], firstRow, ref gk[column], ref packed[0], 0, count - 1, end, stride, RowOps.TileWidth, shift),
+                    Is.EqualTo(expectedNext), $"end {end}, tile {column}");
+            }
+
+            Assert.That(next, Is.EqualTo(expectedNext), $"end {end}");
+            Assert.That((Bits(whole), Bits(byTile)), Is.EqualTo((Bits(expected), Bits(expected))), $"end {end}");
+        }
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    [Test]
     public void MaxAndArgMax_IsTheFirstIndexOfTheMaximumPerColumn(
         [ValueSource(nameof(Paths))] string path, [Values(1, 8, 16, 24)] int stride, [Values(1, 37, 100)] int steps)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TimingBased.Neurons.Kernels;
 
@@ -100,6 +101,87 @@ internal static class Scatter
             AddRow512(ref Unsafe.Add(ref banksB, (3 * p) + Row16(Unsafe.Add(ref tb, k + 3))), ref Unsafe.Add(ref weights, (nuint)(uint)Unsafe.Add(ref ib, k + 3) * stride));
         }
     }
+
+    /// <summary>
+    /// <see cref="RowsOfTile"/> over a packed list (see <see cref="SpikeLists.CollectPacked"/>, AVX-512 only): entry
+    /// <c>p</c> adds weight row <c>p &gt;&gt; shift</c> to bank row <c>p &amp; (2^shift - 1)</c>, with the same bank rotation,
+    /// so each bank row gets the bits the unpacked lists give it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void RowsOfTilePacked(ref float weights, ref float banks, int plane, ReadOnlySpan<int> packed, int shift, int weightStride)
+    {
+        Debug.Assert(Avx512F.IsSupported);
+        var stride = (nuint)(uint)weightStride;
+        var mask = (1 << shift) - 1;
+        ref var bank1 = ref Unsafe.Add(ref banks, plane);
+        ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
+        ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
+        ref var p = ref MemoryMarshal.GetReference(packed);
+        var count = (nuint)packed.Length;
+        nuint k = 0;
+        for (; k + Banks <= count; k += Banks)
+        {
+            AddPackedRow512(ref banks, ref weights, Unsafe.Add(ref p, k), shift, mask, stride);
+            AddPackedRow512(ref bank1, ref weights, Unsafe.Add(ref p, k + 1), shift, mask, stride);
+            AddPackedRow512(ref bank2, ref weights, Unsafe.Add(ref p, k + 2), shift, mask, stride);
+            AddPackedRow512(ref bank3, ref weights, Unsafe.Add(ref p, k + 3), shift, mask, stride);
+        }
+
+        for (; k < count; k++)
+        {
+            AddPackedRow512(ref banks, ref weights, Unsafe.Add(ref p, k), shift, mask, stride);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RowsOfTilePair"/> over two packed lists (AVX-512 only): the same interleaving, the same bits as two
+    /// <see cref="RowsOfTilePacked"/> calls.
+    /// </summary>
+    public static void RowsOfTilePairPacked(ref float weights, ref float banksA, ReadOnlySpan<int> packedA, ref float banksB, ReadOnlySpan<int> packedB,
+        int plane, int weightStride, int shift)
+    {
+        var common = Math.Min(packedA.Length, packedB.Length) & ~(Banks - 1);
+        if (common > 0)
+        {
+            RowsPackedPair(ref weights, ref banksA, packedA[..common], ref banksB, packedB[..common], plane, weightStride, shift);
+        }
+
+        RowsOfTilePacked(ref weights, ref banksA, plane, packedA[common..], shift, weightStride);
+        RowsOfTilePacked(ref weights, ref banksB, plane, packedB[common..], shift, weightStride);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RowsPackedPair(ref float weights, ref float banksA, ReadOnlySpan<int> packedA, ref float banksB, ReadOnlySpan<int> packedB,
+        int plane, int weightStride, int shift)
+    {
+        var stride = (nuint)(uint)weightStride;
+        var mask = (1 << shift) - 1;
+        ref var a1 = ref Unsafe.Add(ref banksA, plane);
+        ref var a2 = ref Unsafe.Add(ref banksA, 2 * plane);
+        ref var a3 = ref Unsafe.Add(ref banksA, 3 * plane);
+        ref var b1 = ref Unsafe.Add(ref banksB, plane);
+        ref var b2 = ref Unsafe.Add(ref banksB, 2 * plane);
+        ref var b3 = ref Unsafe.Add(ref banksB, 3 * plane);
+        ref var pa = ref MemoryMarshal.GetReference(packedA);
+        ref var pb = ref MemoryMarshal.GetReference(packedB);
+        var count = (nuint)packedA.Length;
+        for (nuint k = 0; k < count; k += Banks)
+        {
+            AddPackedRow512(ref banksA, ref weights, Unsafe.Add(ref pa, k), shift, mask, stride);
+            AddPackedRow512(ref banksB, ref weights, Unsafe.Add(ref pb, k), shift, mask, stride);
+            AddPackedRow512(ref a1, ref weights, Unsafe.Add(ref pa, k + 1), shift, mask, stride);
+            AddPackedRow512(ref b1, ref weights, Unsafe.Add(ref pb, k + 1), shift, mask, stride);
+            AddPackedRow512(ref a2, ref weights, Unsafe.Add(ref pa, k + 2), shift, mask, stride);
+            AddPackedRow512(ref b2, ref weights, Unsafe.Add(ref pb, k + 2), shift, mask, stride);
+            AddPackedRow512(ref a3, ref weights, Unsafe.Add(ref pa, k + 3), shift, mask, stride);
+            AddPackedRow512(ref b3, ref weights, Unsafe.Add(ref pb, k + 3), shift, mask, stride);
+        }
+    }
+
+    /// <summary>Bank row <c>p &amp; mask</c> += weight row <c>p &gt;&gt; shift</c> (16 floats, rows <paramref name="stride"/> apart), as one 512-bit add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddPackedRow512(ref float bank, ref float weights, int p, int shift, int mask, nuint stride) =>
+        AddRow512(ref Unsafe.Add(ref bank, Row16(p & mask)), ref Unsafe.Add(ref weights, (nuint)(uint)(p >>> shift) * stride));
 
     /// <summary><c>destination[k] += source[k]</c> for 16 floats, as one 512-bit add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -306,6 +388,75 @@ internal static class Scatter
         }
 
         return k;
+    }
+
+    /// <summary>
+    /// <see cref="RowsByTime"/> (or, for <paramref name="width"/> 16 below <paramref name="outStride"/>, its one-tile
+    /// form <see cref="RowsByTimeOfTile"/>) over a packed list (see <see cref="SpikeLists.CollectPacked"/>, AVX-512 only):
+    /// entry <c>p</c> adds <c>gk</c> row <c>p &amp; (2^shift - 1)</c> to <c>dW</c> row <c>(p &gt;&gt; shift) - firstRow</c>
+    /// while <c>p &lt; end &lt;&lt; shift</c>. The same additions in the same order as from the unpacked lists.
+    /// </summary>
+    public static int RowsByTimePacked(ref float dW, int firstRow, ref float gk, ref int packed, int from, int last, int end, int outStride, int width, int shift)
+    {
+        Debug.Assert(Avx512F.IsSupported && width % Vector512<float>.Count == 0 && width <= outStride);
+        if (outStride == Vector512<float>.Count)
+        {
+            return RowsByTimePackedAvx512Of16(ref dW, firstRow, ref gk, ref packed, from, last, end, shift);
+        }
+
+        var origin = firstRow << shift;
+        var stop = end << shift;
+        var mask = (1 << shift) - 1;
+        var stride = (nuint)(uint)outStride;
+        var k = from;
+        for (; k <= last; k++)
+        {
+            var p = Unsafe.Add(ref packed, k);
+            if (p >= stop)
+            {
+                break;
+            }
+
+            ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)((p - origin) >> shift) * stride);
+            ref var source = ref Unsafe.Add(ref gk, (nuint)(uint)(p & mask) * stride);
+            for (nuint j = 0; j < (nuint)(uint)width; j += 16)
+            {
+                (Vector512.LoadUnsafe(ref row, j) + Vector512.LoadUnsafe(ref source, j)).StoreUnsafe(ref row, j);
+            }
+        }
+
+        return k;
+    }
+
+    /// <summary><see cref="RowsByTimeAvx512Of16"/> over a packed list: four entries per test of the fourth, as there.</summary>
+    private static int RowsByTimePackedAvx512Of16(ref float dW, int firstRow, ref float gk, ref int packed, int from, int last, int end, int shift)
+    {
+        var origin = firstRow << shift;
+        var stop = end << shift;
+        var mask = (1 << shift) - 1;
+        nint position = from;
+        for (; position + 3 <= last && Unsafe.Add(ref packed, position + 3) < stop; position += 4)
+        {
+            AddPackedRow16(ref dW, origin, ref gk, Unsafe.Add(ref packed, position), shift, mask);
+            AddPackedRow16(ref dW, origin, ref gk, Unsafe.Add(ref packed, position + 1), shift, mask);
+            AddPackedRow16(ref dW, origin, ref gk, Unsafe.Add(ref packed, position + 2), shift, mask);
+            AddPackedRow16(ref dW, origin, ref gk, Unsafe.Add(ref packed, position + 3), shift, mask);
+        }
+
+        for (; position <= last && Unsafe.Add(ref packed, position) < stop; position++)
+        {
+            AddPackedRow16(ref dW, origin, ref gk, Unsafe.Add(ref packed, position), shift, mask);
+        }
+
+        return (int)position;
+    }
+
+    /// <summary>One packed entry's <c>dW</c> row += <c>gk</c> row, 16 floats as one 512-bit load-add-store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddPackedRow16(ref float dW, int origin, ref float gk, int p, int shift, int mask)
+    {
+        ref var row = ref Unsafe.Add(ref dW, Row16((p - origin) >> shift));
+        (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(p & mask))).StoreUnsafe(ref row);
     }
 
     /// <summary>The offset of row <paramref name="row"/> (non-negative) in a 16-float-row matrix, zero-extended.</summary>

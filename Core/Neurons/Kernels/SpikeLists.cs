@@ -120,6 +120,130 @@ internal static class SpikeLists
         return CollectScalar(row, i, count, fractions.AsInt32() != Vector512<int>.Zero, window, indices, times, out integerTimes);
     }
 
+    /// <summary>
+    /// The time bits of a packed list entry (see <see cref="CollectPacked"/>) for times below <paramref name="steps"/>, or
+    /// 0 when the entries of <paramref name="inputs"/> inputs do not fit in a non-negative int, or packed lists are not
+    /// collected on <paramref name="path"/> (they are on AVX-512, where packing saves a compression per 16 inputs).
+    /// </summary>
+    public static int PackShift(KernelPath path, int inputs, int steps)
+    {
+        var shift = 32 - BitOperations.LeadingZeroCount((uint)Math.Max(1, steps - 1));
+        return KernelPaths.Allows(path, KernelPath.Avx512) && ((long)inputs << shift) <= int.MaxValue ? shift : 0;
+    }
+
+    /// <summary>
+    /// <see cref="Collect"/> into one list: entry <c>(i &lt;&lt; shift) | time</c> for each collected input <c>i</c>, in
+    /// increasing order (so <c>entry &lt; (end &lt;&lt; shift)</c> exactly when <c>i &lt; end</c>), with
+    /// <paramref name="shift"/> from <see cref="PackShift"/> (AVX-512 only). Same count, same NaN result, same integer
+    /// flag, and <see cref="Unpack"/> gives back exactly <see cref="Collect"/>'s two lists. One compression per 16 inputs
+    /// instead of two (the loop is bound by the port that compresses): 196 → 166 µs for the 64 digits of W3.
+    /// <paramref name="packed"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints.
+    /// </summary>
+    public static int CollectPacked(ReadOnlySpan<float> row, float window, Span<int> packed, int shift, out bool integerTimes)
+    {
+        Debug.Assert(packed.Length >= row.Length + IndexSlack && shift > 0 && ((long)row.Length << shift) <= int.MaxValue);
+        const uint Magnitude = 0x7FFF_FFFF;
+        const uint Infinity = 0x7F80_0000;
+        ref var r = ref MemoryMarshal.GetReference(row);
+        ref var outRef = ref MemoryMarshal.GetReference(packed);
+        var limit = Vector512.Create(BitConverter.SingleToUInt32Bits(window));
+        var magnitude = Vector512.Create(Magnitude);
+        var position = Vector512.ShiftLeft(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), shift);
+        var step = Vector512.Create(Vector512<int>.Count << shift);
+        var fractions = Vector512<float>.Zero;
+        var largest = Vector512<uint>.Zero;
+        var count = 0;
+        var i = 0;
+        for (; i <= row.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+        {
+            // The window test as in CollectAvx512; an in-window lane's truncated time is below 2^shift, so it ORs into
+            // the position's free bits (other lanes' garbage is not kept).
+            var v = Vector512.LoadUnsafe(ref r, (nuint)i);
+            largest = Vector512.Max(largest, v.AsUInt32() & magnitude);
+            var truncated = Vector512.ConvertToInt32Native(v);
+            fractions |= Vector512.ConditionalSelect(Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit).AsSingle(),
+                Vector512.ConvertToSingle(truncated) - v, Vector512<float>.Zero);
+            Avx512F.Compress(Vector512<int>.Zero, Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit).AsInt32(), position | truncated)
+                .StoreUnsafe(ref outRef, (nuint)count);
+            count += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit)));
+            position += step;
+        }
+
+        if (Vector512.GreaterThanAny(largest, Vector512.Create(Infinity)))
+        {
+            integerTimes = false;
+            return ~IndexOfNaN(row);
+        }
+
+        var fractional = fractions.AsInt32() != Vector512<int>.Zero;
+        for (; i < row.Length; i++)
+        {
+            var s = row[i];
+            if (s >= 0f && s < window)
+            {
+                packed[count++] = (i << shift) | (int)s;
+                fractional |= MathF.Floor(s) != s;
+            }
+            else if (float.IsNaN(s))
+            {
+                integerTimes = false;
+                return ~i;
+            }
+        }
+
+        integerTimes = !fractional;
+        return count;
+    }
+
+    /// <summary>Writes the first <paramref name="count"/> packed entries of <paramref name="indices"/> (see <see cref="CollectPacked"/>) back as an index list and a time list, in place.</summary>
+    public static void Unpack(Span<int> indices, Span<int> times, int count, int shift)
+    {
+        Debug.Assert(indices.Length >= count && times.Length >= count);
+        var mask = (1 << shift) - 1;
+        for (var k = 0; k < count; k++)
+        {
+            var p = indices[k];
+            times[k] = p & mask;
+            indices[k] = p >>> shift;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="KeepEarlierThan"/> for a packed list (see <see cref="CollectPacked"/>): keeps, in order and in place,
+    /// the first <paramref name="count"/> entries whose time is below <paramref name="limit"/>; returns how many.
+    /// </summary>
+    public static int KeepPackedEarlierThan(KernelPath path, Span<int> packed, int count, int limit, int shift)
+    {
+        Debug.Assert(packed.Length >= count);
+        ref var p = ref MemoryMarshal.GetReference(packed);
+        var mask = (1 << shift) - 1;
+        var kept = 0;
+        var k = 0;
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
+        {
+            var limit512 = Vector512.Create(limit);
+            var mask512 = Vector512.Create(mask);
+            for (; k <= count - Vector512<int>.Count; k += Vector512<int>.Count)
+            {
+                var entries = Vector512.LoadUnsafe(ref p, (nuint)k);
+                var keep = Vector512.LessThan(entries & mask512, limit512);
+                Avx512F.Compress(Vector512<int>.Zero, keep, entries).StoreUnsafe(ref p, (nuint)kept);
+                kept += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(keep));
+            }
+        }
+
+        for (; k < count; k++)
+        {
+            var entry = Unsafe.Add(ref p, k);
+            if ((entry & mask) < limit)
+            {
+                Unsafe.Add(ref p, kept++) = entry;
+            }
+        }
+
+        return kept;
+    }
+
     /// <summary>8 inputs per step: the mask's table row lists the set lanes first (branch-free compaction).</summary>
     private static int CollectVector256(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
     {
