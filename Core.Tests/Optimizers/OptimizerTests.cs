@@ -197,10 +197,11 @@ public class OptimizerFormulaTests
     }
 
     [Test]
-    public void Sgd_Plain_IsItsFormulaBitForBit_WithSignedZeros([Values(0f, 0.1f)] float lr, [Values(1, 16, 37)] int n)
+    public void Sgd_Plain_IsItsFormulaBitForBit_WithSignedZeros([Values(0f, 0.1f, -0f, -0.1f)] float lr, [Values(1, 16, 37)] int n)
     {
-        // Plain SGD writes p - lr g without the formula's "+ 0 p" (see Sgd.CommitPlain): every combination of signed
-        // zeros must still give the formula's bits.
+        // Plain SGD writes p - lr g without the formula's "+ 0 p" and leaves a lane with g = +0 unwritten for a rate with
+        // its sign bit clear (see Sgd.CommitPlain): every combination of signed zeros must still give the formula's
+        // bits, also for rates the constructor refuses but the setter takes.
         float[] ps = [0f, -0f, 1f, -1f, 3e-39f];
         float[] gs = [0f, -0f, 1e-3f, -1e-3f];
         var rng = new Random(n);
@@ -208,7 +209,7 @@ public class OptimizerFormulaTests
         var g = Enumerable.Range(0, n).Select(_ => gs[rng.Next(gs.Length)]).ToArray();
         var expected = p.Select((x, k) => x - (lr * (g[k] + (0f * x)))).ToArray();
 
-        new Sgd(lr).Step(p, g);
+        new Sgd(0.5f) { LearningRate = lr }.Step(p, g);
 
         Assert.That(p.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)));
     }

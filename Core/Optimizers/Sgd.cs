@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TimingBased.Internal;
 
 namespace TimingBased.Optimizers;
@@ -293,13 +294,33 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// <c>0 p</c> changes <c>g</c> only from <c>-0</c> to <c>+0</c>, and <c>p - lr (±0)</c> is the same for every finite
     /// <c>p</c>, <c>±0</c> included (tested). The pass is bound by its instructions, not by memory, in the training step
     /// (phase 2's gradient block is in L1): 4.5 % of a W3 step before.
+    /// <para>
+    /// On AVX-512 a lane whose gradient is +0 is not written (a masked store): <c>p - lr (+0)</c> is <c>p</c> for every
+    /// finite <c>p</c> (<c>-0</c> included) when <c>lr</c> is finite with its sign bit clear, so only the cache traffic
+    /// changes. A weight row no spike reached (56 % of W3's rows) then stays clean in every core's cache: at two threads
+    /// the other core's next forward need not fetch it again. W3 at two threads: 500 → 463 µs (means of 12 alternated
+    /// rounds, in-process); one thread unchanged (685 → 676 µs).
+    /// </para>
     /// </summary>
-    private static void CommitPlain(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    private static unsafe void CommitPlain(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
     {
         ref var pr = ref MemoryMarshal.GetReference(parameters);
         ref var gr = ref MemoryMarshal.GetReference(gradient);
         var k = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && float.IsFinite(lr) && BitConverter.SingleToInt32Bits(lr) >= 0)
+        {
+            var lrV = Vector512.Create(lr);
+            fixed (float* p = parameters)
+            {
+                for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+                {
+                    var g = Vector512.LoadUnsafe(ref gr, (nuint)k);
+                    var written = ~Vector512.Equals(g.AsUInt32(), Vector512<uint>.Zero);
+                    Avx512F.MaskStore(p + k, written.AsSingle(), Vector512.Load(p + k) - (lrV * g));
+                }
+            }
+        }
+        else if (Vector512.IsHardwareAccelerated)
         {
             var lrV = Vector512.Create(lr);
             for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
