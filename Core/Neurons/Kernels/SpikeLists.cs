@@ -175,24 +175,7 @@ internal static class SpikeLists
             return ~IndexOfNaN(row);
         }
 
-        var fractional = fractions.AsInt32() != Vector512<int>.Zero;
-        for (; i < row.Length; i++)
-        {
-            var s = row[i];
-            if (s >= 0f && s < window)
-            {
-                packed[count++] = (i << shift) | (int)s;
-                fractional |= MathF.Floor(s) != s;
-            }
-            else if (float.IsNaN(s))
-            {
-                integerTimes = false;
-                return ~i;
-            }
-        }
-
-        integerTimes = !fractional;
-        return count;
+        return CollectScalar(row, i, count, fractions.AsInt32() != Vector512<int>.Zero, window, packed, default, out integerTimes, shift);
     }
 
     /// <summary>Writes the first <paramref name="count"/> packed entries of <paramref name="indices"/> (see <see cref="CollectPacked"/>) back as an index list and a time list, in place.</summary>
@@ -308,16 +291,29 @@ internal static class SpikeLists
         return CollectScalar(row, i, count, fractionalLanes != Vector128<float>.Zero, window, indices, times, out integerTimes);
     }
 
-    /// <summary>The scalar path, and every vector path's tail: inputs from <paramref name="start"/> on, appended after <paramref name="count"/>.</summary>
-    private static int CollectScalar(ReadOnlySpan<float> row, int start, int count, bool fractional, float window, Span<int> indices, Span<int> times, out bool integerTimes)
+    /// <summary>
+    /// The scalar path, and every vector path's tail: inputs from <paramref name="start"/> on, appended after
+    /// <paramref name="count"/>; with <paramref name="packShift"/> (<see cref="CollectPacked"/>'s tail) into
+    /// <paramref name="indices"/> alone as packed entries.
+    /// </summary>
+    private static int CollectScalar(ReadOnlySpan<float> row, int start, int count, bool fractional, float window, Span<int> indices, Span<int> times,
+        out bool integerTimes, int packShift = 0)
     {
         for (var i = start; i < row.Length; i++)
         {
             var s = row[i];
             if (s >= 0f && s < window)
             {
-                times[count] = (int)s;
-                indices[count++] = i;
+                if (packShift > 0)
+                {
+                    indices[count++] = (i << packShift) | (int)s;
+                }
+                else
+                {
+                    times[count] = (int)s;
+                    indices[count++] = i;
+                }
+
                 fractional |= MathF.Floor(s) != s;
             }
             else if (float.IsNaN(s))
