@@ -23,7 +23,7 @@ internal sealed class Scratch
     /// <summary>Gets the pool for per-batch buffers that outlive one sample.</summary>
     public Pool Batch { get; } = new();
 
-    /// <summary>Gets the pool for a weight gradient in internal layout.</summary>
+    /// <summary>Gets the pool for a weight gradient in internal layout (or a block of one), and phase 2's spike-list positions (its ints; see <see cref="Phase2"/>).</summary>
     public Pool Gradient { get; } = new();
 
     /// <summary>Gets the pool for spike events laid out densely (a sample's row, or a batch for the backward).</summary>
@@ -31,6 +31,12 @@ internal sealed class Scratch
 
     /// <summary>Gets the pool for a group of samples in the tiled forward (their spike lists and peaks, and voltage planes for a voltage output), and for the grouped backward's planes and peaks.</summary>
     public Pool Group { get; } = new();
+
+    /// <summary>
+    /// Gets or sets which phase 2 run (a process-wide count) and which of its input ranges the spike-list positions in
+    /// <see cref="Gradient"/>'s ints stand at: a thread that goes on to that range need not search for them.
+    /// </summary>
+    public (long Run, int Range) Phase2 { get; set; } = (-1, -1);
 
     /// <summary>Gets the tiled forward's accumulator banks, which are zero whenever no forward holds them.</summary>
     public ZeroedFloats TileBanks { get; } = new();

@@ -378,8 +378,8 @@ public sealed partial class Tempotron
         var maxAbsGradient = 0f;
         if (ranges > 0)
         {
-            ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, work) => self.AccumulateWeightGradient(r, ranges, s, work.Batch, work.Update),
-                (Batch: batchSize, Update: double.IsNaN(committed) ? null : update));
+            ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, work) => self.AccumulateWeightGradient(r, ranges, s, work.Batch, work.Update, work.Phase),
+                (Batch: batchSize, Update: double.IsNaN(committed) ? null : update, Phase: Interlocked.Increment(ref _phase2Count)));
             for (var r = 0; r < ranges && firstNonFinite < 0; r++)
             {
                 firstNonFinite = spans.Counters[batchSize + r];
@@ -389,6 +389,9 @@ public sealed partial class Tempotron
 
         return new BackwardResult(loss, correct, firstNonFinite, maxAbsGradient, gradientBound, committed);
     }
+
+    /// <summary>Counts phase 2 runs over all models: each run's number tells a thread whether the list positions it holds are this run's (see <see cref="AccumulateWeightGradient"/>).</summary>
+    private static long _phase2Count;
 
     /// <summary>
     /// An upper bound on every element of a training gradient, from phase 1: each sample bounded what it adds to a
