@@ -394,7 +394,8 @@ internal static class Scatter
     /// <see cref="RowsByTime"/> (or, for <paramref name="width"/> 16 below <paramref name="outStride"/>, its one-tile
     /// form <see cref="RowsByTimeOfTile"/>) over a packed list (see <see cref="SpikeLists.CollectPacked"/>, AVX-512 only):
     /// entry <c>p</c> adds <c>gk</c> row <c>p &amp; (2^shift - 1)</c> to <c>dW</c> row <c>(p &gt;&gt; shift) - firstRow</c>
-    /// while <c>p &lt; end &lt;&lt; shift</c>. The same additions in the same order as from the unpacked lists.
+    /// while <c>p &lt; end &lt;&lt; shift</c>. The same additions in the same order as from the unpacked lists. Its loop for
+    /// wide rows is <c>RowsByTimeAvx512</c>'s over the other encoding of a list entry.
     /// </summary>
     public static int RowsByTimePacked(ref float dW, int firstRow, ref float gk, ref int packed, int from, int last, int end, int outStride, int width, int shift)
     {

@@ -16,6 +16,9 @@ namespace TimingBased.Neurons.Kernels;
 /// The <c>Vector256</c> and <c>Vector128</c> paths are the same loop at two widths: the language forces the copy
 /// (<c>ExtractMostSignificantBits</c> and <c>ShuffleNative</c> are not on <see cref="Vector{T}"/>, and
 /// <c>Vector128/256</c> cannot be type arguments of a user-written generic vector algorithm in .NET 10).
+/// <c>CollectAvx512</c> and <see cref="CollectPacked"/> share their set-up and window test but not their loop: the
+/// first writes two lists (for every caller that does not pack), the second one packed list with one compression, and
+/// both loops are bound by the port that compresses, so neither can carry the other's work behind a branch.
 /// </remarks>
 internal static class SpikeLists
 {
