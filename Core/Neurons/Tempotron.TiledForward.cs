@@ -117,6 +117,8 @@ public sealed partial class Tempotron
             origin = first;
         }
 
+        // Dense rows are collected packed where they can be; lists from events are two lists: one form per group.
+        var packShift = events is null ? PackShift : 0;
         for (var b = first; b < end; b++)
         {
             var list = new SpikeListBlock(lists, b - origin, InFeatures);
@@ -124,11 +126,10 @@ public sealed partial class Tempotron
             ReadOnlySpan<float> row;
             int count;
             bool integerTimes;
-            var shift = 0;
+            var shift = packShift;
             if (events is null)
             {
                 row = spans.Input.Slice(b * InFeatures, InFeatures);
-                shift = PackShift;
                 count = CollectSpikes(row, b, list.Indices, list.Times, out integerTimes, spans.NaNAt, shift);
                 if (shift > 0 && count > 0 && !integerTimes)
                 {
@@ -145,7 +146,7 @@ public sealed partial class Tempotron
 
             list.Count = count; // -1: a NaN, recorded for the caller, who throws
             list.IntegerTimes = integerTimes;
-            list.PackShift = count > 0 ? shift : 0;
+            list.PackShift = count >= 0 ? shift : 0; // every integer-time list of the group in one form, empty ones too
             if (count < 0)
             {
                 continue;
@@ -198,20 +199,16 @@ public sealed partial class Tempotron
                 }
 
                 var earlier = new SpikeListBlock(lists, pending - origin, InFeatures);
-                if (earlier.PackShift == 0 && list.PackShift == 0)
-                {
-                    Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
-                        ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
-                }
-                else if (earlier.PackShift == list.PackShift)
+                Debug.Assert(earlier.PackShift == list.PackShift, "a group's integer-time lists share one form");
+                if (list.PackShift > 0)
                 {
                     Scatter.RowsOfTilePairPacked(ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count],
                         ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], tilePlane, os, list.PackShift);
                 }
                 else
                 {
-                    ScatterTile(earlier, column, banksA);
-                    ScatterTile(list, column, banksB);
+                    Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
+                        ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
                 }
 
                 FinishTilePair(pending, b, column, banksA, banksB, buffers.Delta[..tilePlane], buffers.V[..tilePlane], spans, tiles);

@@ -307,26 +307,19 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         ref var pr = ref MemoryMarshal.GetReference(parameters);
         ref var gr = ref MemoryMarshal.GetReference(gradient);
         var k = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && float.IsFinite(lr) && BitConverter.SingleToInt32Bits(lr) >= 0)
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
         {
+            // Lanes with g = +0 are left unwritten only where that gives the same bits; otherwise every lane is written.
+            var everyLane = float.IsFinite(lr) && BitConverter.SingleToInt32Bits(lr) >= 0 ? Vector512<uint>.Zero : Vector512<uint>.AllBitsSet;
             var lrV = Vector512.Create(lr);
             fixed (float* p = parameters)
             {
                 for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
                 {
                     var g = Vector512.LoadUnsafe(ref gr, (nuint)k);
-                    var written = ~Vector512.Equals(g.AsUInt32(), Vector512<uint>.Zero);
+                    var written = ~Vector512.Equals(g.AsUInt32(), Vector512<uint>.Zero) | everyLane;
                     Avx512F.MaskStore(p + k, written.AsSingle(), Vector512.Load(p + k) - (lrV * g));
                 }
-            }
-        }
-        else if (Vector512.IsHardwareAccelerated)
-        {
-            var lrV = Vector512.Create(lr);
-            for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
-            {
-                var at = (nuint)k;
-                (Vector512.LoadUnsafe(ref pr, at) - (lrV * Vector512.LoadUnsafe(ref gr, at))).StoreUnsafe(ref pr, at);
             }
         }
         else if (Vector.IsHardwareAccelerated)
