@@ -210,6 +210,87 @@ public class GaussianTuningTests
         Assert.That(mismatches, Is.LessThanOrEqualTo(2));
     }
 
+    /// <summary>
+    /// Values repeated anywhere in a call (the encoder copies the row it computed for a value's first sample) encode as
+    /// each sample alone: every sample is encoded again in a call of its own, with only that sample's values.
+    /// </summary>
+    [Test]
+    public void RepeatedValues_EncodeAsEachSampleAlone([Range(0, 23)] int seed)
+    {
+        var rng = new Random(3000 + seed);
+        var batch = rng.Next(1, 5);
+        var n = rng.Next(1, 5);
+        var samples = rng.Next(1, 90);
+        var m = new[] { 3, 7, 8, 9, 16, 17, 31, 64, 65, 70 }[seed % 10]; // above 64: no cache
+        var maxT = new[] { 1, 50, 100, 1000 }[rng.Next(4)];
+        var xMin = TestData.Uniform(rng, n, -2f, 2f);
+        var xMax = Array.ConvertAll(xMin, v => v + 0.5f + (3 * rng.NextSingle()));
+        var enc = new GaussianTuning(n, m, xMin, xMax);
+
+        // A few values, shared by all channels (the same value in another channel is another row), in any order.
+        var pool = TestData.Uniform(rng, rng.Next(1, 12), -2f, 5f);
+        var x = new float[batch * n * samples];
+        for (var k = 0; k < x.Length; k++)
+        {
+            x[k] = pool[rng.Next(pool.Length)];
+        }
+
+        var y = EncodeToArray(enc, x, batch, maxT);
+        AssertEachSampleAlone(enc, x, y, batch, samples, maxT, $"seed {seed}, [{batch},{n},{samples},{m}]");
+    }
+
+    /// <summary>
+    /// Continuous values (few repeats: the encoder stops looking rows up after 1,024 misses) and then earlier values
+    /// again, in a call that follows a call of another encoder with the same values: each sample encodes as alone.
+    /// </summary>
+    [Test]
+    public void ManyDistinctValues_ThenRepeats_AfterAnotherEncoder_EncodeAsEachSampleAlone()
+    {
+        var rng = new Random(77);
+        const int Samples = 3000;
+        var x = new float[2 * Samples];
+        for (var s = 0; s < Samples; s++)
+        {
+            x[s] = rng.NextSingle();
+            x[Samples + s] = x[rng.Next(Samples)]; // the second image repeats values of the first
+        }
+
+        var other = new GaussianTuning(1, 16, [-1f], [2f]);
+        var enc = new GaussianTuning(1, 16, [0f], [1f]);
+        _ = EncodeToArray(other, x, 2, 100);
+        var y = EncodeToArray(enc, x, 2, 100);
+        AssertEachSampleAlone(enc, x, y, 2, Samples, 100, "uniform then repeats");
+        var y50 = EncodeToArray(enc, x, 2, 50);
+        AssertEachSampleAlone(enc, x, y50, 2, Samples, 50, "the same values with another window");
+    }
+
+    /// <summary>Asserts that every sample of <paramref name="y"/> holds what encoding that sample's values alone gives.</summary>
+    private static void AssertEachSampleAlone(GaussianTuning enc, float[] x, float[] y, int batch, int samples, int maxT, string what)
+    {
+        var n = enc.N;
+        var m = enc.M;
+        var column = new float[n];
+        var alone = new float[n * m];
+        for (var b = 0; b < batch; b++)
+        {
+            for (var s = 0; s < samples; s++)
+            {
+                for (var c = 0; c < n; c++)
+                {
+                    column[c] = x[(((b * n) + c) * samples) + s];
+                }
+
+                enc.Encode(column, 1, alone, maxT);
+                for (var c = 0; c < n; c++)
+                {
+                    var at = ((((b * n) + c) * samples) + s) * m;
+                    Assert.That(y.AsSpan(at, m).ToArray(), Is.EqualTo(alone.AsSpan(c * m, m).ToArray()),
+                        $"{what}: batch {b}, channel {c}, sample {s}, x = {column[c]}");
+                }
+            }
+        }
+    }
+
     [Test]
     public void IsThreadSafe_WhenShared()
     {
