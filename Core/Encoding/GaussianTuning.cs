@@ -269,7 +269,7 @@ public sealed partial class GaussianTuning
     {
         var m = mu.Length;
         var vectorized = Vector.IsHardwareAccelerated && m >= Vector<float>.Count;
-        var s = cache is null ? 0 : EncodeRowCached(x, mu, twoSigma2, destination, tMax, qCut, cache, channel);
+        var s = cache is null || !cache.Worthwhile ? 0 : EncodeRowCached(x, mu, twoSigma2, destination, tMax, qCut, cache, channel);
         for (; s < x.Length; s++)
         {
             var output = destination.Slice(s * m, m);
