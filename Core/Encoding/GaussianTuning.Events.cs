@@ -176,10 +176,10 @@ public sealed partial class GaussianTuning
         public const int MaxM = 64;
 
         /// <summary>
-        /// How far past a value's last event a replay may write (whole vectors of 8 afferents): the room a caller
-        /// reserves after its last possible event, and the padding after the last slot.
+        /// How far past a value's last event a replay may write (whole vectors: 8 afferents, 16 in a block replay on
+        /// AVX-512): the room a caller reserves after its last possible event, and the padding after the last slot.
         /// </summary>
-        public const int ReplaySlack = 8;
+        public const int ReplaySlack = 16;
 
         /// <summary>How many samples of one value <see cref="ReplayBlock"/> appends at once (one vector of row values).</summary>
         private const int RunBlock = 8;
@@ -349,7 +349,8 @@ public sealed partial class GaussianTuning
         /// Appends <see cref="RunBlock"/> samples of the value in <paramref name="slot"/> (its events at <paramref name="at"/>,
         /// <paramref name="n"/> of them), the first at <paramref name="baseAfferent"/>, from a block of their events built once
         /// per slot; returns the new count. Same bounds as <see cref="ReplayRow"/>: <c>RunBlock n &lt;= RunBlock m</c> events,
-        /// and at most <see cref="ReplaySlack"/> - 1 entries past them.
+        /// and at most <see cref="ReplaySlack"/> - 1 entries past them. In 512-bit vectors where they are accelerated (an
+        /// image's background, 64 digits: 143–149 → 129–132 µs; digits 211–228 → 205–213 µs, whose value changes dominate).
         /// </summary>
         private int ReplayBlock(int slot, int at, int n, int baseAfferent, ref int dst, ref double dstTimes, int written)
         {
@@ -370,6 +371,19 @@ public sealed partial class GaussianTuning
 
             ref var neurons = ref MemoryMarshal.GetArrayDataReference(_blockNeurons);
             ref var times = ref MemoryMarshal.GetArrayDataReference(_blockTimes);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var wide = Vector512.Create(baseAfferent);
+                for (var k = 0; k < length; k += 16)
+                {
+                    (Vector512.LoadUnsafe(ref neurons, (nuint)k) + wide).StoreUnsafe(ref dst, (nuint)(written + k));
+                    Vector512.LoadUnsafe(ref times, (nuint)k).StoreUnsafe(ref dstTimes, (nuint)(written + k));
+                    Vector512.LoadUnsafe(ref times, (nuint)(k + 8)).StoreUnsafe(ref dstTimes, (nuint)(written + k + 8));
+                }
+
+                return written + length;
+            }
+
             var shift = Vector256.Create(baseAfferent);
             for (var k = 0; k < length; k += 8)
             {
