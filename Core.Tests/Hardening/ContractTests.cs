@@ -248,7 +248,10 @@ public class ContractTests
                 break;
             case Fault.WrongInputLength:
                 inLength += rng.Next(2) == 0 ? -1 : 1;
-                param = "inSpikes";
+
+                // Whole rows of another count than the labels (in = 1): the labels are what does not match them.
+                var wholeRows = inLength > 0 && inLength % inF == 0;
+                param = wholeRows && entry is Entry.LossGradient or Entry.TrainerStep or Entry.TrainerEvaluate ? "labels" : "inSpikes";
                 break;
             case Fault.BadBatchSize:
                 batchArg = -rng.Next(3);

@@ -7,17 +7,25 @@ public class TempotronBackwardTests
 {
     private const double H = 1e-6;
 
-    private sealed record Case(Tempotron Fast, TempotronReference Reference, int Batch, float[] Spikes, double[] SpikesD);
+    internal sealed record Case(Tempotron Fast, TempotronReference Reference, int Batch, float[] Spikes, double[] SpikesD);
+
+    /// <summary>What a random case may vary beyond its seed: the time constants and the range of output counts.</summary>
+    public sealed record CaseShape(double Tau = Tempotron.DefaultTau, double TauS = Tempotron.DefaultTauS, int MinOutputs = 1, int MaxOutputs = 5);
 
     /// <summary>A small random problem; spike times are integers or at least 0.05 away from the grid.</summary>
-    private static Case MakeCase(int seed, bool allowIntegers = true, bool integerOnly = false)
+    /// <param name="seed">The seed.</param>
+    /// <param name="allowIntegers">Whether some spike times are integers.</param>
+    /// <param name="integerOnly">Whether all spike times are integers.</param>
+    /// <param name="shape">The time constants and the range of output counts; null for the defaults (1 to 5 outputs).</param>
+    internal static Case MakeCase(int seed, bool allowIntegers = true, bool integerOnly = false, CaseShape? shape = null)
     {
+        shape ??= new CaseShape();
         var rng = new Random(seed);
         var inF = rng.Next(1, 10);
-        var outF = rng.Next(1, 6);
+        var outF = rng.Next(shape.MinOutputs, shape.MaxOutputs + 1);
         var t = rng.Next(5, 41);
         var batch = rng.Next(1, 5);
-        var (fast, reference) = TempotronForwardTests.Pair(inF, outF, t, rng, scale: 1.5);
+        var (fast, reference) = TempotronForwardTests.Pair(inF, outF, t, rng, scale: 1.5, shape.Tau, shape.TauS);
         var s = new float[batch * inF];
         for (var k = 0; k < s.Length; k++)
         {
@@ -33,7 +41,7 @@ public class TempotronBackwardTests
         return new Case(fast, reference, batch, s, Array.ConvertAll(s, x => (double)x));
     }
 
-    private static double[] RandomUpstream(Random rng, int length)
+    internal static double[] RandomUpstream(Random rng, int length)
     {
         var up = new double[length];
         for (var k = 0; k < length; k++)
@@ -44,7 +52,7 @@ public class TempotronBackwardTests
         return up;
     }
 
-    private static void AssertClose(float[] actual, double[] expected, string what, double relative = 2e-3)
+    internal static void AssertClose(float[] actual, double[] expected, string what, double relative = 2e-3)
     {
         var scale = expected.Length == 0 ? 0 : expected.Max(Math.Abs);
         for (var k = 0; k < expected.Length; k++)
@@ -55,7 +63,7 @@ public class TempotronBackwardTests
     }
 
     /// <summary>Finite differences of <paramref name="objective"/> with respect to every weight.</summary>
-    private static double[] FiniteDifferenceWeights(TempotronReference r, Func<double> objective)
+    internal static double[] FiniteDifferenceWeights(TempotronReference r, Func<double> objective)
     {
         var fd = new double[r.W.Length];
         for (var k = 0; k < fd.Length; k++)
@@ -67,7 +75,7 @@ public class TempotronBackwardTests
     }
 
     /// <summary>Finite differences with respect to every spiking input time (others: 0, as the gradient).</summary>
-    private static double[] FiniteDifferenceInputs(Case c, Func<double> objective)
+    internal static double[] FiniteDifferenceInputs(Case c, Func<double> objective)
     {
         var fd = new double[c.SpikesD.Length];
         for (var k = 0; k < fd.Length; k++)

@@ -6,7 +6,8 @@ namespace TimingBased.Tests.Neurons;
 
 public class TempotronForwardTests
 {
-    internal static (Tempotron Fast, TempotronReference Reference) Pair(int inF, int outF, int t, Random rng, double scale = 1.0)
+    internal static (Tempotron Fast, TempotronReference Reference) Pair(int inF, int outF, int t, Random rng, double scale = 1.0,
+        double tau = Tempotron.DefaultTau, double tauS = Tempotron.DefaultTauS)
     {
         var w = new float[outF * inF];
         for (var k = 0; k < w.Length; k++)
@@ -14,7 +15,7 @@ public class TempotronForwardTests
             w[k] = (float)(((rng.NextDouble() * 2) - 1) * scale);
         }
 
-        return (new Tempotron(inF, outF, t, w), new TempotronReference(inF, outF, t, Array.ConvertAll(w, x => (double)x)));
+        return (new Tempotron(inF, outF, t, w, tau, tauS), new TempotronReference(inF, outF, t, Array.ConvertAll(w, x => (double)x), tau, tauS));
     }
 
     /// <summary>Random spike times: silent, integer, non-integer, at or beyond T, -0 and +Infinity.</summary>

@@ -83,7 +83,7 @@ internal sealed class TempotronReference
         return (max, arg);
     }
 
-    /// <summary>The bound the issue sets per output: 1e-6 (1 + V0 sum_i |W[o,i]|).</summary>
+    /// <summary>The bound the issue sets per output: 1e-6 (1 + |V0| sum_i |W[o,i]|) (<c>V0 &lt; 0</c> when <c>tau &lt; tauS</c>).</summary>
     public double Tolerance(int o)
     {
         double sum = 0;
@@ -92,7 +92,7 @@ internal sealed class TempotronReference
             sum += Math.Abs(W[(o * In) + i]);
         }
 
-        return 1e-6 * (1 + (V0 * sum));
+        return 1e-6 * (1 + (Math.Abs(V0) * sum));
     }
 
     /// <summary>SpikingJelly's soft arg-max of one trace: sum_t softmax(T v)_t t.</summary>

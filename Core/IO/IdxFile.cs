@@ -51,19 +51,11 @@ public static class IdxFile
     /// <exception cref="InvalidDataException">The data is not a well-formed IDX image file.</exception>
     public static IdxImages ReadImages(Stream stream, string name = "stream")
     {
-        var data = Decompress(stream, name);
-        var count = Header(data, ImagesMagic, 3, name);
+        var data = Read(stream, ImagesMagic, 3, name);
+        var count = Dimension(data, 0, name);
         var rows = Dimension(data, 1, name);
         var columns = Dimension(data, 2, name);
-        var image = (long)rows * columns; // < 2^62: no overflow
-        if (image != 0 && count > Array.MaxLength / image)
-        {
-            throw new InvalidDataException(Message(name,
-                $"has dimensions {count} x {rows} x {columns}, more than the {Array.MaxLength} bytes an array can hold"));
-        }
-
-        var length = count * image;
-        var pixels = Payload(data, 16, length, name);
+        var pixels = Payload(data, 16, PayloadLength(data, 3, name), name);
         return new IdxImages(pixels, count, rows, columns);
     }
 
@@ -74,12 +66,16 @@ public static class IdxFile
     /// <exception cref="InvalidDataException">The data is not a well-formed IDX label file.</exception>
     public static byte[] ReadLabels(Stream stream, string name = "stream")
     {
-        var data = Decompress(stream, name);
-        var count = Header(data, LabelsMagic, 1, name);
-        return Payload(data, 8, count, name);
+        var data = Read(stream, LabelsMagic, 1, name);
+        return Payload(data, 8, PayloadLength(data, 1, name), name);
     }
 
-    private static byte[] Decompress(Stream stream, string name)
+    /// <summary>
+    /// The file's bytes: a plain stream as it is (its size bounds the memory), a gzip stream inflated only as far as its
+    /// IDX header says: the header is read and checked first, then exactly the payload it declares is allocated and
+    /// read, and a stream that inflates to more or fewer bytes is refused. So no allocation exceeds the declared size.
+    /// </summary>
+    private static byte[] Read(Stream stream, int magic, int dimensions, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var buffer = new MemoryStream();
@@ -87,33 +83,65 @@ public static class IdxFile
         var raw = buffer.ToArray();
         if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b)
         {
+            Header(raw, magic, dimensions, name);
             return raw;
         }
 
+        using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
+        var headerLength = 4 + (4 * dimensions);
+        var header = new byte[headerLength];
+        var got = Inflate(gz, header, name);
+        Header(header.AsSpan(0, got).ToArray(), magic, dimensions, name);
+        var data = new byte[headerLength + PayloadLength(header, dimensions, name)];
+        header.CopyTo(data, 0);
+        got = Inflate(gz, data.AsSpan(headerLength), name);
+        if (got < data.Length - headerLength)
+        {
+            throw new InvalidDataException(Message(name, $"inflates to {got} data bytes after its header; its dimensions say {data.Length - headerLength}"));
+        }
+
+        if (Inflate(gz, stackalloc byte[1], name) > 0)
+        {
+            throw new InvalidDataException(Message(name, $"inflates to more than the {data.Length - headerLength} data bytes its dimensions say"));
+        }
+
+        CheckGzipTrailer(raw, data, name);
+        return data;
+    }
+
+    /// <summary>Fills <paramref name="destination"/> from the gzip stream, or as much of it as the stream holds; returns the count.</summary>
+    private static int Inflate(GZipStream gz, Span<byte> destination, string name)
+    {
         try
         {
-            using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            gz.CopyTo(output);
-            var data = output.ToArray();
-            CheckGzipTrailer(raw, data, name);
-            return data;
+            return gz.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException(Message(name, $"is not valid gzip: {e.Message}"), e);
         }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException(Message(name, "is a truncated gzip stream"), e);
-        }
     }
 
-    /// <summary>
-    /// Checks the 8-byte gzip trailer (RFC 1952: CRC-32 and length mod 2^32 of the data, little-endian), which
-    /// <see cref="GZipStream"/> does not require: a file cut inside its trailer would otherwise read without error.
-    /// Files of one gzip member (what gzip writes) are supported.
-    /// </summary>
+    /// <summary>The payload's length in bytes, the product of the header's dimensions; refused when it and the header would not fit one array.</summary>
+    private static long PayloadLength(byte[] header, int dimensions, string name)
+    {
+        long length = 1;
+        for (var d = 0; d < dimensions; d++)
+        {
+            length *= Dimension(header, d, name); // each factor < 2^31 and the product kept <= Array.MaxLength: no overflow
+            if (length > Array.MaxLength - 16)
+            {
+                throw new InvalidDataException(Message(name,
+                    $"declares {DimensionsText(header, dimensions, name)}, more than the {Array.MaxLength} bytes an array can hold"));
+            }
+        }
+
+        return length;
+    }
+
+    private static string DimensionsText(byte[] header, int dimensions, string name) =>
+        string.Join(" x ", Enumerable.Range(0, dimensions).Select(d => Dimension(header, d, name).ToString(CultureInfo.InvariantCulture)));
+
     private static void CheckGzipTrailer(byte[] raw, byte[] data, string name)
     {
         if (raw.Length < 18)

@@ -116,6 +116,7 @@ public static partial class TempotronSafetensors
     /// <param name="overrides">Values that take precedence over the file's metadata.</param>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">The data is not a valid Tempotron safetensors file, or lacks <c>T</c> with no override.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value of <paramref name="overrides"/> breaks the constructor's rule for it.</exception>
     public static Tempotron Load(ReadOnlySpan<byte> data, TempotronFileOverrides overrides = default)
     {
         var file = Parse(data);
@@ -128,11 +129,25 @@ public static partial class TempotronSafetensors
         {
             return new Tempotron(file.In, file.Out, t, file.Weights, tau, tauS, threshold);
         }
+        catch (ArgumentException e) when (CameFromOverrides(e.ParamName, overrides))
+        {
+            throw new ArgumentOutOfRangeException(nameof(overrides), $"An override is invalid: {e.Message}");
+        }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"Safetensors file gives invalid Tempotron parameters: {e.Message}", e);
         }
     }
+
+    /// <summary>Whether the constructor's complaint names a value the caller's overrides supplied (the argument is at fault, not the file).</summary>
+    private static bool CameFromOverrides(string? parameter, TempotronFileOverrides overrides) => parameter switch
+    {
+        "t" => overrides.T is not null,
+        "tau" => overrides.Tau is not null,
+        "tauS" => overrides.TauS is not null,
+        "vThreshold" => overrides.VThreshold is not null,
+        _ => false,
+    };
 
     /// <summary>Constructs a Tempotron from a stream.</summary>
     /// <param name="source">The stream; read to its end.</param>

@@ -15,37 +15,37 @@ internal static class ThrowHelper
     /// <summary>Throws when a size-like integer is below its minimum.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void SizeTooSmall(string paramName, int value, int minimum) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName} must be at least {minimum}; was {value}."));
 
     /// <summary>Throws when an integer lies outside an inclusive range.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void IntOutOfRange(string paramName, int value, int minimum, int maximum) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName} must be in [{minimum}, {maximum}]; was {value}."));
 
     /// <summary>Throws when a size breaks a documented limit that involves other sizes.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void SizeRule(string paramName, long value, string rule) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName} = {value} breaks the size limit {rule}."));
 
     /// <summary>Throws when a floating-point parameter is not finite and strictly positive.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void NotFinitePositive(string paramName, double value) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName} must be finite and > 0; was {value:R}."));
 
     /// <summary>Throws when a floating-point parameter is not finite and non-negative.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void NotFiniteNonNegative(string paramName, double value) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName} must be finite and >= 0; was {value:R}."));
 
     /// <summary>Throws when a floating-point parameter lies outside a range.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void FloatOutOfRange(string paramName, double value, string rule) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName} must satisfy {rule}; was {value:R}."));
 
     /// <summary>Throws when a span does not have exactly the expected length.</summary>
@@ -84,7 +84,7 @@ internal static class ThrowHelper
     /// <summary>Throws when a label lies outside [0, classes).</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void LabelOutOfRange(string paramName, int index, int value, int classes) =>
-        throw new ArgumentOutOfRangeException(paramName, value,
+        throw new ArgumentOutOfRangeException(paramName,
             F($"{paramName}[{index}] must be in [0, {classes}); was {value}."));
 
     /// <summary>Throws when a computed quantity is not finite (training refuses to apply it).</summary>

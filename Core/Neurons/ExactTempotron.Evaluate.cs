@@ -13,7 +13,7 @@ public sealed partial class ExactTempotron
     /// <param name="destination">Receives <c>[patterns, outputs]</c> results.</param>
     /// <exception cref="ArgumentNullException"><paramref name="patterns"/> is null.</exception>
     /// <exception cref="ArgumentException">The patterns are over another number of afferents, or the destination is too short.</exception>
-    /// <exception cref="InvalidOperationException">A trace overflowed double precision (weights near <c>double.MaxValue</c>).</exception>
+    /// <exception cref="InvalidOperationException">A trace overflowed double precision (weights near <c>double.MaxValue</c>); nothing was written.</exception>
     public void Evaluate(SpikeEvents patterns, Span<ExactTempotronOutput> destination)
     {
         ValidatePatterns(patterns);
@@ -23,6 +23,14 @@ public sealed partial class ExactTempotron
             ThrowHelper.DestinationTooShort(nameof(destination), "[patterns, outputs]", required, destination.Length);
         }
 
+        if (!CannotOverflow(patterns.EventCount))
+        {
+            for (var p = 0; p < patterns.PatternCount; p++)
+            {
+                ThrowIfAnyTraceOverflows(InTimeOrder(patterns[p]));
+            }
+        }
+
         for (var p = 0; p < patterns.PatternCount; p++)
         {
             EvaluatePattern(InTimeOrder(patterns[p]), destination.Slice(p * Outputs, Outputs));
@@ -30,9 +38,10 @@ public sealed partial class ExactTempotron
     }
 
     /// <summary>Evaluates every output on one pattern.</summary>
-    /// <param name="pattern">The events, sorted by time (as <see cref="SpikeEvents"/> stores them), afferents in range.</param>
+    /// <param name="pattern">The events, in any order (a pattern that is not in time order is sorted into per-thread scratch), afferents in range.</param>
     /// <param name="destination">Receives <c>[outputs]</c> results.</param>
-    /// <exception cref="ArgumentException">The destination is too short, an afferent is out of range, or the times are not sorted, finite and &gt;= 0.</exception>
+    /// <exception cref="ArgumentException">The destination is too short, an afferent is out of range, or a time is not finite and &gt;= 0.</exception>
+    /// <exception cref="InvalidOperationException">A trace overflowed double precision (weights near <c>double.MaxValue</c>); nothing was written.</exception>
     public void Evaluate(SpikePattern pattern, Span<ExactTempotronOutput> destination)
     {
         if (destination.Length < Outputs)
@@ -41,16 +50,39 @@ public sealed partial class ExactTempotron
         }
 
         ValidatePattern(pattern);
-        EvaluatePattern(InTimeOrder(pattern), destination[..Outputs]);
+        pattern = InTimeOrder(pattern);
+        if (!CannotOverflow(pattern.Count))
+        {
+            ThrowIfAnyTraceOverflows(pattern);
+        }
+
+        EvaluatePattern(pattern, destination[..Outputs]);
+    }
+
+    /// <summary>
+    /// Whether no pattern of at most <paramref name="events"/> events can overflow a trace: each sum is at most
+    /// <c>events |V0| max|w|</c> (rounding included, with room to spare), so below a quarter of
+    /// <see cref="double.MaxValue"/> nothing can reach infinity.
+    /// </summary>
+    private bool CannotOverflow(int events) => events * Math.Abs(V0) * MaxAbsWeight() <= double.MaxValue / 4;
+
+    /// <summary>Evaluates every output without writing anything, so an overflow throws before any result is written.</summary>
+    private void ThrowIfAnyTraceOverflows(SpikePattern pattern)
+    {
+        var scratch = Scratch(pattern);
+        for (var o = 0; o < Outputs; o++)
+        {
+            _ = EvaluateOutput(pattern, o, scratch);
+        }
     }
 
     /// <summary>Computes <c>V(t)</c> of one output on one pattern at the given times, by the definition (<c>O(events)</c> per time).</summary>
     /// <param name="pattern">The events.</param>
     /// <param name="output">The output neuron.</param>
-    /// <param name="times">The times at which to evaluate.</param>
+    /// <param name="times">The times at which to evaluate; not NaN (<c>V</c> is 0 before the first event and at <c>+Infinity</c>).</param>
     /// <param name="destination">Receives <c>V</c> at each time; at least as long as <paramref name="times"/>.</param>
     /// <param name="shunted">Whether inputs at or after the crossing time (if the neuron fires) are ignored, as the model does.</param>
-    /// <exception cref="ArgumentException">A length or the pattern is wrong.</exception>
+    /// <exception cref="ArgumentException">A length or the pattern is wrong, or a time is NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> is out of range.</exception>
     public void Voltage(SpikePattern pattern, int output, ReadOnlySpan<double> times, Span<double> destination, bool shunted = true)
     {
@@ -62,6 +94,15 @@ public sealed partial class ExactTempotron
         if (destination.Length < times.Length)
         {
             ThrowHelper.DestinationTooShort(nameof(destination), "[times]", times.Length, destination.Length);
+        }
+
+        for (var n = 0; n < times.Length; n++)
+        {
+            if (double.IsNaN(times[n]))
+            {
+                ThrowHelper.ElementRule(nameof(times), string.Create(CultureInfo.InvariantCulture,
+                    $"times[{n}] is NaN; every time must be a number (an infinite time gives V = 0)."));
+            }
         }
 
         ValidatePattern(pattern);

@@ -60,13 +60,14 @@ public sealed partial class ExactTempotron
     private static SegmentScratch? _scratch;
 
     private readonly double[] _weights; // [outputs, afferents]
+    private double _maxAbsWeight; // max |w|, or NaN when the weights changed since it was computed
     private readonly PspSegment _segment;
 
     /// <summary>Creates the model with all weights zero.</summary>
     /// <param name="afferents">The number of afferents <c>N</c>; at least 1.</param>
     /// <param name="outputs">The number of output neurons; at least 1.</param>
     /// <param name="window">The pattern duration <c>T</c>; finite and &gt; 0.</param>
-    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
+    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/> (either may be the larger; <c>tau &lt; tauS</c> gives a negative <c>V0</c> and the same positive PSP, as in SpikingJelly).</param>
     /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
     /// <param name="threshold">The firing threshold <c>theta</c>; finite and &gt; 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size or constant breaks its rule, or <c>outputs * afferents</c> exceeds the largest array.</exception>
@@ -98,7 +99,7 @@ public sealed partial class ExactTempotron
 
         var tPeak = Tempotron.PeakTime(tau, tauS);
         var v0 = Tempotron.Normalization(tau, tauS, 1.0); // the paper's normalisation: one PSP peaks at 1
-        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0))
+        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 != 0))
         {
             ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
                 $"time constants whose tPeak and V0 are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}"));
@@ -113,6 +114,7 @@ public sealed partial class ExactTempotron
         TPeak = tPeak;
         V0 = v0;
         _weights = new double[afferents * outputs];
+        _maxAbsWeight = 0;
         _segment = new PspSegment(tau, tauS);
     }
 
@@ -140,8 +142,27 @@ public sealed partial class ExactTempotron
     /// <summary>Gets the PSP normalisation <c>V0 = 1 / (exp(-tPeak/tau) - exp(-tPeak/tauS))</c>: one PSP peaks at 1.</summary>
     public double V0 { get; }
 
-    /// <summary>Gets the weights, shape <c>[outputs, afferents]</c> row-major.</summary>
+    /// <summary>Gets the weights, shape <c>[outputs, afferents]</c> row-major; a writer calls <see cref="WeightsChanged"/> after writing.</summary>
     internal Span<double> Weights => _weights;
+
+    /// <summary>Forgets the cached <c>max |w|</c>; every write to <see cref="Weights"/> is followed by this call.</summary>
+    internal void WeightsChanged() => _maxAbsWeight = double.NaN;
+
+    /// <summary>
+    /// <c>max |w|</c>, computed once per change of the weights (evaluations read it concurrently: they may both compute
+    /// it, and write the same value).
+    /// </summary>
+    internal double MaxAbsWeight()
+    {
+        var max = _maxAbsWeight;
+        if (double.IsNaN(max))
+        {
+            max = Math.Abs(TensorPrimitives.MaxMagnitude<double>(_weights));
+            _maxAbsWeight = max;
+        }
+
+        return max;
+    }
 
     /// <summary>Returns weight <c>w[o, i]</c>.</summary>
     /// <param name="o">The output.</param>
@@ -196,6 +217,7 @@ public sealed partial class ExactTempotron
         }
 
         weights.CopyTo(_weights);
+        WeightsChanged();
     }
 
     /// <summary>Draws every weight from a Gaussian of mean 0 (the paper: standard deviation 0.001), seeded.</summary>
@@ -217,5 +239,7 @@ public sealed partial class ExactTempotron
             var v = rng.NextDouble();
             _weights[k] = standardDeviation * Math.Sqrt(-2.0 * Math.Log(u)) * Math.Cos(2.0 * Math.PI * v);
         }
+
+        WeightsChanged();
     }
 }

@@ -44,7 +44,10 @@ internal readonly struct PspSegment(double tau, double tauS)
     {
         var best = fFrom;
         var at = from;
-        if (slopeFrom > 0 && slopeLength < 0)
+
+        // A slope of exactly 0 at the end still brackets a peak: over a segment longer than about 745 tau both decays
+        // underflow, and the end slope reads 0 however the trace fell.
+        if (slopeFrom > 0 && slopeLength <= 0)
         {
             var s = Stationary(a, b);
             if (s > from && s < length)

@@ -172,8 +172,7 @@ public sealed partial class Tempotron
     /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
     private UpstreamKind ValidateLossInputs(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss)
     {
-        ValidateLabels(labels);
-        ValidateBatch(inSpikes, labels.Length);
+        ValidateEvaluation(inSpikes, labels);
         ValidateBackwardBatch(labels.Length);
         return UpstreamOf(loss);
     }

@@ -165,7 +165,10 @@ public sealed partial class Tempotron
     /// </summary>
     private int CollectFromEvents(SpikePattern pattern, Span<float> row, int b, Span<int> indices, Span<int> times, out bool integerTimes)
     {
-        if (pattern.IsAfferentOrdered)
+        // Strictly increasing afferents in [0, in) are at most `in` events. The flag is only trusted together with that
+        // bound, read from the span the lists are built from: a pattern whose flag is wrong (a race with Clear and
+        // AddPattern on the same SpikeEvents, say) takes the dense path, whose writes are bounds-checked.
+        if (pattern.IsAfferentOrdered && pattern.Count <= InFeatures)
         {
             var count = SpikeLists.FromEvents(Path, pattern.Afferents, pattern.Times, T, indices, times, out integerTimes);
             if (integerTimes)

@@ -101,6 +101,12 @@ public sealed partial class Tempotron
     internal void ValidateEvaluation(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
         ValidateLabels(labels);
+        if (!inSpikes.IsEmpty && inSpikes.Length % InFeatures == 0 && inSpikes.Length / InFeatures != labels.Length)
+        {
+            // Whole rows of spikes and another number of labels: the labels are what does not match.
+            ThrowHelper.LengthMismatch(nameof(labels), "[batch] (one label per row of inSpikes)", inSpikes.Length / InFeatures, labels.Length);
+        }
+
         ValidateBatch(inSpikes, labels.Length);
     }
 

@@ -51,8 +51,9 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Throws unless the time constants and threshold are finite and positive, <c>tau != tauS</c>, and the derived
-    /// <see cref="V0"/>, <see cref="TPeak"/> and per-step decays <c>exp(-1/tau)</c>, <c>exp(-1/tauS)</c> are finite
-    /// and non-zero (extreme but finite constants such as <c>1e-300</c> break these).
+    /// <see cref="V0"/> (as float32 too), <see cref="TPeak"/> and per-step decays <c>exp(-1/tau)</c>, <c>exp(-1/tauS)</c>
+    /// are finite and non-zero (extreme but finite constants such as <c>1e-300</c> break these). <see cref="V0"/> is
+    /// negative when <c>tau &lt; tauS</c>, as in SpikingJelly; <c>V0 K(t)</c> is then still a positive PSP.
     /// </summary>
     private static void ValidateConstants(double tau, double tauS, double vThreshold)
     {
@@ -62,13 +63,14 @@ public sealed partial class Tempotron
         var v0 = Normalization(tau, tauS, vThreshold);
         var decayA = Math.Exp(-1.0 / tau);
         var decayB = Math.Exp(-1.0 / tauS);
-        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 > 0 && decayA > 0 && decayB > 0
-            && (float)v0 is > 0 and < float.PositiveInfinity))
+        if (!(double.IsFinite(tPeak) && tPeak > 0 && IsFiniteNonZero(v0) && IsFiniteNonZero((float)v0) && decayA > 0 && decayB > 0))
         {
             ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
-                $"time constants whose tPeak, V0 (as float32) and per-step decays exp(-1/tau), exp(-1/tauS) are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}, decays {decayA:R}, {decayB:R}"));
+                $"time constants whose tPeak, V0 (also as float32) and per-step decays exp(-1/tau), exp(-1/tauS) are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}, decays {decayA:R}, {decayB:R}"));
         }
     }
+
+    private static bool IsFiniteNonZero(double x) => double.IsFinite(x) && x != 0;
 
     /// <summary>
     /// The rules both neuron models share: <c>tau</c>, <c>tauS</c> and the threshold finite and &gt; 0, and

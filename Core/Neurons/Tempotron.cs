@@ -80,7 +80,7 @@ public sealed partial class Tempotron
     /// <param name="inFeatures">The number of inputs; at least 1.</param>
     /// <param name="outFeatures">The number of output neurons; at least 1, with <c>in * ceil(out / 16) * 16 &lt;= </c><see cref="MaxWeightStorage"/>.</param>
     /// <param name="t">The number of time steps <c>T</c>; in <c>[1, </c><see cref="MaxT"/><c>]</c>, with <c>T * ceil(out / 16) * 16 &lt;= </c><see cref="MaxPlaneLength"/>.</param>
-    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
+    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/> (either may be the larger; <c>tau &lt; tauS</c> gives a negative <c>V0</c> and the same positive PSP, as in SpikingJelly).</param>
     /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
     /// <param name="vThreshold">The firing threshold; finite and &gt; 0.</param>
     /// <param name="seed">The seed of the weight initialisation.</param>
@@ -110,7 +110,7 @@ public sealed partial class Tempotron
     /// <param name="outFeatures">The number of output neurons; at least 1, with <c>in * ceil(out / 16) * 16 &lt;= </c><see cref="MaxWeightStorage"/>.</param>
     /// <param name="t">The number of time steps <c>T</c>; in <c>[1, </c><see cref="MaxT"/><c>]</c>, with <c>T * ceil(out / 16) * 16 &lt;= </c><see cref="MaxPlaneLength"/>.</param>
     /// <param name="weights">The weights, shape <c>[out, in]</c> row-major; finite.</param>
-    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/>.</param>
+    /// <param name="tau">The membrane time constant; finite, &gt; 0 and different from <paramref name="tauS"/> (either may be the larger; <c>tau &lt; tauS</c> gives a negative <c>V0</c> and the same positive PSP, as in SpikingJelly).</param>
     /// <param name="tauS">The synaptic time constant; finite and &gt; 0.</param>
     /// <param name="vThreshold">The firing threshold; finite and &gt; 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">

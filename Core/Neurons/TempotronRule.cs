@@ -180,6 +180,11 @@ public sealed class TempotronRule
             update.CopyTo(_previous.AsSpan(o * n, n));
         }
 
+        if (errors > 0)
+        {
+            model.WeightsChanged();
+        }
+
         return errors;
     }
 

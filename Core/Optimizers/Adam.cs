@@ -11,16 +11,19 @@ namespace TimingBased.Optimizers;
 /// <c>p -= (lr / (1 - beta1^k)) m / (sqrt(v) / sqrt(1 - beta2^k) + eps)</c>.
 /// Reference: D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
 /// Allocates its moment buffers on the first step only. A step is all or nothing: if any new parameter or moment
-/// would not be finite, it throws and changes nothing. A moment that would be subnormal (below 1.18e-38 in magnitude)
-/// is stored as 0 (where we differ from <c>torch.optim.Adam</c>, which keeps it): under zero gradients the first
-/// moment decays into that range after about 600 steps, and x86 arithmetic on subnormal floats made the step of a
-/// 12544 × 100 layer 3.9 → 36–51 ms. The update such a moment would make is below 1e-33 in magnitude.
+/// would not be finite, it throws and changes nothing. A first moment that would be subnormal (below 1.18e-38 in
+/// magnitude) is stored as 0, and so is a subnormal second moment beside a zero first moment (where we differ from
+/// <c>torch.optim.Adam</c>, which keeps them): under zero gradients the first moment decays into that range after
+/// about 600 steps, and x86 arithmetic on subnormal floats is many times slower (<c>Benchmarks/results/LOG.md</c>).
+/// The update a flushed first moment would make is below <c>lr / (1 - beta1^k) 1.18e-38 / eps</c> in magnitude; a
+/// subnormal second moment beside a non-zero first moment is kept, so a tiny <c>eps</c> gives PyTorch's step.
 /// </remarks>
 public sealed class Adam : IOptimizer, IChunkedOptimizer
 {
     private float[]? _m;
     private float[]? _v;
     private int _step;
+    private float _learningRate;
 
     /// <summary>Upper bounds on the moments' magnitudes: exact after a checked step, widened by <see cref="Bounds"/> after a proven one.</summary>
     private double _firstMomentBound, _secondMomentBound;
@@ -66,8 +69,13 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         WeightDecay = weightDecay;
     }
 
-    /// <summary>Gets or sets the learning rate.</summary>
-    public float LearningRate { get; set; }
+    /// <summary>Gets or sets the learning rate; finite and &gt;= 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or negative; the rate is unchanged.</exception>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = OptimizerChecks.LearningRate(value);
+    }
 
     /// <summary>Gets the first-moment decay.</summary>
     public float Beta1 { get; }
@@ -237,7 +245,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
                 var p = Vector.LoadUnsafe(ref pr, at);
                 var g = Vector.LoadUnsafe(ref gr, at) + (wdV * p);
                 var mk = OptimizerChecks.FlushSubnormal((b1V * Vector.LoadUnsafe(ref mr, at)) + (c1V * g));
-                var vk = OptimizerChecks.FlushSubnormal((b2V * Vector.LoadUnsafe(ref vr, at)) + (c2V * g * g));
+                var vk = OptimizerChecks.FlushSecondMoment((b2V * Vector.LoadUnsafe(ref vr, at)) + (c2V * g * g), mk);
                 var updated = p - (stepV * mk / ((Vector.SquareRoot(vk) / biasV) + epsV));
                 check += (mk * Vector<float>.Zero) + (vk * Vector<float>.Zero) + (updated * Vector<float>.Zero);
                 if (commit)
@@ -262,7 +270,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         {
             var g = gradient[k] + (wd * parameters[k]);
             var mk = OptimizerChecks.FlushSubnormal((b1 * m[k]) + ((1 - b1) * g));
-            var vk = OptimizerChecks.FlushSubnormal((b2 * v[k]) + ((1 - b2) * g * g));
+            var vk = OptimizerChecks.FlushSecondMoment((b2 * v[k]) + ((1 - b2) * g * g), mk);
             var updated = parameters[k] - (stepSize * mk / ((MathF.Sqrt(vk) / bias2Sqrt) + eps));
             finite &= float.IsFinite(mk) && float.IsFinite(vk) && float.IsFinite(updated);
             (maxParameter, maxFirst, maxSecond) = (Math.Max(maxParameter, Math.Abs(updated)), Math.Max(maxFirst, Math.Abs(mk)), Math.Max(maxSecond, Math.Abs(vk)));

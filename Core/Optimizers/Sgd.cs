@@ -19,6 +19,7 @@ namespace TimingBased.Optimizers;
 public sealed class Sgd : IOptimizer, IChunkedOptimizer
 {
     private float[]? _momentumBuffer;
+    private float _learningRate;
 
     /// <summary>An upper bound on the momentum buffer's magnitudes: exact after a checked step, widened by <see cref="Bounds"/> after a proven one.</summary>
     private double _momentumBound;
@@ -60,8 +61,13 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         Nesterov = nesterov;
     }
 
-    /// <summary>Gets or sets the learning rate.</summary>
-    public float LearningRate { get; set; }
+    /// <summary>Gets or sets the learning rate; finite and &gt;= 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or negative; the rate is unchanged.</exception>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = OptimizerChecks.LearningRate(value);
+    }
 
     /// <summary>Gets the momentum factor.</summary>
     public float Momentum { get; }
@@ -158,7 +164,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
             step = Nesterov ? UpdateBounds.Up(up + UpdateBounds.Up(Momentum * momentum)) : momentum;
         }
 
-        var parameter = UpdateBounds.Up(maxAbsParameter + UpdateBounds.Up(LearningRate * step));
+        var parameter = UpdateBounds.Up(maxAbsParameter + UpdateBounds.Up(Math.Abs(LearningRate) * step));
         return UpdateBounds.Proven(up, step) ? (parameter, momentum) : (UpdateBounds.Unknown, UpdateBounds.Unknown);
     }
 

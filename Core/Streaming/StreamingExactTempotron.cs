@@ -128,6 +128,10 @@ public sealed class StreamingExactTempotron
     /// <param name="afferent">The afferent, in <c>[0, N)</c>.</param>
     /// <param name="time">The spike time; finite and not before <see cref="Time"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">The afferent is out of range, or the time is not finite or earlier than <see cref="Time"/>; the stream is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The event would overflow an output's trace (weights near <see cref="double.MaxValue"/>), where the batch evaluation
+    /// throws too; the stream has advanced to <paramref name="time"/> as <see cref="AdvanceTo"/> would, and the event was not added.
+    /// </exception>
     public void Push(int afferent, double time)
     {
         if ((uint)afferent >= (uint)_model.Afferents)
@@ -144,6 +148,15 @@ public sealed class StreamingExactTempotron
 
         var outs = _model.Outputs;
         var row = _weights.AsSpan(afferent * outs, outs);
+        for (var o = 0; o < outs; o++)
+        {
+            if (double.IsNaN(_frozenAt[o]) && !(double.IsFinite(_a[o] + row[o]) && double.IsFinite(_b[o] + row[o])))
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"The trace of output {o} would overflow (its weights are too large for double precision); the stream is at time {time:R} and the event was not added."));
+            }
+        }
+
         for (var o = 0; o < outs; o++)
         {
             if (double.IsNaN(_frozenAt[o]))

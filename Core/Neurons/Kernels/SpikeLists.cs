@@ -426,7 +426,13 @@ internal static class SpikeLists
     public static int FromEvents(KernelPath path, ReadOnlySpan<int> afferents, ReadOnlySpan<double> times, float window,
         Span<int> indices, Span<int> timesOut, out bool integerTimes)
     {
-        Debug.Assert(times.Length == afferents.Length && indices.Length >= afferents.Length + IndexSlack && timesOut.Length >= indices.Length);
+        // The writes below are unchecked and their count follows the pattern's length, which a caller may have read
+        // from a mutable object: checked on every call, not only in debug builds.
+        if (!(times.Length == afferents.Length && indices.Length >= afferents.Length + IndexSlack && timesOut.Length >= indices.Length))
+        {
+            throw new InvalidOperationException("The spike lists are too short for the pattern (an internal error).");
+        }
+
         var count = 0;
         var fractional = false;
         var k = 0;
