@@ -7,16 +7,23 @@ namespace TimingBased.Tests.Neurons;
 /// <summary>
 /// The whole Tempotron (forward, every backward, a training step) on every instruction-set path this CPU supports,
 /// in one process: bit-identical to the best path (which the other tests compare with the reference), except the
-/// input gradient, whose vector dot products sum per lane.
+/// input gradient, whose vector dot products sum per lane. The best path itself is not compared with itself: a process
+/// with one path reports the test skipped.
 /// </summary>
 public class TempotronPathTests
 {
-    public static IEnumerable<string> Paths => KernelPaths.Supported.Select(p => p.ToString());
+    public static IEnumerable<string> Paths =>
+        KernelPaths.Supported.Count > 1 ? KernelPaths.Supported.Where(p => p != KernelPaths.Best).Select(p => p.ToString()) : ["none"];
 
     [Test]
     public void EveryPath_GivesTheBestPathsResults(
         [ValueSource(nameof(Paths))] string path, [Values(1, 10, 16, 17, 33)] int outs, [Values] bool integerTimes)
     {
+        if (path == "none")
+        {
+            Assert.Ignore("this process has one kernel path, the best: nothing to compare it with.");
+        }
+
         var rng = new Random(outs + (integerTimes ? 100 : 0));
         const int inputs = 67, t = 23, batch = 5;
         var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inputs, t, integerTimes);

@@ -63,11 +63,24 @@ public class OptimizerTests
     [Test]
     public void Adam_WeightDecay_AddsToTheGradient()
     {
+        // Two steps, so the update depends on the gradients' sizes and not only their signs (Adam's first step is
+        // about lr sign(g) whatever g is): decayed Adam equals plain Adam fed g + wd p, p read before each step.
         float[] a = [2f];
         float[] b = [2f];
-        new Adam(0.01f, weightDecay: 0.5f).Step(a, [0.25f]);
-        new Adam(0.01f).Step(b, [1.25f]); // 0.25 + 0.5 * 2
+        var decayed = new Adam(0.01f, weightDecay: 0.5f);
+        var plain = new Adam(0.01f);
+        foreach (var g in new[] { 0.25f, -3f })
+        {
+            decayed.Step(a, [g]);
+            plain.Step(b, [g + (0.5f * b[0])]);
+        }
+
         Assert.That(a[0], Is.EqualTo(b[0]));
+        float[] undecayed = [2f];
+        var without = new Adam(0.01f);
+        without.Step(undecayed, [0.25f]);
+        without.Step(undecayed, [-3f]);
+        Assert.That(undecayed[0], Is.Not.EqualTo(a[0]).Within(1e-4f), "the decay changes the result");
     }
 
     [Test]

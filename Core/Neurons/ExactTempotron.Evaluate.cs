@@ -257,9 +257,11 @@ public sealed partial class ExactTempotron
             {
                 var s = f0 >= theta ? 0 : _segment.FirstCrossing(a, b, at, theta);
                 var crossing = start + s;
-                if (s == 0)
+                if (crossing == start)
                 {
-                    (a, b) = (aBefore, bBefore); // inputs at the crossing time are shunted too
+                    // The crossing is at the inputs' time (s = 0, or below the resolution of the time itself): they are
+                    // shunted too, as the reported crossing time says (inputs at t >= t_c have no effect).
+                    (a, b) = (aBefore, bBefore);
                 }
 
                 // Shunting: from the crossing on only earlier inputs count: one segment to the window's end.

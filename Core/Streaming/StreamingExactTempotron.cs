@@ -35,6 +35,8 @@ public sealed class StreamingExactTempotron
     private readonly double[] _weights; // [afferents, outputs], times V0
     private readonly double[] _a; // per output: the sums at _reference (for a fired output: frozen at its crossing segment)
     private readonly double[] _b;
+    private readonly double[] _aAtReference; // per output: the sums at _reference before the inputs pushed at that time
+    private readonly double[] _bAtReference;
     private readonly double[] _frozenAt; // per output: the reference time of the frozen sums, NaN while not fired
     private readonly double[] _crossing;
     private readonly double[] _max; // per output, not yet fired: the maximum of the trace so far
@@ -55,6 +57,8 @@ public sealed class StreamingExactTempotron
         _weights = new double[model.Afferents * outs];
         _a = new double[outs];
         _b = new double[outs];
+        _aAtReference = new double[outs];
+        _bAtReference = new double[outs];
         _frozenAt = new double[outs];
         _crossing = new double[outs];
         _max = new double[outs];
@@ -115,6 +119,8 @@ public sealed class StreamingExactTempotron
 
         Array.Clear(_a);
         Array.Clear(_b);
+        Array.Clear(_aAtReference);
+        Array.Clear(_bAtReference);
         Array.Fill(_frozenAt, double.NaN);
         Array.Fill(_crossing, double.NaN);
         Array.Clear(_max);
@@ -209,6 +215,12 @@ public sealed class StreamingExactTempotron
             {
                 var s = f0 >= theta ? 0 : _segment.FirstCrossing(a, b, at, theta);
                 _crossing[o] = _reference + s;
+                if (_crossing[o] == _reference)
+                {
+                    // At the time of the inputs pushed at the reference: they are shunted, as in the batch evaluation.
+                    (_a[o], _b[o]) = (_aAtReference[o], _bAtReference[o]);
+                }
+
                 _frozenAt[o] = _reference;
                 _firedCount++;
                 if (_first < 0 || _crossing[o] < _crossing[_first])
@@ -220,8 +232,8 @@ public sealed class StreamingExactTempotron
             }
 
             _max[o] = Math.Max(_max[o], max);
-            _a[o] = a * ea;
-            _b[o] = b * eb;
+            _a[o] = _aAtReference[o] = a * ea;
+            _b[o] = _bAtReference[o] = b * eb;
         }
 
         _reference = end;
