@@ -13,13 +13,22 @@ public class TempotronTiledForwardTests
     private const int T = 21;
 
     /// <summary>The paths this CPU supports on which the forward runs tile by tile (256-bit vectors and wider).</summary>
-    public static IEnumerable<string> TiledPaths => KernelPaths.Supported.Where(p => p >= KernelPath.Vector256).Select(p => p.ToString());
+    /// <summary>The paths that run the tiled forward, or one "none" case where no path does (so the run reports it skipped).</summary>
+    public static IEnumerable<string> TiledPaths =>
+        KernelPaths.Supported.Any(p => p >= KernelPath.Vector256)
+            ? KernelPaths.Supported.Where(p => p >= KernelPath.Vector256).Select(p => p.ToString())
+            : ["none"];
 
     [Test]
     public void TiledForward_GivesTheFullWidthPathsBits(
         [ValueSource(nameof(TiledPaths))] string path, [Values(17, 32, 48, 100)] int outs, [Values(1, 15, 16, 17, 33)] int batch,
         [Values(1, 2)] int degree, [Values] bool withTape)
     {
+        if (path == "none")
+        {
+            Assert.Ignore("no path of this process has 256-bit vectors, which the tiled forward needs.");
+        }
+
         var rng = new Random((outs * 100) + batch);
         const int inputs = 75;
         var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inputs, T, integerOnly: true);
