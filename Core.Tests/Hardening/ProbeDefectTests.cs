@@ -1,10 +1,10 @@
-using System.IO.Compression;
 using System.Reflection;
 using TimingBased.Events;
 using TimingBased.IO;
 using TimingBased.Neurons;
 using TimingBased.Optimizers;
 using TimingBased.Streaming;
+using TimingBased.Tests.IO;
 
 namespace TimingBased.Tests.Hardening;
 
@@ -244,7 +244,7 @@ public class ProbeDefectTests
         plain[7] = 1;
         plain[11] = 1;
         plain[15] = 1;
-        var gz = Gzip(plain);
+        var gz = IdxFileTests.Gzip(plain);
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(new MemoryStream(gz), "bomb"))!;
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -256,19 +256,8 @@ public class ProbeDefectTests
     public void Idx_GzipDeclaringMoreThanAnArray_IsRefusedBeforeAllocating()
     {
         byte[] header = [0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 1, 2, 3];
-        var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(new MemoryStream(Gzip(header)), "huge"))!;
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(new MemoryStream(IdxFileTests.Gzip(header)), "huge"))!;
         Assert.That(e.Message, Does.Contain("2147483647 x 4096 x 4096").And.Contain("an array can hold"));
-    }
-
-    private static byte[] Gzip(byte[] data)
-    {
-        using var output = new MemoryStream();
-        using (var gz = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gz.Write(data);
-        }
-
-        return output.ToArray();
     }
 
     // ---- Decided and documented -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ public class IdxFileTests
         return data;
     }
 
-    private static byte[] Gzip(byte[] data)
+    internal static byte[] Gzip(byte[] data)
     {
         using var output = new MemoryStream();
         using (var gz = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))

@@ -9,7 +9,7 @@ using TimingBased.Internal;
 
 namespace TimingBased.Encoding;
 
-/// <summary>Encoding straight to spike events: only the neurons that can fire are computed.</summary>
+// Encoding straight to spike events: only the neurons that can fire are computed.
 public sealed partial class GaussianTuning
 {
     /// <summary>

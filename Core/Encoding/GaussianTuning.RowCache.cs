@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 
 namespace TimingBased.Encoding;
 
-/// <summary>The dense encoder's per-thread cache of the spike-time rows of the values one call has already encoded.</summary>
+// The dense encoder's per-thread cache of the spike-time rows of the values one call has already encoded.
 public sealed partial class GaussianTuning
 {
     [ThreadStatic]

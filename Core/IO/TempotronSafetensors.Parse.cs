@@ -7,7 +7,7 @@ using TextEncoding = System.Text.Encoding;
 
 namespace TimingBased.IO;
 
-/// <summary>Reading a file: the header's JSON, the tensors' layout against the format's rules, the weights' conversion.</summary>
+// Reading a file: the header's JSON, the tensors' layout against the format's rules, the weights' conversion.
 public static partial class TempotronSafetensors
 {
     private sealed class ParsedFile

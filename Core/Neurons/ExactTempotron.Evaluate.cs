@@ -5,7 +5,7 @@ using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
 
-/// <summary>Evaluation: the segment walk, the exact crossing, the shunted maximum, and the trace on request.</summary>
+// Evaluation: the segment walk, the exact crossing, the shunted maximum, and the trace on request.
 public sealed partial class ExactTempotron
 {
     /// <summary>Evaluates every output on every pattern.</summary>

@@ -7,7 +7,7 @@ using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
-/// <summary>Phase 1 of the backward: per sample, in parallel when allowed.</summary>
+// Phase 1 of the backward: per sample, in parallel when allowed.
 public sealed partial class Tempotron
 {
     /// <summary>The backward planes per sample: <c>ga</c>, <c>gb</c>, <c>gk</c>, <c>gs</c> (see <see cref="Recurrence.IntegrateBackward"/>).</summary>

@@ -5,17 +5,15 @@ using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
-/// <summary>
-/// The grid model on spike events: a <see cref="SpikeEvents"/> batch instead of a dense <c>[batch, in]</c> array, with
-/// results bit-identical to the dense path on the same spikes.
-/// </summary>
-/// <remarks>
-/// The grid model holds one spike per input (SpikingJelly's input is one time per input), so a pattern may list each
-/// afferent at most once; times are read as float32, as the dense input holds them (the encoder's and
-/// <see cref="SpikeEvents.AddDense"/>'s times are float32 exactly). A pattern in strictly increasing afferent order with
-/// integer times (the encoder's output) goes straight into the spike lists; any other is laid out as a dense row in
-/// per-thread scratch first. The backward calls and the trainer lay the batch out densely and run the dense path.
-/// </remarks>
+// The grid model on spike events: a <see cref="SpikeEvents"/> batch instead of a dense <c>[batch, in]</c> array, with
+// results bit-identical to the dense path on the same spikes.
+// <remarks>
+// The grid model holds one spike per input (SpikingJelly's input is one time per input), so a pattern may list each
+// afferent at most once; times are read as float32, as the dense input holds them (the encoder's and
+// <see cref="SpikeEvents.AddDense"/>'s times are float32 exactly). A pattern in strictly increasing afferent order with
+// integer times (the encoder's output) goes straight into the spike lists; any other is laid out as a dense row in
+// per-thread scratch first. The backward calls and the trainer lay the batch out densely and run the dense path.
+// </remarks>
 public sealed partial class Tempotron
 {
     /// <summary>Computes the voltage traces for a batch of event patterns, <c>[patterns, out, T]</c>; see the dense overload.</summary>

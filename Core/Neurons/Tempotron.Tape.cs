@@ -2,10 +2,8 @@ using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
-/// <summary>
-/// Forward calls that record a <see cref="TempotronTape"/>, and backward calls that read it instead of running the
-/// forward again; same values, bit for bit, as the plain calls.
-/// </summary>
+// Forward calls that record a <see cref="TempotronTape"/>, and backward calls that read it instead of running the
+// forward again; same values, bit for bit, as the plain calls.
 public sealed partial class Tempotron
 {
     /// <summary>

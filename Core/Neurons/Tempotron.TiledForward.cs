@@ -7,16 +7,14 @@ using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
-/// <summary>
-/// The forward of a wide layer (rows of several 16-float column tiles) one column tile at a time over a group of
-/// samples, so that the tile's column of the weight matrix stays in L2 while every sample of the group scatters from it.
-/// </summary>
-/// <remarks>
-/// Sample by sample, a 12544 × 100 layer reads about 1.5 MB of weight rows per digit from L3 (the matrix is 5.6 MB);
-/// tile by tile over 16 samples, each tile's 800 KB is read once per group. Every output column gets the same additions
-/// in the same order as in the full-width scatter and recurrence (same bank rotation, same double-precision steps), so
-/// the results are bit-identical; samples with a fractional time take the full-width path.
-/// </remarks>
+// The forward of a wide layer (rows of several 16-float column tiles) one column tile at a time over a group of
+// samples, so that the tile's column of the weight matrix stays in L2 while every sample of the group scatters from it.
+// <remarks>
+// Sample by sample, a 12544 × 100 layer reads about 1.5 MB of weight rows per digit from L3 (the matrix is 5.6 MB);
+// tile by tile over 16 samples, each tile's 800 KB is read once per group. Every output column gets the same additions
+// in the same order as in the full-width scatter and recurrence (same bank rotation, same double-precision steps), so
+// the results are bit-identical; samples with a fractional time take the full-width path.
+// </remarks>
 public sealed partial class Tempotron
 {
     /// <summary>Samples per group of the tiled forward of a wide layer: their tile voltages and spike lists (about 0.5 MB for MNIST digits) sit in L2 beside the weight tile.</summary>

@@ -3,7 +3,7 @@ using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
 
-/// <summary>The constructor's rules: size limits and sane time constants.</summary>
+// The constructor's rules: size limits and sane time constants.
 public sealed partial class Tempotron
 {
     /// <summary>

@@ -8,7 +8,7 @@ using TimingBased.Optimizers;
 
 namespace TimingBased.Neurons;
 
-/// <summary>Phase 2 of the backward: the weight gradient, per range of inputs, summed over the batch in sample order.</summary>
+// Phase 2 of the backward: the weight gradient, per range of inputs, summed over the batch in sample order.
 public sealed partial class Tempotron
 {
     /// <summary>Phase-2 ranges per thread when the batch runs in parallel (contiguous input ranges, evened out over the pool).</summary>

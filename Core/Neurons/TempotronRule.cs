@@ -21,6 +21,10 @@ namespace TimingBased.Neurons;
 /// <c>t_c</c> and <c>tMax</c> are shunted (they do not change <c>V</c>) but still enter the sum.
 /// </para>
 /// <para>
+/// Start from non-zero weights (<see cref="ExactTempotron.RandomizeWeights"/>, as the paper does): with all weights 0
+/// the trace is 0, so <c>tMax = 0</c>, no input precedes it and every update is 0; a "fire" target is never learned.
+/// </para>
+/// <para>
 /// A step is all or nothing: if any new weight or momentum value would not be finite, it throws and nothing changes.
 /// Allocates its buffers once, at construction. Not thread-safe; one rule per model and thread.
 /// </para>

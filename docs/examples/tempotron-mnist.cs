@@ -1,7 +1,8 @@
 #:project ../../Core/Core.csproj
 
 // SpikingJelly's tempotron_mnist example in C#: Gaussian receptive-field encoding of real MNIST digits,
-// a Tempotron (784*m inputs, 10 outputs) trained with the MSE loss on v_max, prediction argmax v_max.
+// a Tempotron (784*m inputs, 10 outputs) trained with the MSE loss on v_max, prediction argmax v_max. A validation
+// split held out of the training images chooses the epoch; the test images are evaluated once, on that epoch's weights.
 //   dotnet run -c Release docs/examples/tempotron-mnist.cs      (defaults: the shipped 10,000-digit subset)
 //   dotnet run -c Release docs/examples/tempotron-mnist.cs -- --epochs 20 --log run.csv
 //   dotnet run -c Release docs/examples/tempotron-mnist.cs -- --hidden 100   (two layers, 784*m -> 100 -> 10)
@@ -40,8 +41,16 @@ var test = Dataset.Load(dataDir, "t10k");
 var m = options.M;
 var inFeatures = Dataset.Pixels * m;
 
+// The validation images: a seeded draw from the training set, never trained on.
+var split = Enumerable.Range(0, train.Count).ToArray();
+new Random(options.Seed + 7919).Shuffle(split);
+var validationCount = (int)(options.Validation * train.Count);
+var validation = split[..validationCount];
+var order = split[validationCount..];
+var everyTest = Enumerable.Range(0, test.Count).ToArray();
+
 Console.WriteLine("Tempotron on MNIST (SpikingJelly's tempotron_mnist, in C#)");
-Console.WriteLine($"  data        {dataDir}: {train.Count} train / {test.Count} test images");
+Console.WriteLine($"  data        {dataDir}: {order.Length} train + {validation.Length} validation (held out of the {train.Count}) / {test.Count} test images");
 Console.WriteLine($"  encoder     GaussianTuning n=1, m={m}, range [0, 1], maxSpikeTime=T={options.T}");
 Console.WriteLine(options.Hidden > 0
     ? $"  model       Tempotron({inFeatures}, {options.Hidden}) -> SpikeTimes -> Tempotron({options.Hidden}, 10), T={options.T}, tau=15, tauS=3.75, threshold 1"
@@ -75,19 +84,21 @@ var pixels = new float[batch * Dataset.Pixels];
 var spikes = new float[batch * inFeatures];   // the two-layer path's dense input
 var events = new SpikeEvents(inFeatures);     // the one-layer path's: only the spikes (bit-identical results, less work)
 var labels = new int[batch];
-var order = Enumerable.Range(0, train.Count).ToArray();
 var rng = new Random(options.Seed);
 using var log = options.Log is null ? null : new StreamWriter(options.Log);
-log?.WriteLine("epoch,train_loss,train_accuracy,test_accuracy,seconds");
+log?.WriteLine("epoch,train_loss,train_accuracy,validation_accuracy,seconds");
 
-var best = 0.0;
+var bestValidation = -1.0;
+var bestEpoch = 0;
+var bestWeights = new float[model.WeightCount];
+var bestHidden = hidden is null ? [] : new float[hidden.WeightCount];
 var total = Stopwatch.StartNew();
 var interactive = !Console.IsOutputRedirected;
 for (var epoch = 1; epoch <= options.Epochs; epoch++)
 {
     var clock = Stopwatch.StartNew();
     rng.Shuffle(order);
-    var batches = train.Count / batch; // the last partial batch is dropped, as SpikingJelly's DataLoader(drop_last=True)
+    var batches = order.Length / batch; // the last partial batch is dropped, as SpikingJelly's DataLoader(drop_last=True)
     double lossSum = 0;
     var correct = 0;
     for (var k = 0; k < batches; k++)
@@ -120,40 +131,50 @@ for (var epoch = 1; epoch <= options.Epochs; epoch++)
         Console.Write("\r" + new string(' ', 100) + "\r");
     }
 
-    var testAccuracy = Evaluate(test);
-    if (options.Save is not null && testAccuracy > best)
+    // The epoch is chosen on the validation images (the last epoch when none are held out); its weights are kept.
+    var validationAccuracy = validation.Length > 0 ? Evaluate(train, validation) : 0;
+    if (validationAccuracy > bestValidation || validation.Length == 0)
     {
-        TempotronSafetensors.Save(model, options.Save); // the best model so far
+        (bestValidation, bestEpoch) = (validationAccuracy, epoch);
+        model.CopyWeightsTo(bestWeights);
+        hidden?.CopyWeightsTo(bestHidden);
+        if (options.Save is not null)
+        {
+            TempotronSafetensors.Save(model, options.Save);
+        }
     }
 
     var trainAccuracy = correct / (double)(batches * batch);
     var seconds = clock.Elapsed.TotalSeconds;
-    best = Math.Max(best, testAccuracy);
-    Console.WriteLine($"epoch {epoch,3}  train loss {lossSum / batches:F4}  train acc {trainAccuracy:P2}  test acc {testAccuracy:P2}  {seconds:F1} s");
-    log?.WriteLine($"{epoch},{lossSum / batches:R},{trainAccuracy:R},{testAccuracy:R},{seconds:F3}");
+    Console.WriteLine($"epoch {epoch,3}  train loss {lossSum / batches:F4}  train acc {trainAccuracy:P2}  validation acc {validationAccuracy:P2}  {seconds:F1} s");
+    log?.WriteLine($"{epoch},{lossSum / batches:R},{trainAccuracy:R},{validationAccuracy:R},{seconds:F3}");
 }
 
-if (options.Epochs == 0)
+if (options.Epochs > 0)
 {
-    best = Evaluate(test);
+    model.SetWeights(bestWeights);
+    hidden?.SetWeights(bestHidden);
 }
 
-Console.WriteLine($"best test accuracy {best:P2}; total {total.Elapsed.TotalSeconds:F1} s");
+// The test images, once.
+var testAccuracy = Evaluate(test, everyTest);
+Console.WriteLine(options.Epochs > 0
+    ? $"test accuracy {testAccuracy:P2} at epoch {bestEpoch}, chosen on validation accuracy {bestValidation:P2}; total {total.Elapsed.TotalSeconds:F1} s"
+    : $"test accuracy {testAccuracy:P2}; total {total.Elapsed.TotalSeconds:F1} s");
 if (options.Save is not null)
 {
-    Console.WriteLine($"best weights saved to {options.Save} (safetensors; SpikingJelly key {TempotronSafetensors.WeightKey})");
+    Console.WriteLine($"the chosen epoch's weights saved to {options.Save} (safetensors; SpikingJelly key {TempotronSafetensors.WeightKey})");
 }
 
 return 0;
 
-double Evaluate(Dataset set)
+double Evaluate(Dataset set, int[] indices)
 {
-    var all = Enumerable.Range(0, set.Count).ToArray();
     var right = 0;
-    for (var start = 0; start < set.Count; start += batch)
+    for (var start = 0; start < indices.Length; start += batch)
     {
-        var n = Math.Min(batch, set.Count - start);
-        set.Fill(all.AsSpan(start, n), pixels, labels);
+        var n = Math.Min(batch, indices.Length - start);
+        set.Fill(indices.AsSpan(start, n), pixels, labels);
         if (twoLayer is not null)
         {
             encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, spikes, options.T);
@@ -167,7 +188,7 @@ double Evaluate(Dataset set)
         }
     }
 
-    return right / (double)set.Count;
+    return right / (double)indices.Length;
 }
 
 void Progress(int epoch, int done, int of, double seconds)
@@ -295,7 +316,7 @@ internal sealed record Options
 {
     public const string Usage = """
         usage: dotnet run -c Release docs/examples/tempotron-mnist.cs -- [options]
-          --epochs N          training epochs (default 100, about 35 s on 2 cores; 0 with --load evaluates)
+          --epochs N          training epochs (default 100; 0 with --load evaluates)
           --m N               Gaussian neurons per pixel, >= 3 (default 16)
           --T N               time steps, also the encoder's maxSpikeTime (default 100)
           --lr X              learning rate (default 0.001)
@@ -307,7 +328,8 @@ internal sealed record Options
           --hidden H          two layers, 784*m -> H -> 10, trained end to end (default 0: one layer)
           --data DIR          folder with MNIST IDX files, plain or .gz (default: the shipped subset)
           --log FILE.csv      write per-epoch results as CSV
-          --save FILE         save the weights of the best epoch (safetensors, loadable by SpikingJelly)
+          --validation F      fraction of the training images held out to choose the epoch (default 0.1; 0: the last epoch)
+          --save FILE         save the weights of the chosen epoch (safetensors, loadable by SpikingJelly)
           --load FILE         start from saved weights (with --epochs 0: only evaluate them)
           --help              this text
         """;
@@ -322,6 +344,7 @@ internal sealed record Options
     public int Seed { get; init; }
     public int Threads { get; init; } = 1;
     public int Hidden { get; init; }
+    public double Validation { get; init; } = 0.1;
     public string? Data { get; init; }
     public string? Log { get; init; }
     public string? Save { get; init; }
@@ -358,6 +381,7 @@ internal sealed record Options
                 "--seed" => o with { Seed = Int(name, value, 0) },
                 "--threads" => o with { Threads = Int(name, value, 1) },
                 "--hidden" => o with { Hidden = Int(name, value, 0) },
+                "--validation" => o with { Validation = Float(name, value, 0f, 0.5f) },
                 "--data" => Directory.Exists(value) ? o with { Data = value } : throw new ArgumentException($"--data: no folder '{value}'"),
                 "--log" => o with { Log = value },
                 "--save" => o with { Save = value },

@@ -4,7 +4,9 @@
 // copies at once (the capacity is 2a/b), (c) MaxDegreeOfParallelism = 2. W2 (forward MaxVoltage), W3 (training step) and
 // W5 (12544 -> 100 -> 10, forward + backward, plain and with tapes), 64 shipped digits, Stopwatch min of 7 x 200 calls
 // (W5: 7 x 20), three rounds of (a), (b), (c) in turn, minimum of each.
-//   dotnet run -c Release docs/examples/thread-scaling.cs      (also writes docs/examples/results/thread-scaling.csv)
+//   dotnet run -c Release docs/examples/thread-scaling.cs                          (prints the table)
+//   dotnet run -c Release docs/examples/thread-scaling.cs -- --csv FILE.csv        (also writes it as CSV; the checked-in
+//                                                  docs/examples/results/thread-scaling.csv is such a file)
 using System.Diagnostics;
 using TimingBased.Encoding;
 using TimingBased.IO;
@@ -48,7 +50,11 @@ foreach (var (name, make, calls) in new (string, Func<int, Action>, int)[] {
   Console.WriteLine($"{name}: (a) one copy {a:0} us; (b) two copies at once {b1:0}/{b2:0} us each -> capacity {2 * a / b:0.00}x; (c) DOP 2 {c:0} us -> speed-up {a / c:0.00}x ({a / c / (2 * a / b):P0} of capacity)");
 }
 
-File.WriteAllLines(Path.Combine(Here(), "results", "thread-scaling.csv"), csv);
+var at = Array.IndexOf(args, "--csv");
+if (at >= 0 && at + 1 < args.Length)
+{
+    File.WriteAllLines(args[at + 1], csv);
+}
 
 // W5: the benchmark's two layers, forward, MSE on v_max, backward through both (with tapes: each backward reads its
 // layer's recorded forward instead of running it again).
