@@ -114,7 +114,7 @@ public sealed partial class ExactTempotron
             cutoff = result.Fired ? result.CrossingTime : double.PositiveInfinity;
         }
 
-        var w = _weights.AsSpan(output * Afferents, Afferents);
+        var w = _weights.Row(output);
         for (var n = 0; n < times.Length; n++)
         {
             double v = 0;
@@ -155,7 +155,10 @@ public sealed partial class ExactTempotron
     }
 
     /// <summary>A pattern built outside <see cref="SpikeEvents"/> (a raw <see cref="SpikePattern"/>) is checked in full.</summary>
-    internal void ValidatePattern(SpikePattern pattern)
+    internal void ValidatePattern(SpikePattern pattern) => ValidatePattern(pattern, Afferents);
+
+    /// <summary>Checks a pattern over <paramref name="afferents"/> afferents: lengths, afferents in range, times finite and &gt;= 0.</summary>
+    internal static void ValidatePattern(SpikePattern pattern, int afferents)
     {
         if (pattern.Times.Length != pattern.Afferents.Length)
         {
@@ -165,10 +168,10 @@ public sealed partial class ExactTempotron
         for (var k = 0; k < pattern.Count; k++)
         {
             var t = pattern.Times[k];
-            if ((uint)pattern.Afferents[k] >= (uint)Afferents || !(double.IsFinite(t) && t >= 0))
+            if ((uint)pattern.Afferents[k] >= (uint)afferents || !(double.IsFinite(t) && t >= 0))
             {
                 ThrowHelper.ElementRule(nameof(pattern), string.Create(CultureInfo.InvariantCulture,
-                    $"Event {k} (afferent {pattern.Afferents[k]}, time {t:R}) must have an afferent in [0, {Afferents}) and a finite time >= 0."));
+                    $"Event {k} (afferent {pattern.Afferents[k]}, time {t:R}) must have an afferent in [0, {afferents}) and a finite time >= 0."));
             }
         }
     }
@@ -225,7 +228,7 @@ public sealed partial class ExactTempotron
     /// <summary>One output on one pattern: the segment walk, the crossing, the shunted maximum.</summary>
     internal ExactTempotronOutput EvaluateOutput(SpikePattern pattern, int output, SegmentScratch scratch)
     {
-        var w = _weights.AsSpan(output * Afferents, Afferents);
+        var w = _weights.Row(output);
         var afferents = pattern.Afferents;
         var v0 = V0;
         var theta = Threshold;

@@ -59,8 +59,7 @@ public sealed partial class ExactTempotron
     [ThreadStatic]
     private static SegmentScratch? _scratch;
 
-    private readonly double[] _weights; // [outputs, afferents]
-    private double _maxAbsWeight; // max |w|, or NaN when the weights changed since it was computed
+    private readonly DoubleWeights _weights;
     private readonly PspSegment _segment;
 
     /// <summary>Creates the model with all weights zero.</summary>
@@ -74,55 +73,22 @@ public sealed partial class ExactTempotron
     public ExactTempotron(int afferents, int outputs, double window = DefaultWindow, double tau = DefaultTau,
         double tauS = DefaultTauS, double threshold = DefaultThreshold)
     {
-        if (afferents < 1)
-        {
-            ThrowHelper.SizeTooSmall(nameof(afferents), afferents, 1);
-        }
-
-        if (outputs < 1)
-        {
-            ThrowHelper.SizeTooSmall(nameof(outputs), outputs, 1);
-        }
-
-        if ((long)afferents * outputs > Array.MaxLength)
-        {
-            ThrowHelper.SizeRule(nameof(outputs), outputs, string.Create(CultureInfo.InvariantCulture,
-                $"outputs * afferents <= {Array.MaxLength}; afferents = {afferents}"));
-        }
-
-        if (!(double.IsFinite(window) && window > 0))
-        {
-            ThrowHelper.NotFinitePositive(nameof(window), window);
-        }
-
-        Tempotron.ValidateKernelConstants(tau, tauS, threshold, nameof(threshold));
-
-        var tPeak = Tempotron.PeakTime(tau, tauS);
-        var v0 = Tempotron.Normalization(tau, tauS, 1.0); // the paper's normalisation: one PSP peaks at 1
-        if (!(double.IsFinite(tPeak) && tPeak > 0 && double.IsFinite(v0) && v0 != 0))
-        {
-            ThrowHelper.FloatOutOfRange(nameof(tau), tau, string.Create(CultureInfo.InvariantCulture,
-                $"time constants whose tPeak and V0 are finite and non-zero; tauS = {tauS:R} gives tPeak = {tPeak:R}, V0 = {v0:R}"));
-        }
-
-        Afferents = afferents;
-        Outputs = outputs;
+        var constants = KernelConstants.Create(afferents, outputs, window, tau, tauS, threshold);
         Window = window;
         Tau = tau;
         TauS = tauS;
         Threshold = threshold;
-        TPeak = tPeak;
-        V0 = v0;
-        _weights = new double[afferents * outputs];
-        _maxAbsWeight = 0;
+        TPeak = constants.TPeak;
+        V0 = constants.V0;
+        _weights = new DoubleWeights(afferents, outputs);
         _segment = new PspSegment(tau, tauS);
     }
 
     /// <summary>Gets the number of afferents <c>N</c>.</summary>
-    public int Afferents { get; }
+    public int Afferents => _weights.Afferents;
 
     /// <summary>Gets the number of output neurons.</summary>
-    public int Outputs { get; }
+    public int Outputs => _weights.Outputs;
 
     /// <summary>Gets the pattern duration <c>T</c>: the trace is evaluated on <c>[0, T]</c>.</summary>
     public double Window { get; }
@@ -143,103 +109,34 @@ public sealed partial class ExactTempotron
     public double V0 { get; }
 
     /// <summary>Gets the weights, shape <c>[outputs, afferents]</c> row-major; a writer calls <see cref="WeightsChanged"/> after writing.</summary>
-    internal Span<double> Weights => _weights;
+    internal Span<double> Weights => _weights.Values;
 
     /// <summary>Forgets the cached <c>max |w|</c>; every write to <see cref="Weights"/> is followed by this call.</summary>
-    internal void WeightsChanged() => _maxAbsWeight = double.NaN;
+    internal void WeightsChanged() => _weights.Changed();
 
-    /// <summary>
-    /// <c>max |w|</c>, computed once per change of the weights (evaluations read it concurrently: they may both compute
-    /// it, and write the same value).
-    /// </summary>
-    internal double MaxAbsWeight()
-    {
-        var max = _maxAbsWeight;
-        if (double.IsNaN(max))
-        {
-            max = Math.Abs(TensorPrimitives.MaxMagnitude<double>(_weights));
-            _maxAbsWeight = max;
-        }
-
-        return max;
-    }
+    /// <summary><c>max |w|</c>, computed once per change of the weights.</summary>
+    internal double MaxAbsWeight() => _weights.MaxAbs();
 
     /// <summary>Returns weight <c>w[o, i]</c>.</summary>
     /// <param name="o">The output.</param>
     /// <param name="i">The afferent.</param>
     /// <returns>The weight.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
-    public double GetWeight(int o, int i)
-    {
-        if ((uint)o >= (uint)Outputs)
-        {
-            ThrowHelper.IntOutOfRange(nameof(o), o, 0, Outputs - 1);
-        }
-
-        if ((uint)i >= (uint)Afferents)
-        {
-            ThrowHelper.IntOutOfRange(nameof(i), i, 0, Afferents - 1);
-        }
-
-        return _weights[(o * Afferents) + i];
-    }
+    public double GetWeight(int o, int i) => _weights.Get(o, i);
 
     /// <summary>Copies the weights, <c>[outputs, afferents]</c> row-major, into <paramref name="destination"/>.</summary>
     /// <param name="destination">At least <c>outputs * afferents</c> doubles.</param>
     /// <exception cref="ArgumentException">The destination is too short.</exception>
-    public void CopyWeightsTo(Span<double> destination)
-    {
-        if (destination.Length < _weights.Length)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[outputs, afferents]", _weights.Length, destination.Length);
-        }
-
-        _weights.CopyTo(destination);
-    }
+    public void CopyWeightsTo(Span<double> destination) => _weights.CopyTo(destination);
 
     /// <summary>Replaces the weights.</summary>
     /// <param name="weights">Exactly <c>outputs * afferents</c> finite doubles, <c>[outputs, afferents]</c> row-major.</param>
     /// <exception cref="ArgumentException">The length is wrong or a weight is not finite; nothing changed.</exception>
-    public void SetWeights(ReadOnlySpan<double> weights)
-    {
-        if (weights.Length != _weights.Length)
-        {
-            ThrowHelper.LengthMismatch(nameof(weights), "[outputs, afferents]", _weights.Length, weights.Length);
-        }
-
-        for (var k = 0; k < weights.Length; k++)
-        {
-            if (!double.IsFinite(weights[k]))
-            {
-                ThrowHelper.ElementRule(nameof(weights), string.Create(CultureInfo.InvariantCulture,
-                    $"weights must be finite; it is {weights[k]:R} at (output {k / Afferents}, afferent {k % Afferents})."));
-            }
-        }
-
-        weights.CopyTo(_weights);
-        WeightsChanged();
-    }
+    public void SetWeights(ReadOnlySpan<double> weights) => _weights.Set(weights);
 
     /// <summary>Draws every weight from a Gaussian of mean 0 (the paper: standard deviation 0.001), seeded.</summary>
     /// <param name="seed">The seed.</param>
     /// <param name="standardDeviation">The standard deviation; finite and &gt;= 0.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="standardDeviation"/> breaks its rule.</exception>
-    public void RandomizeWeights(int seed, double standardDeviation = 1e-3)
-    {
-        if (!(double.IsFinite(standardDeviation) && standardDeviation >= 0))
-        {
-            ThrowHelper.NotFiniteNonNegative(nameof(standardDeviation), standardDeviation);
-        }
-
-        var rng = new Random(seed);
-        for (var k = 0; k < _weights.Length; k++)
-        {
-            // Box-Muller: 1 - u is in (0, 1], so the logarithm is finite.
-            var u = 1.0 - rng.NextDouble();
-            var v = rng.NextDouble();
-            _weights[k] = standardDeviation * Math.Sqrt(-2.0 * Math.Log(u)) * Math.Cos(2.0 * Math.PI * v);
-        }
-
-        WeightsChanged();
-    }
+    public void RandomizeWeights(int seed, double standardDeviation = 1e-3) => _weights.Randomize(seed, standardDeviation);
 }

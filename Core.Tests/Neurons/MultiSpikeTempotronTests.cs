@@ -1,0 +1,200 @@
+using TimingBased.Events;
+using TimingBased.Neurons;
+using TimingBased.Tests.Reference;
+
+namespace TimingBased.Tests.Neurons;
+
+/// <summary>The multi-spike tempotron against its definition (<see cref="MultiSpikeReference"/>) and closed forms.</summary>
+public class MultiSpikeTempotronTests
+{
+    private sealed record Case(MultiSpikeTempotron Model, MultiSpikeReference Reference, SpikeEvents Events);
+
+    /// <summary>A random pattern: <paramref name="n"/> afferents, up to three spikes each in the window, some coincident.</summary>
+    private static Case RandomCase(int seed, int n = 6, double window = 150, double tau = 20, double tauS = 5)
+    {
+        var rng = new Random(seed);
+        var afferents = new List<int>();
+        var times = new List<double>();
+        for (var i = 0; i < n; i++)
+        {
+            for (var c = rng.Next(4); c > 0; c--)
+            {
+                afferents.Add(i);
+                times.Add(Math.Round(rng.NextDouble() * window * 0.8, rng.Next(2) == 0 ? 0 : 3)); // whole ms coincide often
+            }
+        }
+
+        var w = Enumerable.Range(0, n).Select(_ => ((2 * rng.NextDouble()) - 0.5) * 1.5).ToArray();
+        var model = new MultiSpikeTempotron(n, 1, window, tau, tauS);
+        model.SetWeights(w);
+        var events = new SpikeEvents(n);
+        events.AddPattern([.. afferents], [.. times]);
+        return new Case(model, new MultiSpikeReference(w, [.. afferents], [.. times], window, tau, tauS), events);
+    }
+
+    [Test]
+    public void OnePsp_ClosedForms()
+    {
+        // V_0 = w K(t - 10): theta*_1 = w at 10 + tPeak; below it one spike, whose reset keeps V below theta after it
+        // while theta > w / 2 (V = w K - theta e^{-(t - t_s)/tau} < theta there).
+        var model = new MultiSpikeTempotron(1, 1, 200);
+        model.SetWeights([1.5]);
+        var events = new SpikeEvents(1);
+        events.AddPattern([0], [10.0]);
+        var critical = model.CriticalThreshold(events[0], 0, 1);
+        Assert.That(critical.IsDefined, Is.True);
+        Assert.That(critical.Theta, Is.EqualTo(1.5).Within(1e-12));
+        Assert.That(critical.Time, Is.EqualTo(10 + model.TPeak).Within(1e-9));
+        var gradient = new double[1];
+        model.CriticalThreshold(events[0], 0, 1, gradient);
+        Assert.That(gradient[0], Is.EqualTo(1.0).Within(1e-12), "theta*_1 = w K(tPeak) = w");
+
+        var spikes = new double[4];
+        Assert.That(model.Spikes(events[0], 0, 1.0, spikes), Is.EqualTo(1));
+        var reference = new MultiSpikeReference([1.5], [0], [10.0], 200);
+        Assert.That(spikes[0], Is.EqualTo(reference.Spikes(1.0)[0]).Within(1e-9));
+    }
+
+    [Test]
+    public void SilentTrace_HasNoCriticalThreshold_AndItIsNotAnError()
+    {
+        var model = new MultiSpikeTempotron(2, 1, 100);
+        model.SetWeights([-1.0, -0.5]);
+        var events = new SpikeEvents(2);
+        events.AddPattern([0, 1], [5.0, 20.0]);
+        var gradient = new[] { 7.0, 7.0 };
+        var critical = model.CriticalThreshold(events[0], 0, 2, gradient);
+        Assert.That(critical, Is.EqualTo(CriticalThreshold.Undefined));
+        Assert.That(gradient, Is.EqualTo(new[] { 0.0, 0.0 }));
+        Assert.That(model.SpikeCount(events[0], 0, 1e-9), Is.Zero);
+    }
+
+    [Test]
+    public void Spikes_MatchTheReference([Range(0, 19)] int seed, [Values(0.3, 1.0)] double theta)
+    {
+        var c = RandomCase(seed);
+        var expected = c.Reference.Spikes(theta);
+        var got = new double[64];
+        var n = c.Model.Spikes(c.Events[0], 0, theta, got);
+        Assert.That(n, Is.EqualTo(expected.Count), $"N({theta})");
+        for (var j = 0; j < n; j++)
+        {
+            Assert.That(got[j], Is.EqualTo(expected[j]).Within(1e-8), $"spike {j}");
+        }
+    }
+
+    [Test]
+    public void SpikeAtTheWindowsEnd_Counts()
+    {
+        // The trace of one input at 0 rises until tPeak; a window ending where V reaches theta exactly on its way up.
+        var probe = new MultiSpikeTempotron(1, 1, 1000);
+        probe.SetWeights([1.0]);
+        var events = new SpikeEvents(1);
+        events.AddPattern([0], [0.0]);
+        var theta = probe.CriticalThreshold(events[0], 0, 1).Theta * 0.5;
+        var spikes = new double[2];
+        probe.Spikes(events[0], 0, theta, spikes);
+        var atEnd = new MultiSpikeTempotron(1, 1, spikes[0]);
+        atEnd.SetWeights([1.0]);
+        Assert.That(atEnd.SpikeCount(events[0], 0, theta), Is.EqualTo(1), "a spike at exactly T counts");
+    }
+
+    [Test]
+    public void CriticalThresholds_MatchTheReferenceSearch([Range(0, 11)] int seed)
+    {
+        var c = RandomCase(40 + seed);
+        for (var k = 1; k <= 4; k++)
+        {
+            var expected = c.Reference.Critical(k);
+            var got = c.Model.CriticalThreshold(c.Events[0], 0, k);
+            if (double.IsNaN(expected))
+            {
+                Assert.That(got.IsDefined, Is.False, $"k = {k}");
+                continue;
+            }
+
+            Assert.That(got.IsDefined, Is.True, $"k = {k}");
+            Assert.That(got.Theta, Is.EqualTo(expected).Within(1e-9 * expected), $"theta*_{k}");
+
+            // Just below theta*_k the neuron fires k times (or more), just above fewer: the sup, to the last bits.
+            Assert.That(c.Model.SpikeCount(c.Events[0], 0, got.Theta), Is.GreaterThanOrEqualTo(k));
+            Assert.That(c.Model.SpikeCount(c.Events[0], 0, got.Theta * (1 + 1e-12)), Is.LessThan(k));
+
+            // t*_k is a local maximum of V at theta*_k, with the spikes before it, where V = theta*_k.
+            var before = c.Reference.Spikes(got.Theta * (1 + 1e-12), k).Where(s => s < got.Time - 1e-6).ToList();
+            Assert.That(c.Reference.Voltage(got.Time, got.Theta, before), Is.EqualTo(got.Theta).Within(1e-9 * got.Theta), $"V(t*_{k})");
+            foreach (var d in new[] { -1e-3, 1e-3 })
+            {
+                Assert.That(c.Reference.Voltage(got.Time + d, got.Theta, before), Is.LessThanOrEqualTo(got.Theta * (1 + 1e-9)), $"t*_{k} is a maximum");
+            }
+        }
+    }
+
+    [Test]
+    public void CriticalThresholdGradient_MatchesFiniteDifferencesOfTheReference([Range(0, 7)] int seed)
+    {
+        var c = RandomCase(80 + seed, n: 5);
+        var w = c.Reference.W;
+        for (var k = 1; k <= 3; k++)
+        {
+            var gradient = new double[w.Length];
+            var critical = c.Model.CriticalThreshold(c.Events[0], 0, k, gradient);
+            if (!critical.IsDefined)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < w.Length; i++)
+            {
+                const double h = 1e-5;
+                var keep = w[i];
+                w[i] = keep + h;
+                var plus = c.Reference.Critical(k);
+                w[i] = keep - h;
+                var minus = c.Reference.Critical(k);
+                w[i] = keep;
+                var fd = (plus - minus) / (2 * h);
+                Assert.That(gradient[i], Is.EqualTo(fd).Within(1e-5 + (1e-4 * Math.Abs(fd))), $"seed {seed}, d theta*_{k} / d w[{i}]");
+            }
+        }
+    }
+
+    [Test]
+    public void ANewSpikeCanBeBornBetweenExistingOnes()
+    {
+        // Three PSPs far apart: 1, 0.75, 1. Both strong ones fire below theta = 1 (theta*_1 = theta*_2 = 1: N jumps by
+        // two), and a second spike inside a strong PSP needs theta near 0.5; so theta*_3 is the weak PSP's peak (less the
+        // strong spikes' decayed resets), born between the two existing spikes.
+        var model = new MultiSpikeTempotron(3, 1, 300);
+        model.SetWeights([1.0, 0.75, 1.0]);
+        var events = new SpikeEvents(3);
+        events.AddPattern([0, 1, 2], [10.0, 110.0, 210.0]);
+        Assert.That(model.CriticalThreshold(events[0], 0, 2).Theta, Is.EqualTo(1.0).Within(1e-12), "N jumps from 0 to 2 at theta = 1");
+        var critical = model.CriticalThreshold(events[0], 0, 3);
+        Assert.That(critical.IsDefined, Is.True);
+        // The weak PSP's peak, moved by the strong PSPs' tails and the first spike's decayed reset (a few hundredths of a ms).
+        Assert.That(critical.Time, Is.EqualTo(110 + model.TPeak).Within(0.1), "the weak PSP's peak");
+        var spikes = new double[3];
+        Assert.That(model.Spikes(events[0], 0, critical.Theta, spikes), Is.EqualTo(3));
+        Assert.That(spikes[0], Is.LessThan(critical.Time));
+        Assert.That(spikes[2], Is.GreaterThan(critical.Time));
+
+        var reference = new MultiSpikeReference([1.0, 0.75, 1.0], [0, 1, 2], [10.0, 110.0, 210.0], 300);
+        Assert.That(critical.Theta, Is.EqualTo(reference.Critical(3)).Within(1e-9));
+    }
+
+    [Test]
+    public void BadArguments_NameTheParameter()
+    {
+        var model = new MultiSpikeTempotron(2);
+        var events = new SpikeEvents(2);
+        events.AddPattern([0], [1.0]);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.CriticalThreshold(events[0], 0, 0))!.ParamName, Is.EqualTo("k"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.CriticalThreshold(events[0], 1, 1))!.ParamName, Is.EqualTo("output"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.SpikeCount(events[0], 0, double.NaN))!.ParamName, Is.EqualTo("theta"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.CriticalThreshold(events[0], 0, 1, new double[3]))!.ParamName, Is.EqualTo("gradient"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.SetWeights([1.0, double.NaN]))!.ParamName, Is.EqualTo("weights"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new MultiSpikeTempotron(2, 1, 100, tau: 5, tauS: 5))!.ParamName, Is.EqualTo("tauS"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Spikes(new SpikePattern([5], [1.0]), 0, []))!.ParamName, Is.EqualTo("pattern"));
+    }
+}

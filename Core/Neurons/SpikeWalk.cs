@@ -1,0 +1,136 @@
+using TimingBased.Events;
+
+namespace TimingBased.Neurons;
+
+/// <summary>What the walk knows of one output spike: its time, the slope of <c>V</c> just before it, and where the
+/// maximum of the stretch of trace it was born on lies (the tangency point when the spike is born at a critical threshold).</summary>
+internal readonly record struct SpikeRecord(double Time, double Slope, double PeakTime);
+
+/// <summary>
+/// The multi-spike tempotron's segment walk for one output: between distinct event times the voltage is
+/// <c>a exp(-s/tau) - b exp(-s/tauS)</c>; the first point of a stretch with <c>V &gt;= theta</c> is a spike (the
+/// stretch's maximum, then the bracketed root, as <see cref="ExactTempotron"/> finds its crossing), after which the
+/// sums are rebased to the spike's time and <c>theta</c> is subtracted from <c>a</c>: the reset
+/// <c>-theta exp(-(t - t_s)/tau)</c>. Per-thread; <see cref="Prepare"/> builds the segment table once per pattern.
+/// </summary>
+internal sealed class SpikeWalk
+{
+    private readonly ExactTempotron.SegmentScratch _segments = new();
+    private KernelConstants _constants;
+    private PspSegment _segment;
+
+    public void Prepare(SpikePattern ordered, KernelConstants constants, PspSegment segment)
+    {
+        _constants = constants;
+        _segment = segment;
+        _segments.Prepare(ordered, constants.Window, constants.Tau, constants.TauS);
+    }
+
+    /// <summary>
+    /// Walks one output's trace at threshold <paramref name="theta"/>: writes spike times (and records) as far as the
+    /// destinations reach, and stops after <paramref name="stopAfter"/> spikes. Returns the number of spikes found.
+    /// </summary>
+    public int Run(SpikePattern ordered, ReadOnlySpan<double> w, double theta, Span<double> times, Span<SpikeRecord> records, int stopAfter)
+    {
+        var scratch = _segments;
+        var afferents = ordered.Afferents;
+        var v0 = _constants.V0;
+        double tau = _constants.Tau, tauS = _constants.TauS;
+        double invTau = 1 / tau, invTauS = 1 / tauS;
+        double a = 0, b = 0;
+        var count = 0;
+        var k = 0;
+        for (var seg = 0; seg < scratch.Count; seg++)
+        {
+            for (var end = scratch.FirstEvent[seg + 1]; k < end; k++)
+            {
+                var x = v0 * w[afferents[k]];
+                a += x;
+                b += x;
+            }
+
+            // The stretch from `from` to the segment's end; after a spike inside the segment the walk goes on from there.
+            var start = scratch.Start[seg];
+            var length = scratch.Length[seg];
+            var from = 0.0;
+            double ea = scratch.DecayA[seg], eb = scratch.DecayB[seg];
+            while (true)
+            {
+                var rest = length - from;
+                var f0 = a - b;
+                var fL = (a * ea) - (b * eb);
+                var (max, at) = _segment.Max(a, b, 0, rest, f0, fL, (b * invTauS) - (a * invTau), (b * invTauS * eb) - (a * invTau * ea));
+                if (!(max >= theta))
+                {
+                    break;
+                }
+
+                var s = f0 >= theta ? 0 : _segment.FirstCrossing(a, b, at, theta);
+                if (count < times.Length)
+                {
+                    times[count] = start + from + s;
+                }
+
+                if (count < records.Length)
+                {
+                    records[count] = new SpikeRecord(start + from + s, _segment.Slope(a, b, s), start + from + at);
+                }
+
+                if (++count >= stopAfter)
+                {
+                    return count;
+                }
+
+                // The reset: rebase to the spike's time, subtract theta from the tau component.
+                var da = Math.Exp(-s * invTau);
+                var db = Math.Exp(-s * invTauS);
+                a = (a * da) - theta;
+                b *= db;
+                from += s;
+                ea = Math.Exp(-(length - from) * invTau);
+                eb = Math.Exp(-(length - from) * invTauS);
+            }
+
+            a *= ea;
+            b *= eb;
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The maximum of the unreset trace <c>V_0</c> over <c>[0, T]</c> and its earliest time (0 and 0 for a trace that never
+    /// rises above 0): <c>theta*_1</c>, the threshold below which the neuron fires at least once.
+    /// </summary>
+    public (double Max, double At) MaxOfUnresetTrace(SpikePattern ordered, ReadOnlySpan<double> w)
+    {
+        var scratch = _segments;
+        var afferents = ordered.Afferents;
+        var v0 = _constants.V0;
+        double invTau = 1 / _constants.Tau, invTauS = 1 / _constants.TauS;
+        double a = 0, b = 0, best = 0, bestAt = 0;
+        var k = 0;
+        for (var seg = 0; seg < scratch.Count; seg++)
+        {
+            for (var end = scratch.FirstEvent[seg + 1]; k < end; k++)
+            {
+                var x = v0 * w[afferents[k]];
+                a += x;
+                b += x;
+            }
+
+            double ea = scratch.DecayA[seg], eb = scratch.DecayB[seg];
+            var (max, at) = _segment.Max(a, b, 0, scratch.Length[seg], a - b, (a * ea) - (b * eb),
+                (b * invTauS) - (a * invTau), (b * invTauS * eb) - (a * invTau * ea));
+            if (max > best)
+            {
+                (best, bestAt) = (max, scratch.Start[seg] + at);
+            }
+
+            a *= ea;
+            b *= eb;
+        }
+
+        return (best, bestAt);
+    }
+}
