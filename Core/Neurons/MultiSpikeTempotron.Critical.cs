@@ -46,8 +46,13 @@ public sealed partial class MultiSpikeTempotron
         }
 
         var ordered = Prepare(pattern, out var walk);
-        var w = _weights.Row(output);
-        var (critical, before) = Search(ordered, w, k, walk);
+        return CriticalOfPrepared(ordered, walk, output, k, gradient);
+    }
+
+    /// <summary><see cref="CriticalThreshold(SpikePattern, int, int, Span{double})"/> on a checked, time-ordered pattern whose walk is ready.</summary>
+    internal CriticalThreshold CriticalOfPrepared(SpikePattern ordered, SpikeWalk walk, int output, int k, Span<double> gradient)
+    {
+        var (critical, before) = Search(ordered, _weights.Row(output), k, walk);
         if (!gradient.IsEmpty)
         {
             gradient.Clear();

@@ -173,8 +173,12 @@ public sealed partial class MultiSpikeTempotron
     [ThreadStatic]
     private static SpikeWalk? _walk;
 
+    /// <summary><c>N(theta)</c> of one output on a checked, time-ordered pattern whose walk is ready.</summary>
+    internal int CountOfPrepared(SpikePattern ordered, SpikeWalk walk, int output, double theta) =>
+        walk.Run(ordered, _weights.Row(output), theta, [], [], int.MaxValue);
+
     /// <summary>Checks the pattern, puts it in time order, and readies this thread's walk over its segments.</summary>
-    private SpikePattern Prepare(SpikePattern pattern, out SpikeWalk walk)
+    internal SpikePattern Prepare(SpikePattern pattern, out SpikeWalk walk)
     {
         ExactTempotron.ValidatePattern(pattern, Afferents);
         var ordered = ExactTempotron.InTimeOrder(pattern);

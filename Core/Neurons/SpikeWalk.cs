@@ -1,3 +1,4 @@
+using System.Globalization;
 using TimingBased.Events;
 
 namespace TimingBased.Neurons;
@@ -15,6 +16,9 @@ internal readonly record struct SpikeRecord(double Time, double Slope, double Pe
 /// </summary>
 internal sealed class SpikeWalk
 {
+    /// <summary>The most output spikes one walk generates before it refuses (weights far above the threshold).</summary>
+    public const int MaxSpikes = 1 << 22;
+
     private readonly ExactTempotron.SegmentScratch _segments = new();
     private KernelConstants _constants;
     private PspSegment _segment;
@@ -78,7 +82,14 @@ internal sealed class SpikeWalk
 
                 if (++count >= stopAfter)
                 {
+                    ThrowIfOverflowed(a, b);
                     return count;
+                }
+
+                if (count >= MaxSpikes)
+                {
+                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                        $"The neuron emits more than {MaxSpikes} spikes at threshold {theta:R} (its weights are far above the threshold); no result is given."));
                 }
 
                 // The reset: rebase to the spike's time, subtract theta from the tau component.
@@ -95,7 +106,17 @@ internal sealed class SpikeWalk
             b *= eb;
         }
 
+        ThrowIfOverflowed(a, b);
         return count;
+    }
+
+    /// <summary>The sums are finite unless weights near <c>double.MaxValue</c> overflowed them: report, never return NaN.</summary>
+    private static void ThrowIfOverflowed(double a, double b)
+    {
+        if (!(double.IsFinite(a) && double.IsFinite(b)))
+        {
+            throw new InvalidOperationException("The trace overflowed (the weights are too large for double precision); no result is given.");
+        }
     }
 
     /// <summary>
@@ -131,6 +152,7 @@ internal sealed class SpikeWalk
             b *= eb;
         }
 
+        ThrowIfOverflowed(a, b);
         return (best, bestAt);
     }
 }
