@@ -68,9 +68,11 @@ public sealed partial class MultiSpikeTempotron
     /// <summary>
     /// <c>theta*_k</c> and the number of spikes before the one born there (their records are the first entries of
     /// <c>_below</c>). <c>theta*_1</c> is the maximum of the unreset trace. For <c>k &gt;= 2</c>: a downward scan from it
-    /// (where <c>N = 1</c>) finds a threshold with <c>N &gt;= k</c>, then bisection on <c>N</c> closes the bracket to
-    /// adjacent doubles; the spike born at <c>theta*_k</c> is the first that the trains on the two sides do not share,
-    /// and <c>t*_k</c> is the maximum of the stretch of trace it was born on.
+    /// (where <c>N = 1</c>) finds a threshold with <c>N &gt;= k</c>; bisection on <c>N</c> narrows the bracket to
+    /// <see cref="NewtonWidth"/>, safeguarded Newton steps on the tangency close it, and bisection finishes at adjacent
+    /// doubles (every step keeps <c>N(lo) &gt;= k &gt; N(hi)</c>, so the result does not depend on Newton converging). The
+    /// spike born at <c>theta*_k</c> is the first that the trains on the two sides do not share, and <c>t*_k</c> is the
+    /// maximum of the stretch of trace it was born on.
     /// </summary>
     private (CriticalThreshold Critical, int Before) Search(SpikePattern ordered, ReadOnlySpan<double> w, int k, SpikeWalk walk)
     {
@@ -95,36 +97,124 @@ public sealed partial class MultiSpikeTempotron
             }
         }
 
-        while (true)
+        // Bisection until the bracket is narrow enough for Newton's method on the tangency to take over.
+        var below = Records(ref _below, k);
+        var above = Records(ref _above, k);
+        while (hi - lo > NewtonWidth * hi && Bisect(ordered, w, k, walk, ref lo, ref hi))
         {
-            var mid = lo + (0.5 * (hi - lo));
-            if (mid <= lo || mid >= hi)
+        }
+
+        // Newton on g(theta) = M(theta) - theta, the height of the newborn spike's stretch above the threshold, whose
+        // derivative is -(1 + E* + (theta/tau) sum e*_r B_r): the gradient's denominator. It lands within rounding of
+        // theta*; probes 1, 4, 16, ... ulps from there, on the side where theta* is, close the bracket. Every test
+        // keeps N(lo) >= k > N(hi), and bisection takes over whenever a step would leave the bracket, so the result
+        // does not depend on Newton converging.
+        for (var step = 0; step < 4 && NextDouble(lo) < hi; step++)
+        {
+            walk.Run(ordered, w, lo, [], below, k);
+            var born = Born(below, above, walk.Run(ordered, w, hi, [], above, k), hi - lo);
+            var denominator = TangencyDenominator(below[..born], below[born].PeakTime, lo, default);
+            var next = Math.Max(lo, lo + ((below[born].PeakValue - lo) / denominator));
+            if (!(next < hi))
+            {
+                Bisect(ordered, w, k, walk, ref lo, ref hi);
+                continue;
+            }
+
+            var fires = next == lo || walk.Run(ordered, w, next, [], [], k) >= k;
+            (lo, hi) = fires ? (next, hi) : (lo, next);
+            if (Probe(ordered, w, k, walk, ref lo, ref hi, upward: fires))
             {
                 break;
             }
+        }
 
-            if (walk.Run(ordered, w, mid, [], [], k) >= k)
+        while (Bisect(ordered, w, k, walk, ref lo, ref hi))
+        {
+        }
+
+        walk.Run(ordered, w, lo, [], below, k);
+        var count = walk.Run(ordered, w, hi, [], above, k);
+        var index = Born(below, above, count, hi - lo);
+        return (new CriticalThreshold(true, lo, below[index].PeakTime), index);
+    }
+
+    /// <summary>The relative bracket width below which Newton's method takes over from bisection.</summary>
+    private const double NewtonWidth = 1e-5;
+
+    private static double NextDouble(double x) => Math.BitIncrement(x);
+
+    /// <summary>
+    /// Steps 1, 4, 16, ... ulps from <paramref name="lo"/> upward (or from <paramref name="hi"/> downward) while
+    /// <c>N &gt;= k</c> (or <c>&lt; k</c>) holds, moving that end; true once a probe moved the other end, closing the bracket.
+    /// </summary>
+    private static bool Probe(SpikePattern ordered, ReadOnlySpan<double> w, int k, SpikeWalk walk, ref double lo, ref double hi, bool upward)
+    {
+        var from = upward ? lo : hi;
+        var ulp = Math.BitIncrement(from) - from;
+        for (var d = 1.0; d < 1e6; d *= 4)
+        {
+            var probe = upward ? from + (d * ulp) : from - (d * ulp);
+            if (!(probe > lo && probe < hi))
             {
-                lo = mid;
+                return false;
+            }
+
+            var fires = walk.Run(ordered, w, probe, [], [], k) >= k;
+            if (fires)
+            {
+                lo = probe;
             }
             else
             {
-                hi = mid;
+                hi = probe;
+            }
+
+            if (fires != upward)
+            {
+                return true;
             }
         }
 
-        var below = Records(ref _below, k);
-        var above = Records(ref _above, k);
-        walk.Run(ordered, w, lo, [], below, k);
-        var n = walk.Run(ordered, w, hi, [], above, k);
-        var tolerance = 1e-9 * Math.Max(1, Window);
+        return false;
+    }
+
+    /// <summary>One bisection step on <c>N(theta) &gt;= k</c>; false when no double lies between the ends.</summary>
+    private static bool Bisect(SpikePattern ordered, ReadOnlySpan<double> w, int k, SpikeWalk walk, ref double lo, ref double hi)
+    {
+        var mid = lo + (0.5 * (hi - lo));
+        if (mid <= lo || mid >= hi)
+        {
+            return false;
+        }
+
+        if (walk.Run(ordered, w, mid, [], [], k) >= k)
+        {
+            lo = mid;
+        }
+        else
+        {
+            hi = mid;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The index of the spike born between two thresholds <paramref name="width"/> apart: the trains agree up to it
+    /// (each earlier spike moves by its <c>dt/dtheta</c> times the width, allowed up to 10^4 times it, and to rounding),
+    /// and the one with <c>N &gt;= k</c> has it where the other has none or a later spike.
+    /// </summary>
+    private int Born(ReadOnlySpan<SpikeRecord> below, ReadOnlySpan<SpikeRecord> above, int aboveCount, double width)
+    {
+        var tolerance = Math.Max(1e-9 * Math.Max(1, Window), 1e4 * width);
         var born = 0;
-        while (born < n && Math.Abs(below[born].Time - above[born].Time) <= tolerance)
+        while (born < aboveCount && born < below.Length - 1 && Math.Abs(below[born].Time - above[born].Time) <= tolerance)
         {
             born++;
         }
 
-        return (new CriticalThreshold(true, lo, below[born].PeakTime), born);
+        return born;
     }
 
     private static Span<SpikeRecord> Records(ref SpikeRecord[]? buffer, int k)
@@ -153,29 +243,12 @@ public sealed partial class MultiSpikeTempotron
         var rate = theta / Tau;
         Span<double> b = m <= 64 ? stackalloc double[m] : new double[m];
         Span<double> lambda = m <= 64 ? stackalloc double[m] : new double[m];
-        for (var j = 0; j < m; j++)
-        {
-            double e = 0, sum = 0;
-            for (var r = 0; r < j; r++)
-            {
-                var ejr = Math.Exp(-(spikes[j].Time - spikes[r].Time) / Tau);
-                e += ejr;
-                sum += ejr * b[r];
-            }
-
-            b[j] = (1 + e + (rate * sum)) / spikes[j].Slope;
-        }
-
-        double eStar = 0, denominator = 0;
+        var denominator = TangencyDenominator(spikes, critical.Time, theta, b);
         for (var r = 0; r < m; r++)
         {
-            var e = Math.Exp(-(critical.Time - spikes[r].Time) / Tau);
-            eStar += e;
-            denominator += e * b[r];
-            lambda[r] = -rate * e;
+            lambda[r] = -rate * Math.Exp(-(critical.Time - spikes[r].Time) / Tau);
         }
 
-        denominator = 1 + eStar + (rate * denominator);
         AddPsps(ordered, critical.Time, 1 / denominator, gradient);
         for (var j = m - 1; j >= 0; j--)
         {
@@ -186,6 +259,36 @@ public sealed partial class MultiSpikeTempotron
                 lambda[q] += lambda[j] * rate * Math.Exp(-(spikes[j].Time - spikes[q].Time) / Tau) / spikes[j].Slope;
             }
         }
+    }
+
+    /// <summary>
+    /// <c>1 + E* + (theta/tau) sum_r e*_r B_r</c> with <c>B_j = (1 + E_j + (theta/tau) sum_{r&lt;j} e_jr B_r) / V'_j</c> over
+    /// the spikes before <paramref name="tStar"/>: minus the derivative of <c>V(t*) - theta</c> with respect to
+    /// <c>theta</c>, and the denominator of the gradient. Writes the <c>B_j</c> into <paramref name="b"/> when it is not empty.
+    /// </summary>
+    private double TangencyDenominator(ReadOnlySpan<SpikeRecord> spikes, double tStar, double theta, Span<double> b)
+    {
+        var m = spikes.Length;
+        var rate = theta / Tau;
+        Span<double> bs = b.IsEmpty ? (m <= 64 ? stackalloc double[m] : new double[m]) : b;
+        double eStar = 0, sumStar = 0;
+        for (var j = 0; j < m; j++)
+        {
+            double e = 0, sum = 0;
+            for (var r = 0; r < j; r++)
+            {
+                var ejr = Math.Exp(-(spikes[j].Time - spikes[r].Time) / Tau);
+                e += ejr;
+                sum += ejr * bs[r];
+            }
+
+            bs[j] = (1 + e + (rate * sum)) / spikes[j].Slope;
+            var ej = Math.Exp(-(tStar - spikes[j].Time) / Tau);
+            eStar += ej;
+            sumStar += ej * bs[j];
+        }
+
+        return 1 + eStar + (rate * sumStar);
     }
 
     /// <summary>Adds <c>scale P_i(t) = scale sum_{t_ik &lt; t} K(t - t_ik)</c> to <c>destination[i]</c> for every afferent.</summary>

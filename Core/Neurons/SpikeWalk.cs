@@ -3,9 +3,10 @@ using TimingBased.Events;
 
 namespace TimingBased.Neurons;
 
-/// <summary>What the walk knows of one output spike: its time, the slope of <c>V</c> just before it, and where the
-/// maximum of the stretch of trace it was born on lies (the tangency point when the spike is born at a critical threshold).</summary>
-internal readonly record struct SpikeRecord(double Time, double Slope, double PeakTime);
+/// <summary>What the walk knows of one output spike: its time, the slope of <c>V</c> just before it, and the maximum of
+/// the stretch of trace it was born on (where it lies, and its value without this spike's reset): the tangency point
+/// and the trace's height there when the spike is born at a critical threshold.</summary>
+internal readonly record struct SpikeRecord(double Time, double Slope, double PeakTime, double PeakValue);
 
 /// <summary>
 /// The multi-spike tempotron's segment walk for one output: between distinct event times the voltage is
@@ -77,7 +78,7 @@ internal sealed class SpikeWalk
 
                 if (count < records.Length)
                 {
-                    records[count] = new SpikeRecord(start + from + s, _segment.Slope(a, b, s), start + from + at);
+                    records[count] = new SpikeRecord(start + from + s, _segment.Slope(a, b, s), start + from + at, max);
                 }
 
                 if (++count >= stopAfter)
