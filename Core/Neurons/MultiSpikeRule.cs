@@ -29,6 +29,10 @@ public sealed class MultiSpikeRule
     private readonly double[] _previous; // [outputs, afferents]: the last applied update
     private readonly double[] _update; // [outputs, afferents]: this step's update before momentum
     private readonly bool[] _changed; // per output: whether this step moves it
+    private readonly double[] _row; // one output's gradient of theta*
+
+    [ThreadStatic]
+    private static double[]? _gradientRow; // the static Gradient's
     private double _learningRate;
 
     /// <summary>Creates the rule for one model.</summary>
@@ -51,6 +55,7 @@ public sealed class MultiSpikeRule
         _previous = new double[model.Afferents * model.Outputs];
         _update = new double[_previous.Length];
         _changed = new bool[model.Outputs];
+        _row = new double[model.Afferents];
     }
 
     /// <summary>Gets the model being trained.</summary>
@@ -90,7 +95,7 @@ public sealed class MultiSpikeRule
         CheckDesired(desired, Model.Outputs);
         Array.Clear(_update);
         Array.Clear(_changed);
-        var errors = Accumulate(Model, pattern, desired, _update, _changed);
+        var errors = Accumulate(Model, pattern, desired, _update, _changed, _row);
         Apply();
         return errors;
     }
@@ -131,7 +136,7 @@ public sealed class MultiSpikeRule
         var errors = 0;
         for (var p = 0; p < trials.PatternCount; p++)
         {
-            errors += Accumulate(Model, trials[p], desired.Slice(p * outputs, outputs), _update, _changed);
+            errors += Accumulate(Model, trials[p], desired.Slice(p * outputs, outputs), _update, _changed, _row);
         }
 
         Apply();
@@ -160,7 +165,12 @@ public sealed class MultiSpikeRule
         }
 
         gradient.Clear();
-        var errors = Accumulate(model, pattern, desired, gradient, []);
+        if (_gradientRow is null || _gradientRow.Length < model.Afferents)
+        {
+            _gradientRow = new double[model.Afferents];
+        }
+
+        var errors = Accumulate(model, pattern, desired, gradient, [], _gradientRow.AsSpan(0, model.Afferents));
         for (var k = 0; k < gradient.Length; k++)
         {
             gradient[k] = -gradient[k];
@@ -169,12 +179,11 @@ public sealed class MultiSpikeRule
         return errors;
     }
 
-    /// <summary>Adds each wrong output's <c>sign grad theta*</c> to its row of <paramref name="update"/>; returns the number of wrong outputs.</summary>
-    private static int Accumulate(MultiSpikeTempotron model, SpikePattern pattern, ReadOnlySpan<int> desired, Span<double> update, Span<bool> changed)
+    /// <summary>Adds each wrong output's <c>sign grad theta*</c> (computed in <paramref name="row"/>) to its row of <paramref name="update"/>; returns the number of wrong outputs.</summary>
+    private static int Accumulate(MultiSpikeTempotron model, SpikePattern pattern, ReadOnlySpan<int> desired, Span<double> update, Span<bool> changed, Span<double> row)
     {
         var ordered = model.Prepare(pattern, out var walk);
         var n = model.Afferents;
-        Span<double> row = n <= 256 ? stackalloc double[n] : new double[n];
         var errors = 0;
         for (var o = 0; o < model.Outputs; o++)
         {
