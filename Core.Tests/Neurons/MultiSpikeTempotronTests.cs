@@ -160,6 +160,34 @@ public class MultiSpikeTempotronTests
     }
 
     [Test]
+    public void SpikeThresholdSurface_IsMonotone_AndEachSpikeMovesEarlierAsThetaFalls([Range(0, 59)] int seed)
+    {
+        // docs/multi-spike.md proves N(theta') >= N(theta) and t'_j <= t_j for theta' < theta; sample it.
+        var c = RandomCase(200 + seed, n: 8, window: 200);
+        var top = c.Model.CriticalThreshold(c.Events[0], 0, 1);
+        if (!top.IsDefined)
+        {
+            return;
+        }
+
+        var previous = new double[64];
+        var current = new double[64];
+        var before = c.Model.Spikes(c.Events[0], 0, top.Theta * 1.001, previous);
+        Assert.That(before, Is.Zero, "above theta*_1 nothing fires");
+        for (var theta = top.Theta; theta > top.Theta / 20; theta *= 0.99)
+        {
+            var n = c.Model.Spikes(c.Events[0], 0, theta, current);
+            Assert.That(n, Is.GreaterThanOrEqualTo(before), $"N at {theta:R}");
+            for (var j = 0; j < Math.Min(before, 64); j++)
+            {
+                Assert.That(current[j], Is.LessThanOrEqualTo(previous[j] + 1e-9), $"spike {j} at {theta:R}");
+            }
+
+            (previous, current, before) = (current, previous, n);
+        }
+    }
+
+    [Test]
     public void ANewSpikeCanBeBornBetweenExistingOnes()
     {
         // Three PSPs far apart: 1, 0.75, 1. Both strong ones fire below theta = 1 (theta*_1 = theta*_2 = 1: N jumps by

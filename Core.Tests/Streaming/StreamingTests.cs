@@ -169,3 +169,56 @@ public class StreamingTests
         TestData.AssertSteadyStateAllocatesNothing(Run);
     }
 }
+
+/// <summary>The multi-spike stream against the batch model.</summary>
+public class StreamingMultiSpikeTests
+{
+    [Test]
+    public void Stream_FindsTheBatchModelsSpikes_AsTheyHappen([Range(0, 9)] int seed)
+    {
+        var task = new TimingBased.Events.AggregateLabelTask(new TimingBased.Events.AggregateLabelTaskOptions { Afferents = 60, MeanOccurrences = 1 }, seed);
+        var events = new TimingBased.Events.SpikeEvents(60);
+        task.NextTrial(events, new int[5]);
+        var model = new TimingBased.Neurons.MultiSpikeTempotron(60, 3, 1200);
+        model.RandomizeWeights(seed, 0.3);
+        var stream = new TimingBased.Streaming.StreamingMultiSpikeTempotron(model);
+        var pattern = events[0];
+        var seen = new List<TimingBased.Streaming.OutputSpike>();
+        var lastTime = 0.0;
+        for (var k = 0; k < pattern.Count; k++)
+        {
+            var found = stream.Push(pattern.Afferents[k], pattern.Times[k]);
+            Assert.That(stream.NewSpikes.Length, Is.EqualTo(found));
+            foreach (var spike in stream.NewSpikes)
+            {
+                Assert.That(spike.Time, Is.LessThanOrEqualTo(pattern.Times[k]), "reported once the stream's time has passed it");
+                Assert.That(spike.Time, Is.GreaterThanOrEqualTo(lastTime), "in time order");
+                lastTime = spike.Time;
+                seen.Add(spike);
+            }
+        }
+
+        stream.AdvanceTo(1200);
+        seen.AddRange(stream.NewSpikes.ToArray());
+        var total = 0;
+        for (var o = 0; o < 3; o++)
+        {
+            var expected = new double[256];
+            var n = model.Spikes(pattern, o, expected);
+            var got = seen.Where(s => s.Output == o).Select(s => s.Time).ToArray();
+            Assert.That(got.Length, Is.EqualTo(n), $"output {o}");
+            Assert.That(stream.Counts[o], Is.EqualTo(n));
+            for (var j = 0; j < n; j++)
+            {
+                Assert.That(got[j], Is.EqualTo(expected[j]).Within(1e-9), $"output {o}, spike {j}");
+            }
+
+            total += n;
+        }
+
+        Assert.That(total, Is.GreaterThan(0), "the case makes spikes");
+        stream.Reset();
+        Assert.That(stream.Counts.ToArray(), Is.All.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.Push(60, 1.0));
+    }
+}

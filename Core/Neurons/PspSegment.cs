@@ -15,6 +15,12 @@ internal readonly struct PspSegment(double tau, double tauS)
     private readonly double _tauS = tauS;
     private readonly double _stationaryScale = tau * tauS / (tau - tauS);
 
+    /// <summary><c>1 / tau</c>.</summary>
+    public double InverseTau { get; } = 1 / tau;
+
+    /// <summary><c>1 / tauS</c>.</summary>
+    public double InverseTauS { get; } = 1 / tauS;
+
     /// <summary>f(s).</summary>
     public double Value(double a, double b, double s) => (a * Math.Exp(-s / _tau)) - (b * Math.Exp(-s / _tauS));
 

@@ -40,8 +40,6 @@ internal sealed class SpikeWalk
         var scratch = _segments;
         var afferents = ordered.Afferents;
         var v0 = _constants.V0;
-        double tau = _constants.Tau, tauS = _constants.TauS;
-        double invTau = 1 / tau, invTauS = 1 / tauS;
         double a = 0, b = 0;
         var count = 0;
         var k = 0;
@@ -54,57 +52,13 @@ internal sealed class SpikeWalk
                 b += x;
             }
 
-            // The stretch from `from` to the segment's end; after a spike inside the segment the walk goes on from there.
-            var start = scratch.Start[seg];
-            var length = scratch.Length[seg];
-            var from = 0.0;
-            double ea = scratch.DecayA[seg], eb = scratch.DecayB[seg];
-            while (true)
+            count = Segment(_segment, ref a, ref b, scratch.Start[seg], scratch.Length[seg], scratch.DecayA[seg], scratch.DecayB[seg],
+                theta, times, records, count, stopAfter);
+            if (count >= stopAfter)
             {
-                var rest = length - from;
-                var f0 = a - b;
-                var fL = (a * ea) - (b * eb);
-                var (max, at) = _segment.Max(a, b, 0, rest, f0, fL, (b * invTauS) - (a * invTau), (b * invTauS * eb) - (a * invTau * ea));
-                if (!(max >= theta))
-                {
-                    break;
-                }
-
-                var s = f0 >= theta ? 0 : _segment.FirstCrossing(a, b, at, theta);
-                if (count < times.Length)
-                {
-                    times[count] = start + from + s;
-                }
-
-                if (count < records.Length)
-                {
-                    records[count] = new SpikeRecord(start + from + s, _segment.Slope(a, b, s), start + from + at, max);
-                }
-
-                if (++count >= stopAfter)
-                {
-                    ThrowIfOverflowed(a, b);
-                    return count;
-                }
-
-                if (count >= MaxSpikes)
-                {
-                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                        $"The neuron emits more than {MaxSpikes} spikes at threshold {theta:R} (its weights are far above the threshold); no result is given."));
-                }
-
-                // The reset: rebase to the spike's time, subtract theta from the tau component.
-                var da = Math.Exp(-s * invTau);
-                var db = Math.Exp(-s * invTauS);
-                a = (a * da) - theta;
-                b *= db;
-                from += s;
-                ea = Math.Exp(-(length - from) * invTau);
-                eb = Math.Exp(-(length - from) * invTauS);
+                ThrowIfOverflowed(a, b);
+                return count;
             }
-
-            a *= ea;
-            b *= eb;
         }
 
         ThrowIfOverflowed(a, b);
@@ -118,6 +72,67 @@ internal sealed class SpikeWalk
         {
             throw new InvalidOperationException("The trace overflowed (the weights are too large for double precision); no result is given.");
         }
+    }
+
+    /// <summary>
+    /// Walks one segment <c>[start, start + length]</c> of the trace <c>a exp(-s/tau) - b exp(-s/tauS)</c> at threshold
+    /// <paramref name="theta"/>: the first point of each stretch with <c>V &gt;= theta</c> is a spike (written from index
+    /// <paramref name="count"/> on, as far as the destinations reach), after which the sums are rebased to the spike's
+    /// time and <c>theta</c> is subtracted from <c>a</c>, the walk going on from there. Returns the new count; on
+    /// return <paramref name="a"/>, <paramref name="b"/> are the sums at the segment's end, unless the walk stopped at
+    /// <paramref name="stopAfter"/> spikes. <paramref name="decayA"/>, <paramref name="decayB"/> are the decays over
+    /// the whole segment. The batch walk and the stream share it.
+    /// </summary>
+    public static int Segment(in PspSegment segment, ref double a, ref double b, double start, double length, double decayA, double decayB,
+        double theta, Span<double> times, Span<SpikeRecord> records, int count, int stopAfter)
+    {
+        double invTau = segment.InverseTau, invTauS = segment.InverseTauS;
+        var from = 0.0;
+        double ea = decayA, eb = decayB;
+        while (true)
+        {
+            var rest = length - from;
+            var f0 = a - b;
+            var fL = (a * ea) - (b * eb);
+            var (max, at) = segment.Max(a, b, 0, rest, f0, fL, (b * invTauS) - (a * invTau), (b * invTauS * eb) - (a * invTau * ea));
+            if (!(max >= theta))
+            {
+                break;
+            }
+
+            var s = f0 >= theta ? 0 : segment.FirstCrossing(a, b, at, theta);
+            if (count < times.Length)
+            {
+                times[count] = start + from + s;
+            }
+
+            if (count < records.Length)
+            {
+                records[count] = new SpikeRecord(start + from + s, segment.Slope(a, b, s), start + from + at, max);
+            }
+
+            if (++count >= stopAfter)
+            {
+                return count;
+            }
+
+            if (count >= MaxSpikes)
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"The neuron emits more than {MaxSpikes} spikes at threshold {theta:R} (its weights are far above the threshold); no result is given."));
+            }
+
+            // The reset: rebase to the spike's time, subtract theta from the tau component.
+            a = (a * Math.Exp(-s * invTau)) - theta;
+            b *= Math.Exp(-s * invTauS);
+            from += s;
+            ea = Math.Exp(-(length - from) * invTau);
+            eb = Math.Exp(-(length - from) * invTauS);
+        }
+
+        a *= ea;
+        b *= eb;
+        return count;
     }
 
     /// <summary>
