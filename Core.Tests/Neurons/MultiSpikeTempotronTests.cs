@@ -187,6 +187,76 @@ public class MultiSpikeTempotronTests
         }
     }
 
+    /// <summary>Central finite differences of the reference's <c>theta*_k</c> against the model's gradient, every weight.</summary>
+    private static void AssertGradientMatches(Case c, int k, string what)
+    {
+        var w = c.Reference.W;
+        var gradient = new double[w.Length];
+        var critical = c.Model.CriticalThreshold(c.Events[0], 0, k, gradient);
+        Assert.That(critical.IsDefined, Is.True, what);
+        for (var i = 0; i < w.Length; i++)
+        {
+            const double h = 1e-5;
+            var keep = w[i];
+            w[i] = keep + h;
+            var plus = c.Reference.Critical(k);
+            w[i] = keep - h;
+            var minus = c.Reference.Critical(k);
+            w[i] = keep;
+            var fd = (plus - minus) / (2 * h);
+            Assert.That(gradient[i], Is.EqualTo(fd).Within(1e-5 + (1e-4 * Math.Abs(fd))), $"{what}: d theta*_{k} / d w[{i}]");
+        }
+    }
+
+    private static Case Fixed(double[] w, int[] afferents, double[] times, double window, double tau = 20, double tauS = 5)
+    {
+        var model = new MultiSpikeTempotron(w.Length, 1, window, tau, tauS);
+        model.SetWeights(w);
+        var events = new SpikeEvents(w.Length);
+        events.AddPattern(afferents, times);
+        return new Case(model, new MultiSpikeReference(w, afferents, times, window, tau, tauS), events);
+    }
+
+    [Test]
+    public void Gradient_OtherTimeConstantRatios([Values(3, 7)] int seed, [Values(15.0, 4.0, 30.0)] double tau)
+    {
+        // tau 15 with tauS 3.75 (the 2006 ratio), tau 4 below tauS 5, and tau 30 (ratio 6).
+        var c = RandomCase(300 + seed, n: 5, tau: tau, tauS: tau == 15.0 ? 3.75 : 5);
+        for (var k = 1; k <= 2; k++)
+        {
+            if (c.Model.CriticalThreshold(c.Events[0], 0, k).IsDefined)
+            {
+                AssertGradientMatches(c, k, $"tau {tau}");
+            }
+        }
+    }
+
+    [Test]
+    public void TangencyOnAnInputsTime_ACornerMaximum()
+    {
+        // Afferent 0 rises from t = 0; afferent 1, strongly inhibitory, arrives at t = 5 before the PSP's peak: V turns
+        // down there, so the maximum, theta*_1, is the corner at t = 5, where afferent 1's own PSP is still 0.
+        var c = Fixed([1.0, -3.0], [0, 1], [0.0, 5.0], 100);
+        var critical = c.Model.CriticalThreshold(c.Events[0], 0, 1);
+        Assert.That(critical.Time, Is.EqualTo(5.0));
+        Assert.That(critical.Theta, Is.EqualTo(c.Reference.Kernel(5.0)).Within(1e-12));
+        AssertGradientMatches(c, 1, "corner");
+        var gradient = new double[2];
+        c.Model.CriticalThreshold(c.Events[0], 0, 1, gradient);
+        Assert.That(gradient[1], Is.Zero, "the inhibitory PSP is 0 at its own time");
+
+        // The second spike: after the first at the corner the trace is reset; with a later excitatory input it is born again.
+        var two = Fixed([1.0, -3.0, 2.5], [0, 1, 2], [0.0, 5.0, 40.0], 100);
+        AssertGradientMatches(two, 2, "after a corner");
+    }
+
+    [Test]
+    public void Gradient_OfASpikeBornBetweenExistingOnes()
+    {
+        var c = Fixed([1.0, 0.75, 1.0], [0, 1, 2], [10.0, 110.0, 210.0], 300);
+        AssertGradientMatches(c, 3, "born between");
+    }
+
     [Test]
     public void ANewSpikeCanBeBornBetweenExistingOnes()
     {
