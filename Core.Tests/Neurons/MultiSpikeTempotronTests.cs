@@ -376,6 +376,71 @@ public class MultiSpikeRuleTests
     }
 
     [Test]
+    public void Eligibility_IsTheCorrelationOfEachPspWithTheVoltage([Range(0, 5)] int seed)
+    {
+        var rng = new Random(seed);
+        var n = 6;
+        var afferents = new List<int>();
+        var times = new List<double>();
+        for (var i = 0; i < n; i++)
+        {
+            for (var c = 1 + rng.Next(4); c > 0; c--)
+            {
+                afferents.Add(i);
+                times.Add(Math.Round(rng.NextDouble() * 120, 2));
+            }
+        }
+
+        var w = Enumerable.Range(0, n).Select(_ => ((2 * rng.NextDouble()) - 0.2) * 2.5).ToArray();
+        var model = new MultiSpikeTempotron(n, 1, 150);
+        model.SetWeights(w);
+        var events = new SpikeEvents(n);
+        events.AddPattern([.. afferents], [.. times]);
+        Assert.That(model.SpikeCount(events[0], 0, 1.0), Is.GreaterThanOrEqualTo(2), "the resets take part");
+        var expected = new MultiSpikeReference(w, [.. afferents], [.. times], 150).Eligibility(1.0);
+        var got = new double[n];
+        model.Eligibility(events[0], 0, got);
+        for (var i = 0; i < n; i++)
+        {
+            Assert.That(got[i], Is.EqualTo(expected[i]).Within(1e-6 * (1 + Math.Abs(expected[i]))), $"e[{i}]");
+        }
+    }
+
+    [Test]
+    public void CorrelationRule_MovesTheMostEligibleFraction_AndLearnsCounts()
+    {
+        var model = new MultiSpikeTempotron(20, 1, 200);
+        model.RandomizeWeights(1, 0.3);
+        var trials = Trials(2, 20, 1, 200);
+        var w = new double[20];
+        model.CopyWeightsTo(w);
+        var e = new double[20];
+        model.Eligibility(trials[0], 0, e);
+        var o = model.SpikeCount(trials[0], 0, 1.0);
+        var rule = new MultiSpikeRule(model, 0.01, kind: MultiSpikeRuleKind.Correlation, eligibleFraction: 0.2);
+        Assert.That(rule.Step(trials[0], [o + 1]), Is.EqualTo(1));
+        var cut = e.OrderDescending().ElementAt(3); // the 4 most eligible of 20
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.That(model.GetWeight(0, i) - w[i], Is.EqualTo(e[i] >= cut ? 0.01 : 0.0).Within(1e-15), $"w[{i}]");
+        }
+
+        const int n = 40;
+        var learner = new MultiSpikeTempotron(n, 1, 200);
+        learner.RandomizeWeights(3, 0.05);
+        var events = Trials(4, n, 4, 200);
+        int[] desired = [1, 0, 2, 3];
+        var correlation = new MultiSpikeRule(learner, 0.002, momentum: 0.9, kind: MultiSpikeRuleKind.Correlation);
+        var errors = int.MaxValue;
+        for (var cycle = 0; cycle < 3000 && errors > 0; cycle++)
+        {
+            errors = correlation.Cycle(events, desired);
+        }
+
+        Assert.That(errors, Is.Zero, "the correlation rule learns the counts");
+    }
+
+    [Test]
     public void NonFiniteUpdate_OrOverflow_ThrowsAndChangesNothing()
     {
         // One PSP of weight 0.5 at its peak: d theta*_1 / dw = 1, so two such trials in a batch sum to 2 lr = 2e308.

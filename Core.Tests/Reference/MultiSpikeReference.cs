@@ -194,6 +194,36 @@ internal sealed class MultiSpikeReference
         return best;
     }
 
+    /// <summary>
+    /// The correlation rule's eligibilities <c>e_i = integral_0^T V(t) P_i(t) dt</c> at threshold theta, by Simpson's rule
+    /// on 400 panels between consecutive breakpoints (inputs, output spikes, 0 and T), where the integrand is smooth.
+    /// </summary>
+    public double[] Eligibility(double theta)
+    {
+        var spikes = Spikes(theta);
+        var points = new SortedSet<double>(_times.Where(t => t < Window).Concat(spikes)) { 0, Window };
+        var breaks = points.ToArray();
+        var e = new double[W.Length];
+        for (var q = 0; q + 1 < breaks.Length; q++)
+        {
+            const int panels = 400;
+            var h = (breaks[q + 1] - breaks[q]) / panels;
+            for (var p = 0; p <= panels; p++)
+            {
+                // Evaluate just inside the interval at its ends, so the resets and PSPs of its left end count.
+                var t = p == 0 ? breaks[q] + (1e-9 * h) : p == panels ? breaks[q + 1] - (1e-9 * h) : breaks[q] + (p * h);
+                var weight = (p == 0 || p == panels ? 1 : p % 2 == 1 ? 4 : 2) * h / 3;
+                var v = Voltage(t, theta, spikes);
+                for (var k = 0; k < _times.Length; k++)
+                {
+                    e[_afferents[k]] += weight * v * Kernel(t - _times[k]);
+                }
+            }
+        }
+
+        return e;
+    }
+
     /// <summary>theta*_k by search on N(theta): a fine downward scan, then bisection to 1e-14 relative. NaN when undefined.</summary>
     public double Critical(int k)
     {

@@ -4,6 +4,20 @@ using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
 
+/// <summary>Which of Gütig's (2016) two rules a <see cref="MultiSpikeRule"/> applies.</summary>
+public enum MultiSpikeRuleKind
+{
+    /// <summary>Move the critical threshold that separates the output count from the desired one: <c>dw = ±lr grad theta*</c>.</summary>
+    CriticalThreshold,
+
+    /// <summary>
+    /// The correlation rule: each synapse's eligibility is the correlation of its PSPs with the voltage,
+    /// <c>e_i = integral_0^T V(t) P_i(t) dt</c>; on an error the most eligible fraction of the synapses moves by
+    /// <c>±lr</c> (up when too few spikes, down when too many). Cheaper: one walk and one backward pass per trial.
+    /// </summary>
+    Correlation,
+}
+
 /// <summary>
 /// The multi-spike tempotron's learning rule (Gütig 2016): after a trial with <c>o</c> output spikes where <c>d</c>
 /// were desired, move the critical threshold that separates <c>o</c> from <c>d</c> across the neuron's threshold.
@@ -18,6 +32,11 @@ namespace TimingBased.Neurons;
 /// output's last applied update, kept across correct trials.
 /// </para>
 /// <para>
+/// With <see cref="MultiSpikeRuleKind.Correlation"/> the update of a wrong output is instead <c>±lr</c> on the synapses
+/// whose eligibility <c>e_i = integral V(t) P_i(t) dt</c> is among the largest <see cref="EligibleFraction"/> of them
+/// (at least one; ties at the cut all move), and 0 elsewhere.
+/// </para>
+/// <para>
 /// Online (<see cref="Step"/>, <see cref="Cycle"/>: the weights change after each trial) or mini-batch
 /// (<see cref="Batch"/>: every trial of the batch at the same weights, the updates summed, then applied once). A step
 /// is all or nothing: if any new weight or momentum value would not be finite, it throws and nothing changes. Allocates
@@ -29,7 +48,8 @@ public sealed class MultiSpikeRule
     private readonly double[] _previous; // [outputs, afferents]: the last applied update
     private readonly double[] _update; // [outputs, afferents]: this step's update before momentum
     private readonly bool[] _changed; // per output: whether this step moves it
-    private readonly double[] _row; // one output's gradient of theta*
+    private readonly double[] _row; // one output's gradient of theta*, or its eligibilities
+    private readonly double[] _sorted; // the correlation rule's copy of the eligibilities, sorted for the cut
 
     [ThreadStatic]
     private static double[]? _gradientRow; // the static Gradient's
@@ -39,15 +59,32 @@ public sealed class MultiSpikeRule
     /// <param name="model">The model to train.</param>
     /// <param name="learningRate">The learning rate <c>lr</c>; finite and &gt;= 0.</param>
     /// <param name="momentum">The momentum in <c>[0, 1)</c>.</param>
+    /// <param name="kind">The critical-threshold rule (default) or the correlation rule.</param>
+    /// <param name="eligibleFraction">For the correlation rule: the fraction of the synapses that move on an error, in <c>(0, 1]</c>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A value breaks its rule.</exception>
-    public MultiSpikeRule(MultiSpikeTempotron model, double learningRate, double momentum = 0)
+    public MultiSpikeRule(MultiSpikeTempotron model, double learningRate, double momentum = 0,
+        MultiSpikeRuleKind kind = MultiSpikeRuleKind.CriticalThreshold, double eligibleFraction = 0.1)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!(momentum >= 0 && momentum < 1))
         {
             ThrowHelper.FloatOutOfRange(nameof(momentum), momentum, "0 <= momentum < 1");
         }
+
+        if (!Enum.IsDefined(kind))
+        {
+            ThrowHelper.IntOutOfRange(nameof(kind), (int)kind, 0, 1);
+        }
+
+        if (!(eligibleFraction > 0 && eligibleFraction <= 1))
+        {
+            ThrowHelper.FloatOutOfRange(nameof(eligibleFraction), eligibleFraction, "0 < eligibleFraction <= 1");
+        }
+
+        Kind = kind;
+        EligibleFraction = eligibleFraction;
+        _sorted = kind == MultiSpikeRuleKind.Correlation ? new double[model.Afferents] : [];
 
         Model = model;
         LearningRate = learningRate;
@@ -80,6 +117,12 @@ public sealed class MultiSpikeRule
     /// <summary>Gets the momentum.</summary>
     public double Momentum { get; }
 
+    /// <summary>Gets which rule is applied.</summary>
+    public MultiSpikeRuleKind Kind { get; }
+
+    /// <summary>Gets the fraction of the synapses the correlation rule moves on an error.</summary>
+    public double EligibleFraction { get; }
+
     /// <summary>Forgets the momentum (the previous updates become zero).</summary>
     public void Reset() => Array.Clear(_previous);
 
@@ -95,7 +138,9 @@ public sealed class MultiSpikeRule
         CheckDesired(desired, Model.Outputs);
         Array.Clear(_update);
         Array.Clear(_changed);
-        var errors = Accumulate(Model, pattern, desired, _update, _changed, _row);
+        var errors = Kind == MultiSpikeRuleKind.Correlation
+            ? AccumulateCorrelation(pattern, desired)
+            : Accumulate(Model, pattern, desired, _update, _changed, _row);
         Apply();
         return errors;
     }
@@ -136,7 +181,9 @@ public sealed class MultiSpikeRule
         var errors = 0;
         for (var p = 0; p < trials.PatternCount; p++)
         {
-            errors += Accumulate(Model, trials[p], desired.Slice(p * outputs, outputs), _update, _changed, _row);
+            errors += Kind == MultiSpikeRuleKind.Correlation
+                ? AccumulateCorrelation(trials[p], desired.Slice(p * outputs, outputs))
+                : Accumulate(Model, trials[p], desired.Slice(p * outputs, outputs), _update, _changed, _row);
         }
 
         Apply();
@@ -144,7 +191,7 @@ public sealed class MultiSpikeRule
     }
 
     /// <summary>
-    /// The rule as a gradient for one trial: <c>g[o, :] = grad theta*_o</c> where <c>o &gt; d</c>, <c>-grad theta*_{o+1}</c>
+    /// The critical-threshold rule as a gradient for one trial: <c>g[o, :] = grad theta*_o</c> where <c>o &gt; d</c>, <c>-grad theta*_{o+1}</c>
     /// where <c>o &lt; d</c>, 0 elsewhere, so that <c>w -= lr g</c> is the rule without momentum.
     /// </summary>
     /// <param name="model">The model.</param>
@@ -212,6 +259,44 @@ public sealed class MultiSpikeRule
             {
                 changed[o] = true;
             }
+        }
+
+        return errors;
+    }
+
+    /// <summary>The correlation rule's share of one trial: <c>±1</c> on each wrong output's most eligible synapses.</summary>
+    private int AccumulateCorrelation(SpikePattern pattern, ReadOnlySpan<int> desired)
+    {
+        var model = Model;
+        var ordered = model.Prepare(pattern, out var walk);
+        var n = model.Afferents;
+        var moving = Math.Max(1, (int)Math.Round(EligibleFraction * n));
+        var errors = 0;
+        for (var o = 0; o < model.Outputs; o++)
+        {
+            var count = model.CountOfPrepared(ordered, walk, o, model.Threshold);
+            if (count == desired[o])
+            {
+                continue;
+            }
+
+            errors++;
+            Array.Clear(_row);
+            walk.Eligibility(ordered, model.WeightStore.Row(o), model.Threshold, _row);
+            _row.CopyTo(_sorted, 0);
+            Array.Sort(_sorted);
+            var cut = _sorted[n - moving];
+            var sign = count > desired[o] ? -1.0 : 1.0;
+            var target = _update.AsSpan(o * n, n);
+            for (var i = 0; i < n; i++)
+            {
+                if (_row[i] >= cut)
+                {
+                    target[i] += sign;
+                }
+            }
+
+            _changed[o] = true;
         }
 
         return errors;

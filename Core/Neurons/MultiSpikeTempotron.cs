@@ -173,6 +173,28 @@ public sealed partial class MultiSpikeTempotron
     [ThreadStatic]
     private static SpikeWalk? _walk;
 
+    /// <summary>
+    /// Each afferent's eligibility for the correlation rule, <c>e_i = integral_0^T V(t) P_i(t) dt</c>: the correlation of
+    /// its PSPs <c>P_i(t) = sum_j K(t - t_ij)</c> with the output's voltage (resets included) at the model's threshold.
+    /// </summary>
+    /// <param name="pattern">The events, in any order; afferents in range, times finite and &gt;= 0.</param>
+    /// <param name="output">The output neuron.</param>
+    /// <param name="destination">Exactly <c>afferents</c> doubles; overwritten.</param>
+    /// <exception cref="ArgumentException">The pattern is invalid, or the destination has another length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> is out of range.</exception>
+    public void Eligibility(SpikePattern pattern, int output, Span<double> destination)
+    {
+        CheckOutput(output);
+        if (destination.Length != Afferents)
+        {
+            ThrowHelper.LengthMismatch(nameof(destination), "[afferents]", Afferents, destination.Length);
+        }
+
+        var ordered = Prepare(pattern, out var walk);
+        destination.Clear();
+        walk.Eligibility(ordered, _weights.Row(output), Threshold, destination);
+    }
+
     /// <summary><c>N(theta)</c> of one output on a checked, time-ordered pattern whose walk is ready.</summary>
     internal int CountOfPrepared(SpikePattern ordered, SpikeWalk walk, int output, double theta) =>
         walk.Run(ordered, _weights.Row(output), theta, [], [], int.MaxValue);

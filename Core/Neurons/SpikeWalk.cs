@@ -136,6 +136,88 @@ internal sealed class SpikeWalk
     }
 
     /// <summary>
+    /// The eligibility of every afferent for the correlation rule: <c>e_i = integral_0^T V(t) P_i(t) dt</c>, the
+    /// correlation of its PSPs with the voltage (resets included) at threshold <paramref name="theta"/>, added to
+    /// <paramref name="eligibility"/>. Since <c>P_i</c> is a sum of kernels, <c>e_i = sum_{t_ij} C(t_ij)</c> with
+    /// <c>C(t0) = V0 (F_tau(t0) - F_tauS(t0))</c> and <c>F_c(t0) = integral_t0^T V(t) exp(-(t - t0)/c) dt</c>, which one
+    /// backward pass over the stretches of trace gives (on a stretch <c>V = A e^(-s/tau) - B e^(-s/tauS)</c>, each
+    /// integral is closed-form), so the cost is that of a walk: <c>O(events + spikes)</c>.
+    /// </summary>
+    public void Eligibility(SpikePattern ordered, ReadOnlySpan<double> w, double theta, Span<double> eligibility)
+    {
+        var scratch = _segments;
+        var afferents = ordered.Afferents;
+        var v0 = _constants.V0;
+        double tau = _constants.Tau, tauS = _constants.TauS;
+        _stretches.Clear();
+
+        // Forward: the stretches of trace, split at the spikes, with their sums at their starts.
+        double a = 0, b = 0;
+        var k = 0;
+        Span<double> spike = stackalloc double[1];
+        for (var seg = 0; seg < scratch.Count; seg++)
+        {
+            for (var end = scratch.FirstEvent[seg + 1]; k < end; k++)
+            {
+                var x = v0 * w[afferents[k]];
+                a += x;
+                b += x;
+            }
+
+            var start = scratch.Start[seg];
+            var length = scratch.Length[seg];
+            double ea = scratch.DecayA[seg], eb = scratch.DecayB[seg];
+            while (true)
+            {
+                // The next spike in this stretch, if any: the walk's own step, stopped at one spike.
+                double sa = a, sb = b;
+                var found = Segment(_segment, ref sa, ref sb, start, length, ea, eb, theta, spike, [], 0, 1);
+                if (found == 0)
+                {
+                    _stretches.Add((start, length, a, b));
+                    (a, b) = (sa, sb);
+                    break;
+                }
+
+                var s = spike[0] - start;
+                _stretches.Add((start, s, a, b));
+                a = (a * Math.Exp(-s / tau)) - theta;
+                b *= Math.Exp(-s / tauS);
+                (start, length) = (spike[0], length - s);
+                (ea, eb) = (Math.Exp(-length / tau), Math.Exp(-length / tauS));
+            }
+        }
+
+        ThrowIfOverflowed(a, b);
+
+        // Backward: F_tau and F_tauS at every stretch start; C at each segment start (an input time) goes to its inputs.
+        double fTau = 0, fTauS = 0;
+        double twoTau = 2 / tau, twoTauS = 2 / tauS, mixed = (1 / tau) + (1 / tauS);
+        k = scratch.FirstEvent[scratch.Count];
+        for (var j = _stretches.Count - 1; j >= 0; j--)
+        {
+            var (start, length, sa, sb) = _stretches[j];
+            var ea = Math.Exp(-length / tau);
+            var eb = Math.Exp(-length / tauS);
+            var iTau = (1 - (ea * ea)) / twoTau;
+            var iMixed = (1 - (ea * eb)) / mixed;
+            var iTauS = (1 - (eb * eb)) / twoTauS;
+            fTau = (sa * iTau) - (sb * iMixed) + (ea * fTau);
+            fTauS = (sa * iMixed) - (sb * iTauS) + (eb * fTauS);
+            var c = v0 * (fTau - fTauS);
+            for (; k > 0 && ordered.Times[k - 1] >= start; k--)
+            {
+                if (ordered.Times[k - 1] == start)
+                {
+                    eligibility[afferents[k - 1]] += c;
+                }
+            }
+        }
+    }
+
+    private readonly List<(double Start, double Length, double A, double B)> _stretches = [];
+
+    /// <summary>
     /// The maximum of the unreset trace <c>V_0</c> over <c>[0, T]</c> and its earliest time (0 and 0 for a trace that never
     /// rises above 0): <c>theta*_1</c>, the threshold below which the neuron fires at least once.
     /// </summary>
