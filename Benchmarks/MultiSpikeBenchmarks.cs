@@ -12,7 +12,7 @@ namespace TimingBased.Benchmarks;
 /// </summary>
 /// <remarks>
 /// <para>
-/// "Learning cycle": one online cycle of the rule over 100 trials from the same initial weights (restored before each
+/// "Learning cycle": one online cycle of the rule (the critical-threshold rule, or the correlation rule) over 100 trials from the same initial weights (restored before each
 /// invocation, with the momentum), the cycle in which most trials are wrong, so almost every trial computes a critical
 /// threshold and its gradient. "Critical threshold": <c>theta*_2</c> with its gradient, on one trial short enough
 /// (N = 500, 100 ms at 5 Hz, about 250 events) for the plain double reference of the tests (direct sums on a 0.05 ms
@@ -30,6 +30,7 @@ public class MultiSpikeBenchmarks
     private double[] _initial = null!;
     private MultiSpikeTempotron _model = null!;
     private MultiSpikeRule _rule = null!;
+    private MultiSpikeRule _correlation = null!;
     private SpikeEvents _short = null!;
     private MultiSpikeTempotron _shortModel = null!;
     private MultiSpikeReference _reference = null!;
@@ -55,6 +56,7 @@ public class MultiSpikeBenchmarks
         _initial = new double[options.Afferents];
         _model.CopyWeightsTo(_initial);
         _rule = new MultiSpikeRule(_model, 1e-3, momentum: 0.9);
+        _correlation = new MultiSpikeRule(_model, 1e-3, momentum: 0.9, kind: MultiSpikeRuleKind.Correlation);
 
         var brief = new AggregateLabelTask(options with { BackgroundDuration = 100, MeanOccurrences = 0 }, seed: 3);
         _short = new SpikeEvents(options.Afferents);
@@ -73,6 +75,15 @@ public class MultiSpikeBenchmarks
         _model.SetWeights(_initial);
         _rule.Reset();
         return _rule.Cycle(_trials, _desired);
+    }
+
+    /// <summary>The same cycle with the correlation rule (eligibilities instead of critical thresholds).</summary>
+    [Benchmark, BenchmarkCategory("W8 learning cycle, 100 trials")]
+    public int LearningCycleCorrelation()
+    {
+        _model.SetWeights(_initial);
+        _correlation.Reset();
+        return _correlation.Cycle(_trials, _desired);
     }
 
     /// <summary>The reference's <c>theta*_2</c> of the short trial (no gradient: its finite differences would cost 1,000 times more).</summary>

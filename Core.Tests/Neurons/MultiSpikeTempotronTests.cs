@@ -84,6 +84,25 @@ public class MultiSpikeTempotronTests
     }
 
     [Test]
+    public void Voltage_IsThetaAtEachSpike_AndMatchesTheReference([Range(0, 4)] int seed)
+    {
+        var c = RandomCase(500 + seed);
+        var spikes = new double[64];
+        var n = c.Model.Spikes(c.Events[0], 0, spikes);
+        var atSpikes = new double[n];
+        c.Model.Voltage(c.Events[0], 0, spikes.AsSpan(0, n), atSpikes);
+        Assert.That(atSpikes, Is.All.EqualTo(1.0).Within(1e-9), "V(t_s) = theta: the reset applies after the spike");
+        double[] times = [0, 3.3, 17.25, 60, 149.9];
+        var v = new double[times.Length];
+        c.Model.Voltage(c.Events[0], 0, times, v);
+        var reference = c.Reference.Spikes(1.0);
+        for (var k = 0; k < times.Length; k++)
+        {
+            Assert.That(v[k], Is.EqualTo(c.Reference.Voltage(times[k], 1.0, reference)).Within(1e-8), $"V({times[k]})");
+        }
+    }
+
+    [Test]
     public void SpikeAtTheWindowsEnd_Counts()
     {
         // The trace of one input at 0 rises until tPeak; a window ending where V reaches theta exactly on its way up.

@@ -173,6 +173,59 @@ public sealed partial class MultiSpikeTempotron
     [ThreadStatic]
     private static SpikeWalk? _walk;
 
+    /// <summary>Computes <c>V(t)</c> of one output at the given times, by the definition: the unreset trace less the resets of the spikes before <c>t</c>.</summary>
+    /// <param name="pattern">The events, in any order; afferents in range, times finite and &gt;= 0.</param>
+    /// <param name="output">The output neuron.</param>
+    /// <param name="times">The times at which to evaluate; not NaN.</param>
+    /// <param name="destination">Receives <c>V</c> at each time; at least as long as <paramref name="times"/>.</param>
+    /// <remarks><c>O(events + spikes)</c> per time; for plots and checks, not for the hot path.</remarks>
+    /// <exception cref="ArgumentException">The pattern or a length is wrong, or a time is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> is out of range.</exception>
+    public void Voltage(SpikePattern pattern, int output, ReadOnlySpan<double> times, Span<double> destination)
+    {
+        CheckOutput(output);
+        if (destination.Length < times.Length)
+        {
+            ThrowHelper.DestinationTooShort(nameof(destination), "[times]", times.Length, destination.Length);
+        }
+
+        for (var n = 0; n < times.Length; n++)
+        {
+            if (double.IsNaN(times[n]))
+            {
+                ThrowHelper.ElementRule(nameof(times), $"times[{n}] is NaN; every time must be a number.");
+            }
+        }
+
+        var ordered = Prepare(pattern, out var walk);
+        var w = _weights.Row(output);
+        var count = walk.Run(ordered, w, Threshold, [], [], int.MaxValue);
+        var spikes = new double[count];
+        walk.Run(ordered, w, Threshold, spikes, [], int.MaxValue);
+        for (var n = 0; n < times.Length; n++)
+        {
+            double v = 0;
+            for (var k = 0; k < ordered.Count; k++)
+            {
+                var u = times[n] - ordered.Times[k];
+                if (u > 0)
+                {
+                    v += w[ordered.Afferents[k]] * V0 * (Math.Exp(-u / Tau) - Math.Exp(-u / TauS));
+                }
+            }
+
+            foreach (var t in spikes)
+            {
+                if (t < times[n])
+                {
+                    v -= Threshold * Math.Exp(-(times[n] - t) / Tau);
+                }
+            }
+
+            destination[n] = v;
+        }
+    }
+
     /// <summary>
     /// Each afferent's eligibility for the correlation rule, <c>e_i = integral_0^T V(t) P_i(t) dt</c>: the correlation of
     /// its PSPs <c>P_i(t) = sum_j K(t - t_ij)</c> with the output's voltage (resets included) at the model's threshold.

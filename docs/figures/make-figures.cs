@@ -60,6 +60,21 @@ if (Want("width-sweep"))
     WidthSweep(Path.Combine(here, "width-sweep.png"), Path.Combine(docs, "..", "Benchmarks", "results", "BenchmarkRun-current-report.csv"));
 }
 
+if (Want("multi-spike-learning"))
+{
+    MultiSpikeLearning(Path.Combine(here, "multi-spike-learning.png"), Path.Combine(docs, "examples", "results", "multi-spike-aggregate.csv"));
+}
+
+if (Want("multi-spike-trace"))
+{
+    MultiSpikeTrace(Path.Combine(here, "multi-spike-trace.png"));
+}
+
+if (Want("spike-threshold-surface"))
+{
+    SpikeThresholdSurface(Path.Combine(here, "spike-threshold-surface.png"));
+}
+
 if (Want("thread-scaling"))
 {
     ThreadScaling(Path.Combine(here, "thread-scaling.png"), Path.Combine(docs, "examples", "results", "thread-scaling.csv"));
@@ -456,6 +471,142 @@ static void ThreadScaling(string path, string csv)
     plot.Axes.SetLimitsY(0, 2.6); // room above the bars for the legend
     plot.Title("Two threads against what the machine gives (Stopwatch, one run)");
     plot.YLabel("x one thread");
+    plot.ShowLegend(Alignment.UpperRight);
+    Save(plot, path);
+}
+
+// (10) The aggregate-label example's learning curves: held-out error rate, and each feature's spikes per occurrence.
+static void MultiSpikeLearning(string path, string csv)
+{
+    var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+    var cycles = rows.Select(r => r[0]).ToArray();
+    var plot = new Plot();
+    var error = plot.Add.Scatter(cycles, [.. rows.Select(r => r[2])]);
+    error.LegendText = "held-out error rate";
+    error.LineWidth = 2;
+    error.Color = Colors.Black;
+    for (var f = 0; f < 5; f++)
+    {
+        var feature = plot.Add.Scatter(cycles, [.. rows.Select(r => r[4 + f])]);
+        feature.LegendText = f == 0 ? "target feature: spikes per occurrence" : $"distractor {f}: spikes per occurrence";
+        feature.LineWidth = f == 0 ? 2.5f : 1.5f;
+        feature.MarkerSize = f == 0 ? 6 : 3;
+    }
+
+    var background = plot.Add.Scatter(cycles, [.. rows.Select(r => r[9])]);
+    background.LegendText = "background: spikes per trial (intercept)";
+    background.LinePattern = LinePattern.Dashed;
+    background.Color = Colors.Gray;
+    plot.Title("Multi-spike tempotron, aggregate-label task (N = 500, 5 Hz, five 50 ms features)");
+    plot.XLabel("learning cycle (100 trials each)");
+    plot.YLabel("rate / spikes");
+    plot.ShowLegend(Edge.Right);
+    Save(plot, path, 1000, 420);
+}
+
+// (11) A trained multi-spike tempotron on one held-out trial: V(t), its spikes, the hidden feature occurrences.
+static void MultiSpikeTrace(string path)
+{
+    var options = new AggregateLabelTaskOptions();
+    var task = new AggregateLabelTask(options, seed: 1);
+    var counts = new int[options.Features];
+    var heldOut = new SpikeEvents(options.Afferents);
+    var onsets = new List<(int Feature, double Onset)>();
+    var duration = 0.0;
+    for (var attempt = 0; attempt < 50; attempt++)
+    {
+        heldOut.Clear();
+        duration = task.NextTrial(heldOut, counts, onsets);
+        if (counts[0] >= 2 && counts.Skip(1).Sum() >= 2)
+        {
+            break; // a trial with two target occurrences and some distractors
+        }
+    }
+
+    var model = new MultiSpikeTempotron(options.Afferents, 1, 1100);
+    model.RandomizeWeights(seed: 2, standardDeviation: 0.01);
+    var rule = new MultiSpikeRule(model, 1e-3, momentum: 0.9);
+    var train = new SpikeEvents(options.Afferents);
+    var desired = new int[100];
+    for (var cycle = 0; cycle < 10; cycle++)
+    {
+        train.Clear();
+        for (var p = 0; p < 100; p++)
+        {
+            task.NextTrial(train, counts);
+            desired[p] = counts[0];
+        }
+
+        rule.Cycle(train, desired);
+    }
+
+    var ts = Range(0, duration, 3000);
+    var v = new double[ts.Length];
+    model.Voltage(heldOut[0], 0, ts, v);
+    var spikes = new double[16];
+    var n = model.Spikes(heldOut[0], 0, spikes);
+    var plot = new Plot();
+    foreach (var (feature, onset) in onsets)
+    {
+        var span = plot.Add.HorizontalSpan(onset, onset + options.FeatureDuration);
+        span.FillStyle.Color = (feature == 0 ? Colors.Red : Colors.Gray).WithAlpha(feature == 0 ? 0.25 : 0.15);
+        span.LineStyle.Width = 0;
+    }
+
+    var trace = plot.Add.Scatter(ts, v);
+    trace.MarkerSize = 0;
+    trace.LineWidth = 1.5f;
+    trace.Color = Colors.Blue;
+    trace.LegendText = "V(t)";
+    var threshold = plot.Add.HorizontalLine(model.Threshold);
+    threshold.LinePattern = LinePattern.Dotted;
+    threshold.Color = Colors.Black;
+    threshold.LegendText = "threshold";
+    var marks = plot.Add.ScatterPoints(spikes[..n], [.. Enumerable.Repeat(model.Threshold, n)]);
+    marks.MarkerSize = 10;
+    marks.Color = Colors.Red;
+    marks.LegendText = $"output spikes ({n}; target occurrences {onsets.Count(o => o.Feature == 0)})";
+    plot.Title("Trained multi-spike tempotron on a held-out trial (red bands: target feature; grey: distractors)");
+    plot.XLabel("t (ms)");
+    plot.YLabel("V(t)");
+    plot.ShowLegend(Edge.Bottom);
+    Save(plot, path, 1000, 460);
+}
+
+// (12) The spike-threshold surface N(theta) of one pattern, with the critical thresholds theta*_k marked.
+static void SpikeThresholdSurface(string path)
+{
+    var options = new AggregateLabelTaskOptions { Afferents = 100, MeanOccurrences = 0 };
+    var task = new AggregateLabelTask(options, seed: 5);
+    var events = new SpikeEvents(options.Afferents);
+    task.NextTrial(events, new int[options.Features]);
+    var model = new MultiSpikeTempotron(options.Afferents, 1, options.BackgroundDuration);
+    model.RandomizeWeights(seed: 6, standardDeviation: 0.15);
+    var top = model.CriticalThreshold(events[0], 0, 1).Theta;
+    var thetas = Range(top / 12, top * 1.15, 800);
+    var counts = thetas.Select(t => (double)model.SpikeCount(events[0], 0, t)).ToArray();
+    var plot = new Plot();
+    var surface = plot.Add.Scatter(thetas, counts);
+    surface.ConnectStyle = ConnectStyle.StepVertical;
+    surface.MarkerSize = 0;
+    surface.LineWidth = 2;
+    surface.LegendText = "N(theta)";
+    for (var k = 1; k <= 8; k++)
+    {
+        var critical = model.CriticalThreshold(events[0], 0, k);
+        var line = plot.Add.VerticalLine(critical.Theta);
+        line.LinePattern = LinePattern.Dashed;
+        line.Color = Colors.Red.WithAlpha(0.6);
+        line.LineWidth = 1;
+        if (k == 1)
+        {
+            line.LegendText = "theta*_k, k = 1 .. 8 (right to left)";
+        }
+    }
+
+    plot.Title("Spike-threshold surface of one pattern (N = 100, 500 ms at 5 Hz)");
+    plot.XLabel("threshold theta");
+    plot.YLabel("output spikes N(theta)");
     plot.ShowLegend(Alignment.UpperRight);
     Save(plot, path);
 }
