@@ -132,15 +132,21 @@ public sealed partial class ExactTempotron
     }
 
     /// <summary>Adds <c>scale sum_{t_ij &lt; tMax} K(tMax - t_ij)</c> to <c>destination[i]</c> for every input event before <paramref name="tMax"/>.</summary>
-    internal void AddRuleTerms(SpikePattern pattern, double tMax, double scale, Span<double> destination)
+    internal void AddRuleTerms(SpikePattern pattern, double tMax, double scale, Span<double> destination) =>
+        AddPsps(pattern, tMax, scale * V0, Tau, TauS, destination);
+
+    /// <summary>
+    /// Adds <c>factor sum_{t_ik &lt; t} (exp(-(t - t_ik)/tau) - exp(-(t - t_ik)/tauS))</c> to <c>destination[i]</c> for every
+    /// afferent of a time-ordered pattern: each afferent's PSPs at <paramref name="t"/>, times <c>factor / V0</c>.
+    /// </summary>
+    internal static void AddPsps(SpikePattern ordered, double t, double factor, double tau, double tauS, Span<double> destination)
     {
-        var times = pattern.Times;
-        var afferents = pattern.Afferents;
-        var factor = scale * V0;
-        for (var k = 0; k < times.Length && times[k] < tMax; k++)
+        var times = ordered.Times;
+        var afferents = ordered.Afferents;
+        for (var k = 0; k < times.Length && times[k] < t; k++)
         {
-            var u = tMax - times[k];
-            destination[afferents[k]] += factor * (Math.Exp(-u / Tau) - Math.Exp(-u / TauS));
+            var u = t - times[k];
+            destination[afferents[k]] += factor * (Math.Exp(-u / tau) - Math.Exp(-u / tauS));
         }
     }
 

@@ -103,15 +103,7 @@ public sealed class MultiSpikeRule
     public double LearningRate
     {
         get => _learningRate;
-        set
-        {
-            if (!(double.IsFinite(value) && value >= 0))
-            {
-                ThrowHelper.NotFiniteNonNegative(nameof(value), value);
-            }
-
-            _learningRate = value;
-        }
+        set => _learningRate = TempotronRule.CheckedRate(value);
     }
 
     /// <summary>Gets the momentum.</summary>

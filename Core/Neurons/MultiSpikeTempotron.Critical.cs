@@ -292,15 +292,6 @@ public sealed partial class MultiSpikeTempotron
     }
 
     /// <summary>Adds <c>scale P_i(t) = scale sum_{t_ik &lt; t} K(t - t_ik)</c> to <c>destination[i]</c> for every afferent.</summary>
-    private void AddPsps(SpikePattern ordered, double t, double scale, Span<double> destination)
-    {
-        var times = ordered.Times;
-        var afferents = ordered.Afferents;
-        var factor = scale * V0;
-        for (var k = 0; k < times.Length && times[k] < t; k++)
-        {
-            var u = t - times[k];
-            destination[afferents[k]] += factor * (Math.Exp(-u / Tau) - Math.Exp(-u / TauS));
-        }
-    }
+    private void AddPsps(SpikePattern ordered, double t, double scale, Span<double> destination) =>
+        ExactTempotron.AddPsps(ordered, t, scale * V0, Tau, TauS, destination);
 }

@@ -45,12 +45,7 @@ internal sealed class SpikeWalk
         var k = 0;
         for (var seg = 0; seg < scratch.Count; seg++)
         {
-            for (var end = scratch.FirstEvent[seg + 1]; k < end; k++)
-            {
-                var x = v0 * w[afferents[k]];
-                a += x;
-                b += x;
-            }
+            AddInputs(afferents, w, v0, scratch.FirstEvent[seg + 1], ref k, ref a, ref b);
 
             count = Segment(_segment, ref a, ref b, scratch.Start[seg], scratch.Length[seg], scratch.DecayA[seg], scratch.DecayB[seg],
                 theta, times, records, count, stopAfter);
@@ -63,6 +58,17 @@ internal sealed class SpikeWalk
 
         ThrowIfOverflowed(a, b);
         return count;
+    }
+
+    /// <summary>Adds the inputs <c>k</c> up to <paramref name="end"/> (those at a segment's start) to both sums: <c>V0 w_i</c> each.</summary>
+    private static void AddInputs(ReadOnlySpan<int> afferents, ReadOnlySpan<double> w, double v0, int end, ref int k, ref double a, ref double b)
+    {
+        for (; k < end; k++)
+        {
+            var x = v0 * w[afferents[k]];
+            a += x;
+            b += x;
+        }
     }
 
     /// <summary>The sums are finite unless weights near <c>double.MaxValue</c> overflowed them: report, never return NaN.</summary>
@@ -157,12 +163,7 @@ internal sealed class SpikeWalk
         Span<double> spike = stackalloc double[1];
         for (var seg = 0; seg < scratch.Count; seg++)
         {
-            for (var end = scratch.FirstEvent[seg + 1]; k < end; k++)
-            {
-                var x = v0 * w[afferents[k]];
-                a += x;
-                b += x;
-            }
+            AddInputs(afferents, w, v0, scratch.FirstEvent[seg + 1], ref k, ref a, ref b);
 
             var start = scratch.Start[seg];
             var length = scratch.Length[seg];
@@ -231,12 +232,7 @@ internal sealed class SpikeWalk
         var k = 0;
         for (var seg = 0; seg < scratch.Count; seg++)
         {
-            for (var end = scratch.FirstEvent[seg + 1]; k < end; k++)
-            {
-                var x = v0 * w[afferents[k]];
-                a += x;
-                b += x;
-            }
+            AddInputs(afferents, w, v0, scratch.FirstEvent[seg + 1], ref k, ref a, ref b);
 
             double ea = scratch.DecayA[seg], eb = scratch.DecayB[seg];
             var (max, at) = _segment.Max(a, b, 0, scratch.Length[seg], a - b, (a * ea) - (b * eb),

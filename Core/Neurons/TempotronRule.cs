@@ -66,15 +66,18 @@ public sealed class TempotronRule
     public double LearningRate
     {
         get => _learningRate;
-        set
-        {
-            if (!(double.IsFinite(value) && value >= 0))
-            {
-                ThrowHelper.NotFiniteNonNegative(nameof(value), value);
-            }
+        set => _learningRate = CheckedRate(value);
+    }
 
-            _learningRate = value;
+    /// <summary>Returns a learning rate that is finite and &gt;= 0, else throws naming <c>value</c> (both rules' setters).</summary>
+    internal static double CheckedRate(double value)
+    {
+        if (!(double.IsFinite(value) && value >= 0))
+        {
+            ThrowHelper.NotFiniteNonNegative(nameof(value), value);
         }
+
+        return value;
     }
 
     /// <summary>Gets the momentum.</summary>
