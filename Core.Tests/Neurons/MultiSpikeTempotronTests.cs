@@ -263,14 +263,16 @@ public class MultiSpikeTempotronTests
     [Test]
     public void ANewSpikeCanBeBornBetweenExistingOnes()
     {
-        // Three PSPs far apart: 1, 0.75, 1. Both strong ones fire below theta = 1 (theta*_1 = theta*_2 = 1: N jumps by
-        // two), and a second spike inside a strong PSP needs theta near 0.5; so theta*_3 is the weak PSP's peak (less the
-        // strong spikes' decayed resets), born between the two existing spikes.
+        // Three PSPs far apart: 1, 0.75, 1. The third fires first (theta*_1 just above 1: the others' tails add to its
+        // peak), the first at theta*_2 = 1 exactly (no tail and no reset before it), and a second spike inside a strong
+        // PSP needs theta near 0.5; so theta*_3 is the weak PSP's peak (moved by the tails and the decayed resets), born
+        // between the two existing spikes.
         var model = new MultiSpikeTempotron(3, 1, 300);
         model.SetWeights([1.0, 0.75, 1.0]);
         var events = new SpikeEvents(3);
         events.AddPattern([0, 1, 2], [10.0, 110.0, 210.0]);
-        Assert.That(model.CriticalThreshold(events[0], 0, 2).Theta, Is.EqualTo(1.0).Within(1e-12), "N jumps from 0 to 2 at theta = 1");
+        Assert.That(model.CriticalThreshold(events[0], 0, 1).Theta, Is.GreaterThan(1.0), "the third PSP, with the tails");
+        Assert.That(model.CriticalThreshold(events[0], 0, 2).Theta, Is.EqualTo(1.0).Within(1e-12), "the first PSP's own peak");
         var critical = model.CriticalThreshold(events[0], 0, 3);
         Assert.That(critical.IsDefined, Is.True);
         // The weak PSP's peak, moved by the strong PSPs' tails and the first spike's decayed reset (a few hundredths of a ms).
