@@ -142,6 +142,11 @@ public static class IdxFile
     private static string DimensionsText(byte[] header, int dimensions, string name) =>
         string.Join(" x ", Enumerable.Range(0, dimensions).Select(d => Dimension(header, d, name).ToString(CultureInfo.InvariantCulture)));
 
+    /// <summary>
+    /// Checks the 8-byte gzip trailer (RFC 1952: CRC-32 and length mod 2^32 of the data, little-endian), which
+    /// <see cref="GZipStream"/> does not require: a file cut inside its trailer would otherwise read without error.
+    /// Files of one gzip member (what gzip writes) are supported.
+    /// </summary>
     private static void CheckGzipTrailer(byte[] raw, byte[] data, string name)
     {
         if (raw.Length < 18)

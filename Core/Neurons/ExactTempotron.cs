@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Numerics.Tensors;
-using TimingBased.Events;
-using TimingBased.Internal;
-
 namespace TimingBased.Neurons;
 
 /// <summary>What one output neuron of an <see cref="ExactTempotron"/> did on one pattern.</summary>
@@ -60,6 +55,7 @@ public sealed partial class ExactTempotron
     private static SegmentScratch? _scratch;
 
     private readonly DoubleWeights _weights;
+    private readonly KernelConstants _constants;
     private readonly PspSegment _segment;
 
     /// <summary>Creates the model with all weights zero.</summary>
@@ -73,13 +69,7 @@ public sealed partial class ExactTempotron
     public ExactTempotron(int afferents, int outputs, double window = DefaultWindow, double tau = DefaultTau,
         double tauS = DefaultTauS, double threshold = DefaultThreshold)
     {
-        var constants = KernelConstants.Create(afferents, outputs, window, tau, tauS, threshold);
-        Window = window;
-        Tau = tau;
-        TauS = tauS;
-        Threshold = threshold;
-        TPeak = constants.TPeak;
-        V0 = constants.V0;
+        _constants = KernelConstants.Create(afferents, outputs, window, tau, tauS, threshold);
         _weights = new DoubleWeights(afferents, outputs);
         _segment = new PspSegment(tau, tauS);
     }
@@ -91,22 +81,22 @@ public sealed partial class ExactTempotron
     public int Outputs => _weights.Outputs;
 
     /// <summary>Gets the pattern duration <c>T</c>: the trace is evaluated on <c>[0, T]</c>.</summary>
-    public double Window { get; }
+    public double Window => _constants.Window;
 
     /// <summary>Gets the membrane time constant <c>tau</c>.</summary>
-    public double Tau { get; }
+    public double Tau => _constants.Tau;
 
     /// <summary>Gets the synaptic time constant <c>tauS</c>.</summary>
-    public double TauS { get; }
+    public double TauS => _constants.TauS;
 
     /// <summary>Gets the firing threshold <c>theta</c>.</summary>
-    public double Threshold { get; }
+    public double Threshold => _constants.Threshold;
 
     /// <summary>Gets the PSP peak time <c>tPeak = tau tauS ln(tau / tauS) / (tau - tauS)</c>.</summary>
-    public double TPeak { get; }
+    public double TPeak => _constants.TPeak;
 
     /// <summary>Gets the PSP normalisation <c>V0 = 1 / (exp(-tPeak/tau) - exp(-tPeak/tauS))</c>: one PSP peaks at 1.</summary>
-    public double V0 { get; }
+    public double V0 => _constants.V0;
 
     /// <summary>Gets the weights, shape <c>[outputs, afferents]</c> row-major; a writer calls <see cref="WeightsChanged"/> after writing.</summary>
     internal Span<double> Weights => _weights.Values;
