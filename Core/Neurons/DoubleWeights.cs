@@ -47,6 +47,21 @@ internal sealed class DoubleWeights
         return max;
     }
 
+    /// <summary>
+    /// Writes <c>scale w</c> transposed, <c>[afferents, outputs]</c>: the layout a stream adds one input's row from
+    /// (every output's weight of that afferent, side by side).
+    /// </summary>
+    public void CopyTransposed(double scale, Span<double> destination)
+    {
+        for (var o = 0; o < Outputs; o++)
+        {
+            for (var i = 0; i < Afferents; i++)
+            {
+                destination[(i * Outputs) + o] = scale * _values[(o * Afferents) + i];
+            }
+        }
+    }
+
     public double Get(int o, int i)
     {
         if ((uint)o >= (uint)Outputs)

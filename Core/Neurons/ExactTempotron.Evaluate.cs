@@ -96,15 +96,7 @@ public sealed partial class ExactTempotron
             ThrowHelper.DestinationTooShort(nameof(destination), "[times]", times.Length, destination.Length);
         }
 
-        for (var n = 0; n < times.Length; n++)
-        {
-            if (double.IsNaN(times[n]))
-            {
-                ThrowHelper.ElementRule(nameof(times), string.Create(CultureInfo.InvariantCulture,
-                    $"times[{n}] is NaN; every time must be a number (an infinite time gives V = 0)."));
-            }
-        }
-
+        ThrowIfAnyNaN(times);
         ValidatePattern(pattern);
         pattern = InTimeOrder(pattern);
         var cutoff = double.PositiveInfinity;
@@ -128,6 +120,19 @@ public sealed partial class ExactTempotron
             }
 
             destination[n] = v;
+        }
+    }
+
+    /// <summary>Throws, naming <c>times</c>, unless every evaluation time is a number (an infinite time gives <c>V = 0</c>).</summary>
+    internal static void ThrowIfAnyNaN(ReadOnlySpan<double> times)
+    {
+        for (var n = 0; n < times.Length; n++)
+        {
+            if (double.IsNaN(times[n]))
+            {
+                ThrowHelper.ElementRule(nameof(times), string.Create(CultureInfo.InvariantCulture,
+                    $"times[{n}] is NaN; every time must be a number (an infinite time gives V = 0)."));
+            }
         }
     }
 

@@ -101,6 +101,9 @@ public sealed partial class ExactTempotron
     /// <summary>Gets the weights, shape <c>[outputs, afferents]</c> row-major; a writer calls <see cref="WeightsChanged"/> after writing.</summary>
     internal Span<double> Weights => _weights.Values;
 
+    /// <summary>Gets the weight store (for the stream's transposed copy).</summary>
+    internal DoubleWeights WeightStore => _weights;
+
     /// <summary>Forgets the cached <c>max |w|</c>; every write to <see cref="Weights"/> is followed by this call.</summary>
     internal void WeightsChanged() => _weights.Changed();
 

@@ -189,14 +189,7 @@ public sealed partial class MultiSpikeTempotron
             ThrowHelper.DestinationTooShort(nameof(destination), "[times]", times.Length, destination.Length);
         }
 
-        for (var n = 0; n < times.Length; n++)
-        {
-            if (double.IsNaN(times[n]))
-            {
-                ThrowHelper.ElementRule(nameof(times), $"times[{n}] is NaN; every time must be a number.");
-            }
-        }
-
+        ExactTempotron.ThrowIfAnyNaN(times);
         var ordered = Prepare(pattern, out var walk);
         var w = _weights.Row(output);
         var count = walk.Run(ordered, w, Threshold, [], [], int.MaxValue);

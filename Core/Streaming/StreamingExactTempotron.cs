@@ -106,17 +106,7 @@ public sealed class StreamingExactTempotron
     /// <summary>Returns the stream to time 0 with no input, and reads the model's weights again.</summary>
     public void Reset()
     {
-        var outs = _model.Outputs;
-        var n = _model.Afferents;
-        var w = _model.Weights;
-        for (var o = 0; o < outs; o++)
-        {
-            for (var i = 0; i < n; i++)
-            {
-                _weights[(i * outs) + o] = _model.V0 * w[(o * n) + i];
-            }
-        }
-
+        _model.WeightStore.CopyTransposed(_model.V0, _weights);
         Array.Clear(_a);
         Array.Clear(_b);
         Array.Clear(_aAtReference);
