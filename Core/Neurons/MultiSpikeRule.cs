@@ -130,9 +130,7 @@ public sealed class MultiSpikeRule
         CheckDesired(desired, Model.Outputs);
         Array.Clear(_update);
         Array.Clear(_changed);
-        var errors = Kind == MultiSpikeRuleKind.Correlation
-            ? AccumulateCorrelation(pattern, desired)
-            : Accumulate(Model, pattern, desired, _update, _changed, _row);
+        var errors = Accumulate(pattern, desired);
         Apply();
         return errors;
     }
@@ -173,9 +171,7 @@ public sealed class MultiSpikeRule
         var errors = 0;
         for (var p = 0; p < trials.PatternCount; p++)
         {
-            errors += Kind == MultiSpikeRuleKind.Correlation
-                ? AccumulateCorrelation(trials[p], desired.Slice(p * outputs, outputs))
-                : Accumulate(Model, trials[p], desired.Slice(p * outputs, outputs), _update, _changed, _row);
+            errors += Accumulate(trials[p], desired.Slice(p * outputs, outputs));
         }
 
         Apply();
@@ -209,7 +205,8 @@ public sealed class MultiSpikeRule
             _gradientRow = new double[model.Afferents];
         }
 
-        var errors = Accumulate(model, pattern, desired, gradient, [], _gradientRow.AsSpan(0, model.Afferents));
+        var errors = Accumulate(model, pattern, desired, gradient, [], _gradientRow.AsSpan(0, model.Afferents),
+            MultiSpikeRuleKind.CriticalThreshold, 1, []);
         for (var k = 0; k < gradient.Length; k++)
         {
             gradient[k] = -gradient[k];
@@ -218,8 +215,18 @@ public sealed class MultiSpikeRule
         return errors;
     }
 
-    /// <summary>Adds each wrong output's <c>sign grad theta*</c> (computed in <paramref name="row"/>) to its row of <paramref name="update"/>; returns the number of wrong outputs.</summary>
-    private static int Accumulate(MultiSpikeTempotron model, SpikePattern pattern, ReadOnlySpan<int> desired, Span<double> update, Span<bool> changed, Span<double> row)
+    /// <summary>This rule's share of one trial, into <c>_update</c> and <c>_changed</c>; returns the number of wrong outputs.</summary>
+    private int Accumulate(SpikePattern pattern, ReadOnlySpan<int> desired) =>
+        Accumulate(Model, pattern, desired, _update, _changed, _row, Kind, EligibleFraction, _sorted);
+
+    /// <summary>
+    /// Adds each wrong output's move to its row of <paramref name="update"/>: <c>sign grad theta*</c> (the
+    /// critical-threshold rule) or <c>sign</c> on its most eligible synapses (the correlation rule), the direction
+    /// computed in <paramref name="row"/>, with <c>sign = +1</c> for too few spikes and <c>-1</c> for too many. Returns
+    /// the number of wrong outputs.
+    /// </summary>
+    private static int Accumulate(MultiSpikeTempotron model, SpikePattern pattern, ReadOnlySpan<int> desired, Span<double> update,
+        Span<bool> changed, Span<double> row, MultiSpikeRuleKind kind, double eligibleFraction, Span<double> sorted)
     {
         var ordered = model.Prepare(pattern, out var walk);
         var n = model.Afferents;
@@ -234,10 +241,12 @@ public sealed class MultiSpikeRule
 
             errors++;
             var tooMany = count > desired[o];
-            var critical = model.CriticalOfPrepared(ordered, walk, o, tooMany ? count : count + 1, row);
-            if (!critical.IsDefined)
+            var moves = kind == MultiSpikeRuleKind.Correlation
+                ? MostEligible(model, ordered, walk, o, eligibleFraction, row, sorted)
+                : model.CriticalOfPrepared(ordered, walk, o, tooMany ? count : count + 1, row).IsDefined; // undefined: a trace that never rises above 0
+            if (!moves)
             {
-                continue; // a trace that never rises above 0: nothing to move
+                continue;
             }
 
             var target = update.Slice(o * n, n);
@@ -256,42 +265,25 @@ public sealed class MultiSpikeRule
         return errors;
     }
 
-    /// <summary>The correlation rule's share of one trial: <c>±1</c> on each wrong output's most eligible synapses.</summary>
-    private int AccumulateCorrelation(SpikePattern pattern, ReadOnlySpan<int> desired)
+    /// <summary>
+    /// The correlation rule's direction: 1 in <paramref name="row"/> for the synapses whose eligibility is among the
+    /// largest <paramref name="fraction"/> of them (at least one; ties at the cut included), 0 elsewhere.
+    /// </summary>
+    private static bool MostEligible(MultiSpikeTempotron model, SpikePattern ordered, SpikeWalk walk, int output, double fraction,
+        Span<double> row, Span<double> sorted)
     {
-        var model = Model;
-        var ordered = model.Prepare(pattern, out var walk);
         var n = model.Afferents;
-        var moving = Math.Max(1, (int)Math.Round(EligibleFraction * n));
-        var errors = 0;
-        for (var o = 0; o < model.Outputs; o++)
+        row.Clear();
+        walk.Eligibility(ordered, model.WeightStore.Row(output), model.Threshold, row);
+        row.CopyTo(sorted);
+        sorted.Sort();
+        var cut = sorted[n - Math.Max(1, (int)Math.Round(fraction * n))];
+        for (var i = 0; i < n; i++)
         {
-            var count = model.CountOfPrepared(ordered, walk, o, model.Threshold);
-            if (count == desired[o])
-            {
-                continue;
-            }
-
-            errors++;
-            Array.Clear(_row);
-            walk.Eligibility(ordered, model.WeightStore.Row(o), model.Threshold, _row);
-            _row.CopyTo(_sorted, 0);
-            Array.Sort(_sorted);
-            var cut = _sorted[n - moving];
-            var sign = count > desired[o] ? -1.0 : 1.0;
-            var target = _update.AsSpan(o * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                if (_row[i] >= cut)
-                {
-                    target[i] += sign;
-                }
-            }
-
-            _changed[o] = true;
+            row[i] = row[i] >= cut ? 1 : 0;
         }
 
-        return errors;
+        return true;
     }
 
     /// <summary>Applies <c>lr update + momentum previous</c> to every output that moves, after checking every new value is finite.</summary>
