@@ -171,12 +171,35 @@ public class MultiSpikeRuleTests
     }
 
     [Test]
-    public void WeightsFarAboveTheThreshold_AreRefusedNotLoopedOn()
+    public void WeightsFarAboveTheThreshold_AreRefusedNotLoopedOn_AndNothingIsWritten()
     {
         var model = new MultiSpikeTempotron(1, 1, 100);
         model.SetWeights([1e200]);
         var events = new SpikeEvents(1);
         events.AddPattern([0], [10.0]);
         Assert.Throws<InvalidOperationException>(() => model.SpikeCount(events[0], 0, 1.0));
+        var spikes = new[] { -7.0, -7.0, -7.0 };
+        Assert.Throws<InvalidOperationException>(() => model.Spikes(events[0], 0, spikes));
+        Assert.That(spikes, Is.All.EqualTo(-7.0), "the spikes before the failure are not written");
+
+        // The stream: the segment that would emit them is refused, and the stream stays where it was.
+        var stream = new TimingBased.Streaming.StreamingMultiSpikeTempotron(model);
+        stream.Push(0, 10.0);
+        Assert.Throws<InvalidOperationException>(() => stream.AdvanceTo(100));
+        Assert.That(stream.Time, Is.EqualTo(10.0));
+        Assert.That(stream.Counts[0], Is.Zero);
+        Assert.That(stream.NewSpikes.IsEmpty, Is.True);
+    }
+
+    [Test]
+    public void EligibilityOfAnOverflowingTrace_Throws_AndWritesNothing()
+    {
+        var model = new MultiSpikeTempotron(2, 1, 100);
+        model.SetWeights([1e308, 1.0]);
+        var events = new SpikeEvents(2);
+        events.AddPattern([0, 1], [5.0, 10.0]);
+        var e = new[] { 3.0, 4.0 };
+        Assert.Throws<InvalidOperationException>(() => model.Eligibility(events[0], 0, e));
+        Assert.That(e, Is.EqualTo(new[] { 3.0, 4.0 }));
     }
 }

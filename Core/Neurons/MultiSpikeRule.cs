@@ -273,7 +273,6 @@ public sealed class MultiSpikeRule
         Span<double> row, Span<double> sorted)
     {
         var n = model.Afferents;
-        row.Clear();
         walk.Eligibility(ordered, model.WeightStore.Row(output), model.Threshold, row);
         row.CopyTo(sorted);
         sorted.Sort();

@@ -133,15 +133,23 @@ public sealed partial class MultiSpikeTempotron
     /// <param name="pattern">The events, in any order; afferents in range, times finite and &gt;= 0.</param>
     /// <param name="output">The output neuron.</param>
     /// <param name="theta">The threshold; finite and &gt; 0.</param>
-    /// <param name="destination">Receives the first spike times, in order, as many as fit.</param>
+    /// <param name="destination">Receives the first spike times, in order, as many as fit; untouched when the call throws.</param>
     /// <returns>The number of output spikes <c>N(theta)</c> (it may exceed the destination's length).</returns>
     /// <exception cref="ArgumentException">The pattern is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> or <paramref name="theta"/> is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The trace overflows, or more than <c>2^22</c> spikes would be emitted; nothing was written.</exception>
     public int Spikes(SpikePattern pattern, int output, double theta, Span<double> destination)
     {
         CheckOutput(output);
         CheckTheta(theta);
         var ordered = Prepare(pattern, out var walk);
+        if (!destination.IsEmpty)
+        {
+            // A walk that fails (an overflowed trace, too many spikes) throws after the spikes before the failure: count
+            // first, so a failure writes nothing.
+            walk.Run(ordered, _weights.Row(output), theta, [], [], int.MaxValue);
+        }
+
         return walk.Run(ordered, _weights.Row(output), theta, destination, default, int.MaxValue);
     }
 
@@ -237,7 +245,6 @@ public sealed partial class MultiSpikeTempotron
         }
 
         var ordered = Prepare(pattern, out var walk);
-        destination.Clear();
         walk.Eligibility(ordered, _weights.Row(output), Threshold, destination);
     }
 

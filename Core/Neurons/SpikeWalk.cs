@@ -143,8 +143,8 @@ internal sealed class SpikeWalk
 
     /// <summary>
     /// The eligibility of every afferent for the correlation rule: <c>e_i = integral_0^T V(t) P_i(t) dt</c>, the
-    /// correlation of its PSPs with the voltage (resets included) at threshold <paramref name="theta"/>, added to
-    /// <paramref name="eligibility"/>. Since <c>P_i</c> is a sum of kernels, <c>e_i = sum_{t_ij} C(t_ij)</c> with
+    /// correlation of its PSPs with the voltage (resets included) at threshold <paramref name="theta"/>, written to
+    /// <paramref name="eligibility"/> (overwritten, and untouched when the walk throws). Since <c>P_i</c> is a sum of kernels, <c>e_i = sum_{t_ij} C(t_ij)</c> with
     /// <c>C(t0) = V0 (F_tau(t0) - F_tauS(t0))</c> and <c>F_c(t0) = integral_t0^T V(t) exp(-(t - t0)/c) dt</c>, which one
     /// backward pass over the stretches of trace gives (on a stretch <c>V = A e^(-s/tau) - B e^(-s/tauS)</c>, each
     /// integral is closed-form), so the cost is that of a walk: <c>O(events + spikes)</c>.
@@ -192,6 +192,8 @@ internal sealed class SpikeWalk
         ThrowIfOverflowed(a, b);
 
         // Backward: F_tau and F_tauS at every stretch start; C at each segment start (an input time) goes to its inputs.
+        // Nothing is written before this point, so a walk that throws leaves the destination as it was.
+        eligibility.Clear();
         double fTau = 0, fTauS = 0;
         double twoTau = 2 / tau, twoTauS = 2 / tauS, mixed = (1 / tau) + (1 / tauS);
         k = scratch.FirstEvent[scratch.Count];

@@ -40,6 +40,9 @@ public sealed class StreamingMultiSpikeTempotron
     private readonly double[] _a; // per output: the sums at _reference
     private readonly double[] _b;
     private readonly int[] _counts;
+    private readonly double[] _aNext; // per output: the sums at the end of the segment being walked, before they are committed
+    private readonly double[] _bNext;
+    private readonly int[] _countNext;
     private OutputSpike[] _new = new OutputSpike[16];
     private int _newCount;
     private double[] _times = new double[16];
@@ -58,6 +61,9 @@ public sealed class StreamingMultiSpikeTempotron
         _a = new double[model.Outputs];
         _b = new double[model.Outputs];
         _counts = new int[model.Outputs];
+        _aNext = new double[model.Outputs];
+        _bNext = new double[model.Outputs];
+        _countNext = new int[model.Outputs];
         Reset();
     }
 
@@ -92,7 +98,8 @@ public sealed class StreamingMultiSpikeTempotron
     /// <exception cref="ArgumentOutOfRangeException">The afferent is out of range, or the time is not finite or earlier than <see cref="Time"/>; the stream is unchanged.</exception>
     /// <exception cref="InvalidOperationException">
     /// The event would overflow an output's trace (weights near <see cref="double.MaxValue"/>), where the batch model throws
-    /// too; the stream has advanced to <paramref name="time"/> as <see cref="AdvanceTo"/> would, and the event was not added.
+    /// too: the stream has advanced to <paramref name="time"/> as <see cref="AdvanceTo"/> would, and the event was not added.
+    /// Or advancing would emit more than <c>2^22</c> spikes in one output: the stream is unchanged, as <see cref="AdvanceTo"/> says.
     /// </exception>
     public int Push(int afferent, double time)
     {
@@ -131,6 +138,7 @@ public sealed class StreamingMultiSpikeTempotron
     /// <param name="time">The new time; finite and not before <see cref="Time"/>.</param>
     /// <returns>The number of output spikes found (in <see cref="NewSpikes"/>).</returns>
     /// <exception cref="ArgumentOutOfRangeException">The time is not finite or earlier than <see cref="Time"/>; the stream is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">An output would emit more than <c>2^22</c> spikes in the segment (weights far above the threshold); the stream's time, sums and counts are unchanged and <see cref="NewSpikes"/> is empty.</exception>
     public int AdvanceTo(double time)
     {
         StreamTime.Validate(time, _time);
@@ -140,43 +148,39 @@ public sealed class StreamingMultiSpikeTempotron
     /// <summary>The segment from the reference time to <paramref name="time"/> (capped at the window) for every output: spikes, then rebase.</summary>
     private int AdvanceCore(double time)
     {
-        _time = time;
         _newCount = 0;
         var end = Math.Min(time, _model.Window);
         var length = end - _reference;
         if (!(length > 0))
         {
+            _time = time;
             return 0;
         }
 
         var ea = Math.Exp(-length / _model.Tau);
         var eb = Math.Exp(-length / _model.TauS);
         var theta = _model.Threshold;
-        for (var o = 0; o < _a.Length; o++)
+
+        // Every output's segment into the staging sums first: a walk that throws (more than SpikeWalk.MaxSpikes spikes)
+        // leaves the sums, the counts and the time as they were.
+        try
         {
-            // Walk this output's segment; if its spikes outgrow the buffer, walk it again from the same sums with more room.
-            double a, b;
-            int count;
-            while (true)
-            {
-                (a, b) = (_a[o], _b[o]);
-                count = SpikeWalk.Segment(_segment, ref a, ref b, _reference, length, ea, eb, theta, _times, [], 0, SpikeWalk.MaxSpikes);
-                if (count <= _times.Length)
-                {
-                    break;
-                }
-
-                _times = new double[Math.Max(count, 2 * _times.Length)];
-            }
-
-            (_a[o], _b[o]) = (a, b);
-            _counts[o] += count;
-            for (var j = 0; j < count; j++)
-            {
-                Append(new OutputSpike(o, _times[j]));
-            }
+            WalkEveryOutput(length, ea, eb, theta);
+        }
+        catch (InvalidOperationException)
+        {
+            _newCount = 0;
+            throw;
         }
 
+        _aNext.CopyTo(_a, 0);
+        _bNext.CopyTo(_b, 0);
+        for (var o = 0; o < _counts.Length; o++)
+        {
+            _counts[o] += _countNext[o];
+        }
+
+        _time = time;
         _reference = end;
         if (_newCount > 1)
         {
@@ -184,6 +188,31 @@ public sealed class StreamingMultiSpikeTempotron
         }
 
         return _newCount;
+    }
+
+    /// <summary>Walks every output's segment of <paramref name="length"/> into the staging sums and counts, appending the spikes found.</summary>
+    private void WalkEveryOutput(double length, double ea, double eb, double theta)
+    {
+        for (var o = 0; o < _a.Length; o++)
+        {
+            // If this output's spikes outgrow the buffer, walk it again from the same sums with more room.
+            while (true)
+            {
+                (_aNext[o], _bNext[o]) = (_a[o], _b[o]);
+                _countNext[o] = SpikeWalk.Segment(_segment, ref _aNext[o], ref _bNext[o], _reference, length, ea, eb, theta, _times, [], 0, int.MaxValue);
+                if (_countNext[o] <= _times.Length)
+                {
+                    break;
+                }
+
+                _times = new double[Math.Max(_countNext[o], 2 * _times.Length)];
+            }
+
+            for (var j = 0; j < _countNext[o]; j++)
+            {
+                Append(new OutputSpike(o, _times[j]));
+            }
+        }
     }
 
     private void Append(OutputSpike spike)
