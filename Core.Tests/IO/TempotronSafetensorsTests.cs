@@ -68,7 +68,7 @@ public class TempotronSafetensorsTests
         try
         {
             TempotronSafetensors.Save(model, path);
-            var target = new Tempotron(37, 5, 60, seed: 9);
+            var target = new Tempotron(37, 5, 60, tau: 20, tauS: 4, vThreshold: 1.5, seed: 9); // LoadInto requires the file's settings
             TempotronSafetensors.LoadInto(target, path);
             Assert.That(Weights(target), Is.EqualTo(Weights(model)));
             Assert.That(Weights(TempotronSafetensors.Load(path)), Is.EqualTo(Weights(model)));

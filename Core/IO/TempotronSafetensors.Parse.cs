@@ -10,17 +10,63 @@ namespace TimingBased.IO;
 // Reading a file: the header's JSON, the tensors' layout against the format's rules, the weights' conversion.
 public static partial class TempotronSafetensors
 {
+    /// <summary>A checked file: its metadata, and where its weight tensor's values are (read with <see cref="Values"/>).</summary>
     private sealed class ParsedFile
     {
         public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
-        public float[] Weights { get; set; } = [];
+        public Entry Weight { get; set; }
+        public int BodyStart { get; set; }
         public int Out { get; set; }
         public int In { get; set; }
+
+        public WeightValues Values(ReadOnlySpan<byte> data) =>
+            new(data.Slice(BodyStart + (int)Weight.Begin, (int)(Weight.End - Weight.Begin)), Weight, In);
     }
 
     private readonly record struct Entry(string Name, string DType, long[] Shape, long Begin, long End);
 
-    private static ParsedFile Parse(ReadOnlySpan<byte> data)
+    /// <summary>The weight tensor's values, <c>[out, in]</c> row-major, each read exactly as a double (F32, F64, F16, BF16).</summary>
+    private readonly ref struct WeightValues
+    {
+        private readonly ReadOnlySpan<byte> _bytes;
+        private readonly int _width;
+
+        public WeightValues(ReadOnlySpan<byte> bytes, Entry entry, int inFeatures)
+        {
+            _bytes = bytes;
+            Entry = entry;
+            InFeatures = inFeatures;
+            _width = entry.DType switch
+            {
+                "F64" => 8,
+                "F32" => 4,
+                "F16" => 2,
+                "BF16" => -2,
+                _ => throw Invalid($"tensor \"{entry.Name}\" has dtype {entry.DType}; weights must be F32, F64, F16 or BF16"),
+            };
+        }
+
+        public Entry Entry { get; }
+
+        public int InFeatures { get; }
+
+        public int Count => _bytes.Length / Math.Abs(_width);
+
+        public double this[int k] => _width switch
+        {
+            8 => BinaryPrimitives.ReadDoubleLittleEndian(_bytes[(k * 8)..]),
+            4 => BinaryPrimitives.ReadSingleLittleEndian(_bytes[(k * 4)..]),
+            2 => (double)BinaryPrimitives.ReadHalfLittleEndian(_bytes[(k * 2)..]),
+            _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(_bytes[(k * 2)..]) << 16),
+        };
+
+        /// <summary>Throws naming the <c>[out, in]</c> coordinate of element <paramref name="k"/>, whose value (as the model's precision) is not finite.</summary>
+        public InvalidDataException NotFinite(int k, double value, string precision) =>
+            Invalid($"tensor \"{Entry.Name}\" holds a non-finite weight {value} at [{k / InFeatures}, {k % InFeatures}] (as {precision})");
+    }
+
+    /// <summary>Checks a whole file against the format's rules and finds its weight tensor, <paramref name="key"/> or <paramref name="legacyKey"/>.</summary>
+    private static ParsedFile Parse(ReadOnlySpan<byte> data, string key, string? legacyKey)
     {
         if (data.Length < 8)
         {
@@ -39,19 +85,18 @@ public static partial class TempotronSafetensors
         }
 
         var header = data.Slice(8, (int)headerLength);
-        var body = data[(8 + (int)headerLength)..];
-        var file = new ParsedFile();
+        var file = new ParsedFile { BodyStart = 8 + (int)headerLength };
         var entries = ParseHeader(header, file.Metadata);
-        CheckLayout(entries, body.Length);
+        CheckLayout(entries, data.Length - file.BodyStart);
 
         Entry? weight = null;
         foreach (var e in entries)
         {
-            if (e.Name is WeightKey or LegacyWeightKey)
+            if (e.Name == key || e.Name == legacyKey)
             {
                 if (weight is not null)
                 {
-                    throw Invalid($"holds both \"{WeightKey}\" and \"{LegacyWeightKey}\"; which weights to load is ambiguous");
+                    throw Invalid($"holds both \"{key}\" and \"{legacyKey}\"; which weights to load is ambiguous");
                 }
 
                 weight = e;
@@ -60,7 +105,7 @@ public static partial class TempotronSafetensors
 
         if (weight is not Entry w)
         {
-            throw Invalid($"has no tensor \"{WeightKey}\" (or \"{LegacyWeightKey}\")");
+            throw Invalid(legacyKey is null ? $"has no tensor \"{key}\"" : $"has no tensor \"{key}\" (or \"{legacyKey}\")");
         }
 
         if (w.Shape.Length != 2 || w.Shape[0] < 1 || w.Shape[1] < 1)
@@ -68,11 +113,10 @@ public static partial class TempotronSafetensors
             throw Invalid($"tensor \"{w.Name}\" has shape [{string.Join(", ", w.Shape)}]; expected [out, in] with both >= 1");
         }
 
+        file.Weight = w;
         file.Out = (int)w.Shape[0];
         file.In = (int)w.Shape[1];
-        CheckMetadataShape(file, "out_features", file.Out);
-        CheckMetadataShape(file, "in_features", file.In);
-        file.Weights = Convert(w, body.Slice((int)w.Begin, (int)(w.End - w.Begin)));
+        _ = file.Values(data); // refuses a dtype that is not a weight type before anyone reads
         return file;
     }
 
@@ -258,29 +302,29 @@ public static partial class TempotronSafetensors
         }
     }
 
-    private static float[] Convert(Entry e, ReadOnlySpan<byte> bytes)
+    /// <summary>The weights as float32, <c>[out, in]</c>; a value that is not finite as float32 is refused.</summary>
+    private static float[] ReadFloats(ParsedFile file, ReadOnlySpan<byte> data)
     {
-        var count = (int)(e.Shape[0] * e.Shape[1]);
-        var values = new float[count];
-        for (var k = 0; k < count; k++)
+        var values = file.Values(data);
+        var floats = new float[values.Count];
+        for (var k = 0; k < floats.Length; k++)
         {
-            var v = e.DType switch
-            {
-                "F32" => BinaryPrimitives.ReadSingleLittleEndian(bytes[(k * 4)..]),
-                "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes[(k * 8)..]),
-                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(k * 2)..]),
-                "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(k * 2)..]) << 16),
-                _ => throw Invalid($"tensor \"{e.Name}\" has dtype {e.DType}; weights must be F32, F64, F16 or BF16"),
-            };
-            if (!float.IsFinite(v))
-            {
-                throw Invalid($"tensor \"{e.Name}\" holds a non-finite weight {v} at [{k / e.Shape[1]}, {k % e.Shape[1]}] (as float32)");
-            }
-
-            values[k] = v;
+            var v = (float)values[k];
+            floats[k] = float.IsFinite(v) ? v : throw values.NotFinite(k, v, "float32");
         }
 
-        return values;
+        return floats;
+    }
+
+    /// <summary>Writes the weights as doubles, <c>[out, in]</c>, into <paramref name="destination"/>; a value that is not finite is refused.</summary>
+    private static void ReadDoubles(ParsedFile file, ReadOnlySpan<byte> data, Span<double> destination)
+    {
+        var values = file.Values(data);
+        for (var k = 0; k < values.Count; k++)
+        {
+            var v = values[k];
+            destination[k] = double.IsFinite(v) ? v : throw values.NotFinite(k, v, "float64");
+        }
     }
 
     private static void CheckMetadataShape(ParsedFile file, string key, int actual)

@@ -64,33 +64,50 @@ public static partial class TempotronSafetensors
     {
         ArgumentNullException.ThrowIfNull(model);
         var inv = CultureInfo.InvariantCulture;
-        var count = model.WeightCount;
+        List<(string, string)> metadata =
+        [
+            ("T", model.T.ToString(inv)),
+            ("in_features", model.InFeatures.ToString(inv)),
+            ("out_features", model.OutFeatures.ToString(inv)),
+            ("tau", model.Tau.ToString("R", inv)),
+            ("tau_s", model.TauS.ToString("R", inv)),
+            ("v_threshold", model.VThreshold.ToString("R", inv)),
+        ];
+        var weights = new float[model.WeightCount];
+        model.CopyWeightsTo(weights);
+        var file = Assemble(metadata, WeightKey, "F32", model.OutFeatures, model.InFeatures, 4, out var dataStart);
+        var data = file.AsSpan(dataStart);
+        for (var k = 0; k < weights.Length; k++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(data[(k * 4)..], weights[k]);
+        }
+
+        return file;
+    }
+
+    /// <summary>
+    /// Lays out a one-tensor file: the header (metadata as strings, then the tensor's entry, padded with spaces to a
+    /// multiple of 8 bytes) and room for <c>rows * columns</c> elements, which start at <paramref name="dataStart"/>.
+    /// </summary>
+    private static byte[] Assemble(List<(string Key, string Value)> metadata, string key, string dtype, int rows, int columns,
+        int elementBytes, out int dataStart)
+    {
+        var inv = CultureInfo.InvariantCulture;
         var header = new StringBuilder();
         header.Append("{\"__metadata__\":{");
-        header.Append(inv, $"\"T\":\"{model.T}\",");
-        header.Append(inv, $"\"in_features\":\"{model.InFeatures}\",");
-        header.Append(inv, $"\"out_features\":\"{model.OutFeatures}\",");
-        header.Append(inv, $"\"tau\":\"{model.Tau:R}\",");
-        header.Append(inv, $"\"tau_s\":\"{model.TauS:R}\",");
-        header.Append(inv, $"\"v_threshold\":\"{model.VThreshold:R}\"}},");
-        header.Append(inv, $"\"{WeightKey}\":{{\"dtype\":\"F32\",\"shape\":[{model.OutFeatures},{model.InFeatures}],\"data_offsets\":[0,{(long)count * 4}]}}}}");
+        header.AppendJoin(',', metadata.Select(m => $"\"{m.Key}\":\"{m.Value}\""));
+        var bytes = (long)rows * columns * elementBytes;
+        header.Append(inv, $"}},\"{key}\":{{\"dtype\":\"{dtype}\",\"shape\":[{rows},{columns}],\"data_offsets\":[0,{bytes}]}}}}");
         while (TextEncoding.UTF8.GetByteCount(header.ToString()) % 8 != 0)
         {
             header.Append(' ');
         }
 
         var headerBytes = TextEncoding.UTF8.GetBytes(header.ToString());
-        var file = new byte[8 + headerBytes.Length + ((long)count * 4)];
+        var file = new byte[8 + headerBytes.Length + bytes];
         BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)headerBytes.Length);
         headerBytes.CopyTo(file, 8);
-        var weights = new float[count];
-        model.CopyWeightsTo(weights);
-        var data = file.AsSpan(8 + headerBytes.Length);
-        for (var k = 0; k < count; k++)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(data[(k * 4)..], weights[k]);
-        }
-
+        dataStart = 8 + headerBytes.Length;
         return file;
     }
 
@@ -119,15 +136,16 @@ public static partial class TempotronSafetensors
     /// <exception cref="ArgumentOutOfRangeException">A value of <paramref name="overrides"/> breaks the constructor's rule for it.</exception>
     public static Tempotron Load(ReadOnlySpan<byte> data, TempotronFileOverrides overrides = default)
     {
-        var file = Parse(data);
+        var file = ParseGrid(data);
         var t = overrides.T ?? MetadataInt(file, "T") ??
             throw Invalid("has no \"T\" in __metadata__; pass TempotronFileOverrides.T");
         var tau = overrides.Tau ?? MetadataDouble(file, "tau") ?? Tempotron.DefaultTau;
         var tauS = overrides.TauS ?? MetadataDouble(file, "tau_s") ?? Tempotron.DefaultTauS;
         var threshold = overrides.VThreshold ?? MetadataDouble(file, "v_threshold") ?? Tempotron.DefaultVThreshold;
+        Tempotron model;
         try
         {
-            return new Tempotron(file.In, file.Out, t, file.Weights, tau, tauS, threshold);
+            model = Tempotron.WithZeroWeights(file.In, file.Out, t, tau, tauS, threshold);
         }
         catch (ArgumentException e) when (CameFromOverrides(e.ParamName, overrides))
         {
@@ -137,6 +155,27 @@ public static partial class TempotronSafetensors
         {
             throw new InvalidDataException($"Safetensors file gives invalid Tempotron parameters: {e.Message}", e);
         }
+
+        // The file's values go straight into the new model's layout: the one copy of the weights a load makes.
+        var values = file.Values(data);
+        var parameters = model.Parameters;
+        var stride = model.OutStride;
+        for (var k = 0; k < values.Count; k++)
+        {
+            var v = (float)values[k];
+            parameters[((k % file.In) * stride) + (k / file.In)] = float.IsFinite(v) ? v : throw values.NotFinite(k, v, "float32");
+        }
+
+        return model;
+    }
+
+    /// <summary>Checks a grid model's file: its weight tensor under either key, and its shape against any declared sizes.</summary>
+    private static ParsedFile ParseGrid(ReadOnlySpan<byte> data)
+    {
+        var file = Parse(data, WeightKey, LegacyWeightKey);
+        CheckMetadataShape(file, "out_features", file.Out);
+        CheckMetadataShape(file, "in_features", file.In);
+        return file;
     }
 
     /// <summary>Whether the constructor's complaint names a value the caller's overrides supplied (the argument is at fault, not the file).</summary>
@@ -164,37 +203,61 @@ public static partial class TempotronSafetensors
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static Tempotron Load(string path, TempotronFileOverrides overrides = default) => Load(File.ReadAllBytes(path), overrides);
 
-    /// <summary>Replaces an existing model's weights with a file's, after checking the shape.</summary>
+    /// <summary>
+    /// Replaces an existing model's weights with a file's, after checking that the file fits the model: its shape, and
+    /// every setting the file's metadata gives (<c>T</c>, <c>tau</c>, <c>tau_s</c>, <c>v_threshold</c>) must equal the
+    /// model's. A file without metadata (SpikingJelly's <c>save_file</c> of a <c>state_dict</c>) is checked on its shape
+    /// only. The model's settings never change: to take a file's settings, use <see cref="Load(ReadOnlySpan{byte}, TempotronFileOverrides)"/>.
+    /// </summary>
     /// <param name="model">The model; unchanged if anything is wrong.</param>
     /// <param name="data">The file's bytes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="InvalidDataException">The data is invalid or its shape is not <c>[out, in]</c> of the model.</exception>
+    /// <exception cref="InvalidDataException">The data is invalid, its shape is not <c>[out, in]</c> of the model, or a setting in its metadata differs from the model's.</exception>
+    /// <exception cref="InvalidOperationException">The model is frozen (see <see cref="Tempotron.Freeze"/>).</exception>
     public static void LoadInto(Tempotron model, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var file = Parse(data);
+        model.ThrowIfFrozen();
+        var file = ParseGrid(data);
         if (file.Out != model.OutFeatures || file.In != model.InFeatures)
         {
             throw Invalid($"holds weights of shape [{file.Out}, {file.In}]; the model needs [{model.OutFeatures}, {model.InFeatures}]");
         }
 
-        model.SetWeights(file.Weights);
+        CheckSetting(file, "T", MetadataInt(file, "T"), model.T);
+        CheckSetting(file, "tau", MetadataDouble(file, "tau"), model.Tau);
+        CheckSetting(file, "tau_s", MetadataDouble(file, "tau_s"), model.TauS);
+        CheckSetting(file, "v_threshold", MetadataDouble(file, "v_threshold"), model.VThreshold);
+        model.SetWeights(ReadFloats(file, data));
     }
 
-    /// <summary>Replaces an existing model's weights with a stream's.</summary>
+    /// <summary>Replaces an existing model's weights with a stream's, as <see cref="LoadInto(Tempotron, ReadOnlySpan{byte})"/> does.</summary>
     /// <param name="model">The model; unchanged if anything is wrong.</param>
     /// <param name="source">The stream; read to its end.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="InvalidDataException">The data is invalid or of the wrong shape.</exception>
+    /// <exception cref="InvalidDataException">The data is invalid or does not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is frozen.</exception>
     public static void LoadInto(Tempotron model, Stream source) => LoadInto(model, ReadAll(source));
 
-    /// <summary>Replaces an existing model's weights with a file's.</summary>
+    /// <summary>Replaces an existing model's weights with a file's, as <see cref="LoadInto(Tempotron, ReadOnlySpan{byte})"/> does.</summary>
     /// <param name="model">The model; unchanged if anything is wrong.</param>
     /// <param name="path">The file.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="InvalidDataException">The file is invalid or of the wrong shape.</exception>
+    /// <exception cref="InvalidDataException">The file is invalid or does not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is frozen.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static void LoadInto(Tempotron model, string path) => LoadInto(model, File.ReadAllBytes(path));
+
+    /// <summary>Refuses a file whose metadata gives a setting (when it gives it) other than the model's.</summary>
+    private static void CheckSetting<T>(ParsedFile file, string key, T? declared, T actual)
+        where T : struct, IEquatable<T>
+    {
+        if (declared is T value && !value.Equals(actual))
+        {
+            throw Invalid(string.Create(CultureInfo.InvariantCulture,
+                $"says {key} = {value} in __metadata__, but the model has {key} = {actual}; load it as a new model instead"));
+        }
+    }
 
     private static byte[] ReadAll(Stream source)
     {

@@ -4,8 +4,8 @@ namespace TimingBased.Internal;
 
 /// <summary>
 /// Per-thread scratch memory for the neuron kernels: grown on demand, then reused, so that steady-state
-/// calls allocate nothing and concurrent calls on different threads never share a buffer. Five independent
-/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>, <see cref="Events"/>, <see cref="Group"/>) may be in use at the
+/// calls allocate nothing and concurrent calls on different threads never share a buffer. Six independent
+/// pools (<see cref="Sample"/>, <see cref="Batch"/>, <see cref="Gradient"/>, <see cref="Events"/>, <see cref="Group"/>, <see cref="Peaks"/>) may be in use at the
 /// same time; within a pool, every call returns the start of the same array, so carve one call's span into parts.
 /// <see cref="TileBanks"/> is apart: it is zero between uses.
 /// </summary>
@@ -28,6 +28,9 @@ internal sealed class Scratch
 
     /// <summary>Gets the pool for spike events laid out densely (a sample's row, or a batch for the backward).</summary>
     public Pool Events { get; } = new();
+
+    /// <summary>Gets the pool for the peak voltages a prediction turns into classes (no kernel uses it).</summary>
+    public Pool Peaks { get; } = new();
 
     /// <summary>Gets the pool for a group of samples in the tiled forward (their spike lists and peaks, and voltage planes for a voltage output), and for the grouped backward's planes and peaks.</summary>
     public Pool Group { get; } = new();

@@ -92,6 +92,11 @@ internal static class ThrowHelper
     public static void NonFiniteResult(string what) =>
         throw new InvalidOperationException(F($"{what} is not finite; nothing was updated."));
 
+    /// <summary>Throws when a frozen model is asked to change its weights.</summary>
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Frozen(string model) =>
+        throw new InvalidOperationException(F($"This {model} is frozen (published for serving), so its weights cannot change; nothing was changed. Build or load a new model and publish that."));
+
     /// <summary>Throws when a tensor has the wrong rank or dimensions.</summary>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void TensorShape(string paramName, string expected, ReadOnlySpan<nint> lengths)

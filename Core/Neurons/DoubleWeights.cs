@@ -13,6 +13,7 @@ internal sealed class DoubleWeights
 {
     private readonly double[] _values;
     private double _maxAbs; // max |w|, or NaN when the weights changed since it was computed
+    private volatile bool _frozen;
 
     public DoubleWeights(int afferents, int outputs)
     {
@@ -22,6 +23,25 @@ internal sealed class DoubleWeights
     }
 
     public int Afferents { get; }
+
+    /// <summary>Gets whether the weights are frozen: every writer calls <see cref="ThrowIfFrozen"/> before it changes anything.</summary>
+    public bool IsFrozen => _frozen;
+
+    /// <summary>Freezes the weights for good; the max |w| is computed now, so readers never write the cache.</summary>
+    public void Freeze()
+    {
+        MaxAbs();
+        _frozen = true;
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> when frozen, naming <paramref name="model"/>.</summary>
+    public void ThrowIfFrozen(string model = "model")
+    {
+        if (_frozen)
+        {
+            ThrowHelper.Frozen(model);
+        }
+    }
 
     public int Outputs { get; }
 
@@ -89,6 +109,7 @@ internal sealed class DoubleWeights
 
     public void Set(ReadOnlySpan<double> weights)
     {
+        ThrowIfFrozen();
         if (weights.Length != _values.Length)
         {
             ThrowHelper.LengthMismatch(nameof(weights), "[outputs, afferents]", _values.Length, weights.Length);
@@ -109,6 +130,7 @@ internal sealed class DoubleWeights
 
     public void Randomize(int seed, double standardDeviation)
     {
+        ThrowIfFrozen();
         if (!(double.IsFinite(standardDeviation) && standardDeviation >= 0))
         {
             ThrowHelper.NotFiniteNonNegative(nameof(standardDeviation), standardDeviation);

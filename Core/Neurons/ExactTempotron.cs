@@ -1,3 +1,5 @@
+using TimingBased.Serving;
+
 namespace TimingBased.Neurons;
 
 /// <summary>What one output neuron of an <see cref="ExactTempotron"/> did on one pattern.</summary>
@@ -34,10 +36,11 @@ public readonly record struct ExactTempotronOutput(bool Fired, double CrossingTi
 /// <para>
 /// Thread safety: evaluation only reads the instance and uses per-thread scratch, so any number of evaluations may run
 /// concurrently. Changing the weights (<see cref="SetWeights"/>, a <see cref="TempotronRule"/> step) while another
-/// thread reads them is not safe.
+/// thread reads them is not safe: to serve a model while replacing it, publish frozen models in a
+/// <see cref="ModelSlot{TModel}"/> (see <see cref="Freeze"/>).
 /// </para>
 /// </remarks>
-public sealed partial class ExactTempotron
+public sealed partial class ExactTempotron : IFreezable
 {
     /// <summary>The paper's membrane time constant: 15 ms.</summary>
     public const double DefaultTau = 15.0;
@@ -122,14 +125,27 @@ public sealed partial class ExactTempotron
     /// <exception cref="ArgumentException">The destination is too short.</exception>
     public void CopyWeightsTo(Span<double> destination) => _weights.CopyTo(destination);
 
+    /// <summary>Gets whether the model is frozen (see <see cref="Freeze"/>).</summary>
+    public bool IsFrozen => _weights.IsFrozen;
+
+    /// <summary>
+    /// Makes the model read-only for good: <see cref="SetWeights"/>, <see cref="RandomizeWeights"/>, a <see cref="TempotronRule"/> step and
+    /// loading a model file into it then throw <see cref="InvalidOperationException"/> and change nothing, so any number
+    /// of threads may read it while it is published (<see cref="ModelSlot{TModel}"/>). Evaluation works as before and
+    /// gives the same bits. Freezing a frozen model does nothing.
+    /// </summary>
+    public void Freeze() => _weights.Freeze();
+
     /// <summary>Replaces the weights.</summary>
     /// <param name="weights">Exactly <c>outputs * afferents</c> finite doubles, <c>[outputs, afferents]</c> row-major.</param>
     /// <exception cref="ArgumentException">The length is wrong or a weight is not finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The model is frozen; nothing changed.</exception>
     public void SetWeights(ReadOnlySpan<double> weights) => _weights.Set(weights);
 
     /// <summary>Draws every weight from a Gaussian of mean 0 (the paper: standard deviation 0.001), seeded.</summary>
     /// <param name="seed">The seed.</param>
     /// <param name="standardDeviation">The standard deviation; finite and &gt;= 0.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="standardDeviation"/> breaks its rule.</exception>
+    /// <exception cref="InvalidOperationException">The model is frozen; nothing changed.</exception>
     public void RandomizeWeights(int seed, double standardDeviation = 1e-3) => _weights.Randomize(seed, standardDeviation);
 }

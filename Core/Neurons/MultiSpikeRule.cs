@@ -124,9 +124,10 @@ public sealed class MultiSpikeRule
     /// <returns>The number of outputs whose count was wrong (before the update).</returns>
     /// <exception cref="ArgumentException">The pattern or a length is wrong.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A desired count is negative.</exception>
-    /// <exception cref="InvalidOperationException">A new weight or momentum value would not be finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">A new weight or momentum value would not be finite, or the model is frozen; nothing changed.</exception>
     public int Step(SpikePattern pattern, ReadOnlySpan<int> desired)
     {
+        Model.WeightStore.ThrowIfFrozen();
         CheckDesired(desired, Model.Outputs);
         Array.Clear(_update);
         Array.Clear(_changed);
@@ -145,6 +146,7 @@ public sealed class MultiSpikeRule
     /// <exception cref="InvalidOperationException">A step would make a weight or momentum value non-finite; that step changed nothing, the earlier steps stay applied.</exception>
     public int Cycle(SpikeEvents trials, ReadOnlySpan<int> desired)
     {
+        Model.WeightStore.ThrowIfFrozen();
         var outputs = CheckTrials(trials, desired);
         var errors = 0;
         for (var p = 0; p < trials.PatternCount; p++)
@@ -162,9 +164,10 @@ public sealed class MultiSpikeRule
     /// <exception cref="ArgumentNullException"><paramref name="trials"/> is null.</exception>
     /// <exception cref="ArgumentException">A shape is wrong.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A desired count is negative.</exception>
-    /// <exception cref="InvalidOperationException">A new weight or momentum value would not be finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">A new weight or momentum value would not be finite, or the model is frozen; nothing changed.</exception>
     public int Batch(SpikeEvents trials, ReadOnlySpan<int> desired)
     {
+        Model.WeightStore.ThrowIfFrozen();
         var outputs = CheckTrials(trials, desired);
         Array.Clear(_update);
         Array.Clear(_changed);

@@ -95,10 +95,11 @@ public sealed partial class Tempotron
     /// <param name="weightGradient"><c>dL/dW</c>, shape <c>[out, in]</c>, finite.</param>
     /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
     /// <exception cref="ArgumentException">The gradient has the wrong length or a non-finite value; nothing changed.</exception>
-    /// <exception cref="InvalidOperationException">The update would make a weight or optimizer state non-finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The update would make a weight or optimizer state non-finite, or the model is frozen; nothing changed.</exception>
     public void ApplyGradient(IOptimizer optimizer, ReadOnlySpan<float> weightGradient)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
+        ThrowIfFrozen();
         ValidatePublicWeights(weightGradient, nameof(weightGradient));
         var g = Scratch.Current.Gradient.Floats(Parameters.Length);
         g.Clear();
@@ -121,6 +122,7 @@ public sealed partial class Tempotron
     /// </summary>
     internal double StepOptimizer(IOptimizer optimizer, ReadOnlySpan<float> gradient, double maxAbsParameter, double maxAbsGradient)
     {
+        ThrowIfFrozen();
         WeightsVersion++; // even a step that throws may have been partly applied by a user optimizer
         if (optimizer is IChunkedOptimizer chunked)
         {
@@ -419,6 +421,7 @@ public sealed partial class Tempotron
     private bool BeginUpdateInPhase2(IChunkedOptimizer update, double gradientBound, double maxAbsParameter, out double parameterBound)
     {
         parameterBound = UpdateBounds.Unknown;
+        ThrowIfFrozen();
         if (!UpdateBounds.Proven(gradientBound) || !update.TryBeginChunkedStep(Parameters.Length, maxAbsParameter, gradientBound, out parameterBound))
         {
             return false;

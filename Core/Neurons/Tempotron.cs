@@ -1,6 +1,7 @@
 using System.Globalization;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
+using TimingBased.Serving;
 
 namespace TimingBased.Neurons;
 
@@ -28,10 +29,11 @@ namespace TimingBased.Neurons;
 /// <para>
 /// Thread safety: forward and backward calls only read the instance and use per-thread scratch, so any
 /// number may run concurrently. Changing the weights (<see cref="SetWeights"/>, an optimizer step) while
-/// another thread reads them is not safe.
+/// another thread reads them is not safe: to serve a model while replacing it, publish frozen models in a
+/// <see cref="ModelSlot{TModel}"/> (see <see cref="Freeze"/>).
 /// </para>
 /// </remarks>
-public sealed partial class Tempotron
+public sealed partial class Tempotron : IFreezable
 {
     /// <summary>SpikingJelly's default membrane time constant: 15.</summary>
     public const double DefaultTau = 15.0;
@@ -72,6 +74,7 @@ public sealed partial class Tempotron
     private readonly double _decayB;
     private readonly float _vThresholdF;
     private int _maxDegreeOfParallelism = 1;
+    private volatile bool _frozen;
 
     /// <summary>
     /// Creates a Tempotron with weights drawn like <c>nn.Linear</c>'s: uniform in <c>[-1/sqrt(in), 1/sqrt(in)]</c>
@@ -122,6 +125,10 @@ public sealed partial class Tempotron
     public Tempotron(int inFeatures, int outFeatures, int t, ReadOnlySpan<float> weights, double tau = DefaultTau,
         double tauS = DefaultTauS, double vThreshold = DefaultVThreshold)
         : this(inFeatures, outFeatures, t, tau, tauS, vThreshold) => SetWeights(weights);
+
+    /// <summary>Creates a model whose weights are all zero, for a loader that writes them into <see cref="Parameters"/> itself.</summary>
+    internal static Tempotron WithZeroWeights(int inFeatures, int outFeatures, int t, double tau, double tauS, double vThreshold) =>
+        new(inFeatures, outFeatures, t, tau, tauS, vThreshold);
 
     private Tempotron(int inFeatures, int outFeatures, int t, double tau, double tauS, double vThreshold)
     {
@@ -186,6 +193,17 @@ public sealed partial class Tempotron
             _maxDegreeOfParallelism = value;
         }
     }
+
+    /// <summary>Gets whether the model is frozen (see <see cref="Freeze"/>).</summary>
+    public bool IsFrozen => _frozen;
+
+    /// <summary>
+    /// Makes the model read-only for good: <see cref="SetWeights"/>, optimizer steps (<see cref="TempotronTrainer"/>,
+    /// <see cref="ApplyGradient"/>) and <c>TempotronSafetensors.LoadInto</c> then throw <see cref="InvalidOperationException"/>
+    /// and change nothing, so any number of threads may read it while it is published (<see cref="ModelSlot{TModel}"/>).
+    /// Forward and backward calls work as before and give the same bits. Freezing a frozen model does nothing.
+    /// </summary>
+    public void Freeze() => _frozen = true;
 
     /// <summary>Gets the number of weights, <c>out * in</c>.</summary>
     public int WeightCount => InFeatures * OutFeatures;
@@ -259,11 +277,22 @@ public sealed partial class Tempotron
     /// <summary>Replaces all weights with <paramref name="weights"/>, shape <c>[out, in]</c> row-major.</summary>
     /// <param name="weights">Exactly <c>out * in</c> finite floats.</param>
     /// <exception cref="ArgumentException">The length is wrong or a weight is not finite; nothing is changed.</exception>
+    /// <exception cref="InvalidOperationException">The model is frozen; nothing is changed.</exception>
     public void SetWeights(ReadOnlySpan<float> weights)
     {
+        ThrowIfFrozen();
         ValidatePublicWeights(weights, nameof(weights));
         ToInternalLayout(weights, _weights.Span); // padding columns stay zero
         WeightsVersion++;
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> when the model is frozen: every writer of the weights calls it before it changes anything.</summary>
+    internal void ThrowIfFrozen()
+    {
+        if (_frozen)
+        {
+            ThrowHelper.Frozen(nameof(Tempotron));
+        }
     }
 
     /// <summary>Throws unless <paramref name="values"/> is <c>[out, in]</c> and finite, naming the first bad coordinate.</summary>

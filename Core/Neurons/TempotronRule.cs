@@ -94,9 +94,10 @@ public sealed class TempotronRule
     /// <exception cref="ArgumentNullException"><paramref name="patterns"/> is null.</exception>
     /// <exception cref="ArgumentException">A shape is wrong.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pattern"/> is out of range.</exception>
-    /// <exception cref="InvalidOperationException">A new weight or momentum value would not be finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">A new weight or momentum value would not be finite, or the model is frozen; nothing changed.</exception>
     public int Step(SpikeEvents patterns, int pattern, ReadOnlySpan<bool> targets)
     {
+        Model.WeightStore.ThrowIfFrozen();
         Model.ValidatePatterns(patterns);
         if (targets.Length != Model.Outputs)
         {
@@ -118,6 +119,7 @@ public sealed class TempotronRule
     /// </exception>
     public int Cycle(SpikeEvents patterns, ReadOnlySpan<bool> targets)
     {
+        Model.WeightStore.ThrowIfFrozen();
         Model.ValidatePatterns(patterns);
         var outputs = Model.Outputs;
         if (targets.Length != (long)patterns.PatternCount * outputs)

@@ -62,9 +62,10 @@ public sealed class TempotronTrainer
     /// <returns>The loss and the number of correct predictions (<c>argmax_o vMax == label</c>), both before the update.</returns>
     /// <exception cref="ArgumentException">A length is wrong or a spike time is NaN; nothing changed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range; nothing changed.</exception>
-    /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite, or the model is frozen; nothing changed.</exception>
     public TrainingStepResult Step(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels)
     {
+        Model.ThrowIfFrozen();
         var gradient = _gradient.Span;
         return Apply(Model.TrainingGradient(inSpikes, labels, Loss, gradient, optimizer: Optimizer, maxAbsParameter: KnownParameterBound), gradient);
     }
@@ -111,9 +112,10 @@ public sealed class TempotronTrainer
     /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
     /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice; nothing changed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range; nothing changed.</exception>
-    /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The loss, the gradient or the optimizer's update is not finite, or the model is frozen; nothing changed.</exception>
     public TrainingStepResult Step(SpikeEvents inSpikes, ReadOnlySpan<int> labels)
     {
+        Model.ThrowIfFrozen();
         var gradient = _gradient.Span;
         return Apply(Model.TrainingGradient(inSpikes, labels, Loss, gradient, optimizer: Optimizer, maxAbsParameter: KnownParameterBound), gradient);
     }
