@@ -132,7 +132,7 @@ public static partial class TempotronSafetensors
     private readonly record struct ContinuousConstants(double Window, double Tau, double TauS, double Threshold);
 
     /// <summary>The metadata keys of <see cref="ContinuousConstants"/>, in its order.</summary>
-    private static readonly string[] ContinuousKeys = ["window", "tau", "tau_s", "threshold"];
+    private static readonly string[] _continuousKeys = ["window", "tau", "tau_s", "threshold"];
 
     private static byte[] ContinuousBytes(string kind, int afferents, int outputs, double[] constants, Action<Span<double>> copyWeights)
     {
@@ -143,9 +143,9 @@ public static partial class TempotronSafetensors
             ("afferents", afferents.ToString(inv)),
             ("outputs", outputs.ToString(inv)),
         };
-        for (var k = 0; k < ContinuousKeys.Length; k++)
+        for (var k = 0; k < _continuousKeys.Length; k++)
         {
-            metadata.Add((ContinuousKeys[k], constants[k].ToString("R", inv)));
+            metadata.Add((_continuousKeys[k], constants[k].ToString("R", inv)));
         }
 
         var weights = new double[afferents * outputs];
@@ -173,11 +173,11 @@ public static partial class TempotronSafetensors
 
         CheckMetadataShape(file, "outputs", file.Out);
         CheckMetadataShape(file, "afferents", file.In);
-        Span<double> values = stackalloc double[ContinuousKeys.Length];
+        Span<double> values = stackalloc double[_continuousKeys.Length];
         for (var k = 0; k < values.Length; k++)
         {
-            values[k] = MetadataDouble(file, ContinuousKeys[k]) ??
-                throw Invalid($"has no \"{ContinuousKeys[k]}\" in __metadata__; a {kind} file gives every constant");
+            values[k] = MetadataDouble(file, _continuousKeys[k]) ??
+                throw Invalid($"has no \"{_continuousKeys[k]}\" in __metadata__; a {kind} file gives every constant");
         }
 
         return (file, new ContinuousConstants(values[0], values[1], values[2], values[3]));
