@@ -1,8 +1,8 @@
+using Microsoft.Extensions.Options;
 using TimingBased.Encoding;
 using TimingBased.IO;
 using TimingBased.Neurons;
 using TimingBased.Serving;
-using Microsoft.Extensions.Options;
 
 namespace TimingBased.Service;
 
