@@ -9,12 +9,12 @@ const tb = window.tb = { lastRequest: null, lastResponse: null, requests: 0 };
 let drawing = false;
 
 function ink(x, y) {
-  // A soft round brush, about MNIST's stroke width: full ink within 1 cell, fading to none at 2 cells.
+  // A soft round brush, about MNIST's stroke width: full ink within 0.6 cells, fading to none at 1.6 cells.
   for (let r = Math.floor(y - 2); r <= Math.ceil(y + 2); r++) {
     for (let c = Math.floor(x - 2); c <= Math.ceil(x + 2); c++) {
       if (r < 0 || c < 0 || r >= size || c >= size) continue;
       const d = Math.hypot(c + 0.5 - x, r + 0.5 - y);
-      const value = Math.min(1, Math.max(0, 2 - d));
+      const value = Math.min(1, Math.max(0, 1.6 - d));
       pixels[r * size + c] = Math.max(pixels[r * size + c], value);
     }
   }
@@ -41,8 +41,22 @@ document.getElementById("clear").addEventListener("click", () => {
   document.getElementById("decision").textContent = "Draw a digit with the mouse or a finger.";
 });
 
+// MNIST's digits have their centre of mass at the image centre: shift the drawing (whole cells) to put it there too.
+function centred() {
+  let mass = 0, row = 0, column = 0;
+  pixels.forEach((p, k) => { mass += p; row += p * Math.floor(k / size); column += p * (k % size); });
+  if (mass === 0) return Array.from(pixels);
+  const dr = Math.round(13.5 - row / mass), dc = Math.round(13.5 - column / mass);
+  const shifted = new Array(size * size).fill(0);
+  pixels.forEach((p, k) => {
+    const r = Math.floor(k / size) + dr, c = (k % size) + dc;
+    if (r >= 0 && c >= 0 && r < size && c < size) shifted[r * size + c] = p;
+  });
+  return shifted;
+}
+
 async function classify() {
-  const body = { pixels: Array.from(pixels) };
+  const body = { pixels: centred() };
   tb.lastRequest = body;
   const response = await fetch("classify?detail=true", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const answer = await response.json();
