@@ -9,6 +9,7 @@ public sealed partial class ServiceProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    private bool _disposed;
 
     private ServiceProcess(Process process) => _process = process;
 
@@ -100,6 +101,12 @@ public sealed partial class ServiceProcess : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill();
