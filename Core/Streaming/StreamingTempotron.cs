@@ -28,7 +28,8 @@ namespace TimingBased.Streaming;
 /// </para>
 /// <para>
 /// Thread safety: a stream is single-threaded; any number of streams may share one model. A stream reads the model's
-/// weights as they are at each event (do not change them while streams run).
+/// weights as they are at each event (do not change them while streams run): open streams on a frozen model, such as
+/// <c>ModelSlot.Current.Model</c>, and each keeps that model for its life while later streams get the next one.
 /// </para>
 /// </remarks>
 public sealed class StreamingTempotron
