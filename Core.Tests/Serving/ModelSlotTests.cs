@@ -91,6 +91,41 @@ public class ModelSlotTests
         Assert.That(slot.Current.Version, Is.EqualTo(1001));
     }
 
+    /// <summary>A stream opened on a snapshot keeps that model after a swap; a stream opened after it gets the new one.</summary>
+    [Test]
+    public void AStream_KeepsTheSnapshotItWasOpenedOn()
+    {
+        var sets = WeightSets();
+        var slot = new ModelSlot<Tempotron>(new Tempotron(In, Out, T, sets[0]));
+        var before = new TimingBased.Streaming.StreamingTempotron(slot.Current.Model);
+        before.Push(3, 1.0);
+        slot.Publish(new Tempotron(In, Out, T, sets[1]));
+        var after = new TimingBased.Streaming.StreamingTempotron(slot.Current.Model);
+        foreach (var stream in new[] { before, after })
+        {
+            if (stream == after)
+            {
+                stream.Push(3, 1.0);
+            }
+
+            stream.Push(50, 4.0);
+            stream.AdvanceTo(T);
+        }
+
+        var x = new float[In];
+        Array.Fill(x, -1f);
+        x[3] = 1f;
+        x[50] = 4f;
+        var old = new float[Out];
+        var @new = new float[Out];
+        new Tempotron(In, Out, T, sets[0]).MaxVoltage(x, 1, old);
+        new Tempotron(In, Out, T, sets[1]).MaxVoltage(x, 1, @new);
+        Assert.That(before.Model, Is.Not.SameAs(slot.Current.Model));
+        Assert.That(before.MaxVoltages.ToArray(), Is.EqualTo(old).Within(1e-5f));
+        Assert.That(after.MaxVoltages.ToArray(), Is.EqualTo(@new).Within(1e-5f));
+        Assert.That(old, Is.Not.EqualTo(@new).Within(1e-3f));
+    }
+
     [Test]
     public void Publish_FreezesTheModel_AndNumbersVersionsInOrder()
     {
