@@ -7,6 +7,8 @@ using System.Runtime.Intrinsics;
 using TimingBased.Events;
 using TimingBased.Internal;
 
+using TimingBased.Neurons.Kernels;
+
 namespace TimingBased.Encoding;
 
 // Encoding straight to spike events: only the neurons that can fire are computed.
@@ -63,7 +65,7 @@ public sealed partial class GaussianTuning
 
         float tMax = maxSpikeTime;
         var qCut = (float)(Math.Log(4.0 * maxSpikeTime) + 1.0);
-        var vectorized = Vector.IsHardwareAccelerated && m >= Vector<float>.Count;
+        var vectorized = UsesVectors(m);
 
         // A neuron fires only if round(tMax (1 - exp(-q))) < tMax, i.e. tMax (1 - exp(-q)) <= tMax - 1/2, i.e.
         // q <= ln(2 tMax); 0.01 more covers the float rounding of q and of the exponential many times over.
@@ -103,7 +105,7 @@ public sealed partial class GaussianTuning
                     if (cache is not null)
                     {
                         // Replays every sample whose value is cached; stops at the first that is not, with its slot claimed.
-                        s = cache.ReplayRow(row, s, c, ((c * samples) + s) * m, outAfferents, outTimes, ref count, out slot);
+                        s = cache.ReplayRow(Path, row, s, c, ((c * samples) + s) * m, outAfferents, outTimes, ref count, out slot);
                         if (s == samples)
                         {
                             break;
@@ -270,7 +272,7 @@ public sealed partial class GaussianTuning
         /// <paramref name="slot"/>, or <c>row.Length</c>. Writes whole vectors: up to <see cref="ReplaySlack"/> - 1 entries
         /// past the last event, which the caller has reserved and later overwrites or trims.
         /// </summary>
-        public int ReplayRow(ReadOnlySpan<float> row, int s, int channel, int baseAfferent, Span<int> afferents, Span<double> times, ref int count, out int slot)
+        public int ReplayRow(KernelPath path, ReadOnlySpan<float> row, int s, int channel, int baseAfferent, Span<int> afferents, Span<double> times, ref int count, out int slot)
         {
             var m = _m;
             slot = -1;
@@ -309,17 +311,17 @@ public sealed partial class GaussianTuning
                     n = _counts[slot];
                     previous = bits;
                 }
-                else if (Vector256.IsHardwareAccelerated && s + RunBlock <= row.Length && n > 0 &&
+                else if (KernelPaths.Allows(path, KernelPath.Vector256) && s + RunBlock <= row.Length && n > 0 &&
                     Vector256.EqualsAll(Vector256.LoadUnsafe(ref Unsafe.As<float, int>(ref rowRef), (nuint)s), Vector256.Create(bits)))
                 {
                     // This sample and the next RunBlock - 1 repeat the value (an image's background): replay them as one block.
-                    written = ReplayBlock(slot, at, n, baseAfferent, ref dst, ref dstTimes, written);
+                    written = ReplayBlock(path, slot, at, n, baseAfferent, ref dst, ref dstTimes, written);
                     s += RunBlock - 1;
                     baseAfferent += (RunBlock - 1) * m;
                     continue;
                 }
 
-                AppendShifted(ref Unsafe.Add(ref neurons, at), ref Unsafe.Add(ref cachedTimes, at), n, baseAfferent, ref dst, ref dstTimes, written, wide: false);
+                AppendShifted(path, ref Unsafe.Add(ref neurons, at), ref Unsafe.Add(ref cachedTimes, at), n, baseAfferent, ref dst, ref dstTimes, written, wide: false);
                 written += n;
             }
 
@@ -333,7 +335,7 @@ public sealed partial class GaussianTuning
         /// per slot; returns the new count. Same bounds as <see cref="ReplayRow"/>: <c>RunBlock n &lt;= RunBlock m</c> events,
         /// and at most <see cref="ReplaySlack"/> - 1 entries past them (see <see cref="AppendShifted"/>).
         /// </summary>
-        private int ReplayBlock(int slot, int at, int n, int baseAfferent, ref int dst, ref double dstTimes, int written)
+        private int ReplayBlock(KernelPath path, int slot, int at, int n, int baseAfferent, ref int dst, ref double dstTimes, int written)
         {
             var length = RunBlock * n;
             if (_blockSlot != slot || _blockGeneration != _generation)
@@ -350,7 +352,7 @@ public sealed partial class GaussianTuning
                 (_blockSlot, _blockGeneration) = (slot, _generation);
             }
 
-            AppendShifted(ref MemoryMarshal.GetArrayDataReference(_blockNeurons), ref MemoryMarshal.GetArrayDataReference(_blockTimes), length, baseAfferent,
+            AppendShifted(path, ref MemoryMarshal.GetArrayDataReference(_blockNeurons), ref MemoryMarshal.GetArrayDataReference(_blockTimes), length, baseAfferent,
                 ref dst, ref dstTimes, written, wide: true);
             return written + length;
         }
@@ -359,14 +361,14 @@ public sealed partial class GaussianTuning
         /// Appends <paramref name="count"/> cached events at <paramref name="written"/>: each neuron plus
         /// <paramref name="baseAfferent"/>, each time as it is. In whole vectors of 8 entries, or 16 where
         /// <paramref name="wide"/> and AVX-512 is accelerated, so up to <see cref="ReplaySlack"/> - 1 entries past them are
-        /// written from the padding after the source; one entry at a time without vectors. A block replay is wide (64 zero
-        /// images 143–149 → 129–132 µs); one value's few events are not (16 at a time made the 64 digits' replay 5–10 %
-        /// slower: minima of 8 alternated runs, 209 against 189 µs).
+        /// written from the padding after the source; one entry at a time without vectors. A block replay is wide (it
+        /// pays on blank images); one value's few events are not (16 at a time made the 64 digits' replay slower;
+        /// LOG.md).
         /// </summary>
-        private static void AppendShifted(ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written,
+        private static void AppendShifted(KernelPath path, ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written,
             bool wide)
         {
-            if (wide && Vector512.IsHardwareAccelerated)
+            if (wide && KernelPaths.Allows(path, KernelPath.Avx512))
             {
                 var shift = Vector512.Create(baseAfferent);
                 for (var k = 0; k < count; k += 16)
@@ -376,7 +378,7 @@ public sealed partial class GaussianTuning
                     Vector512.LoadUnsafe(ref times, (nuint)(k + 8)).StoreUnsafe(ref dstTimes, (nuint)(written + k + 8));
                 }
             }
-            else if (Vector256.IsHardwareAccelerated)
+            else if (KernelPaths.Allows(path, KernelPath.Vector256))
             {
                 var shift = Vector256.Create(baseAfferent);
                 for (var k = 0; k < count; k += 8)

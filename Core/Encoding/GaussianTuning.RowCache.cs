@@ -16,8 +16,8 @@ public sealed partial class GaussianTuning
     /// valid for one call (each call starts a new generation, so nothing carries over between calls, encoders or windows).
     /// Images hold few distinct values (MNIST's pixels at most 256 per channel), so most samples of a batch copy a row
     /// instead of computing <c>m</c> exponentials. A copy of the row the encoder computed is the same bits. Where values
-    /// rarely repeat (continuous data), looking up and storing rows costs more than it saves (uniform random values
-    /// encoded 25 % slower): a call stops using the cache once it has missed <see cref="MissesBeforeCheck"/> times with
+    /// rarely repeat (continuous data), looking up and storing rows costs more than it saves (uniform random values;
+    /// EncodeBenchmarks, LOG.md): a call stops using the cache once it has missed <see cref="MissesBeforeCheck"/> times with
     /// fewer than half as many hits.
     /// </summary>
     private sealed class RowCache

@@ -6,6 +6,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
 
+using TimingBased.Neurons.Kernels;
+
 namespace TimingBased.Encoding;
 
 /// <summary>
@@ -142,6 +144,15 @@ public sealed partial class GaussianTuning
     /// <summary>Gets the number of neurons per input dimension.</summary>
     public int M { get; }
 
+    /// <summary>
+    /// Gets or sets the widest instruction-set path the encoder may take (default <see cref="KernelPaths.Best"/>); tests
+    /// set each supported path in turn. Every path gives the same bits.
+    /// </summary>
+    internal KernelPath Path { get; set; } = KernelPaths.Best;
+
+    /// <summary>Whether a value's <paramref name="m"/> neurons are computed in <see cref="Vector{T}"/>s on <see cref="Path"/>.</summary>
+    private bool UsesVectors(int m) => KernelPaths.AllowsVectorT(Path) && m >= Vector<float>.Count;
+
     /// <summary>Gets the centres <c>mu</c>, shape <c>[n, m]</c> row-major.</summary>
     public ReadOnlySpan<float> Mu => _mu;
 
@@ -191,10 +202,12 @@ public sealed partial class GaussianTuning
         float tMax = maxSpikeTime;
         var qCut = (float)(Math.Log(4.0 * maxSpikeTime) + 1.0);
         var cache = m <= RowCache.MaxM ? (_rowCache ??= new RowCache()).Begin(m) : null;
+        var vectorized = UsesVectors(m);
         for (var row = 0; row < batchSize * n; row++)
         {
             var c = row % n;
             EncodeRow(
+                vectorized,
                 x.Slice(row * samples, samples),
                 new ReadOnlySpan<float>(_mu, c * m, m),
                 new ReadOnlySpan<float>(_twoSigma2, c * m, m),
@@ -264,12 +277,11 @@ public sealed partial class GaussianTuning
     /// Encodes one channel's row of samples. A sample with the previous sample's value copies its row; while the call's
     /// <paramref name="cache"/> (or null) is worth it, one with a value encoded earlier in the call copies that row.
     /// </summary>
-    private static void EncodeRow(ReadOnlySpan<float> x, ReadOnlySpan<float> mu, ReadOnlySpan<float> twoSigma2, Span<float> destination,
+    private static void EncodeRow(bool vectorized, ReadOnlySpan<float> x, ReadOnlySpan<float> mu, ReadOnlySpan<float> twoSigma2, Span<float> destination,
         float tMax, float qCut, RowCache? cache, int channel)
     {
         var m = mu.Length;
-        var vectorized = Vector.IsHardwareAccelerated && m >= Vector<float>.Count;
-        var s = cache is null || !cache.Worthwhile ? 0 : EncodeRowCached(x, mu, twoSigma2, destination, tMax, qCut, cache, channel);
+        var s = cache is null || !cache.Worthwhile ? 0 : EncodeRowCached(vectorized, x, mu, twoSigma2, destination, tMax, qCut, cache, channel);
         for (; s < x.Length; s++)
         {
             var output = destination.Slice(s * m, m);
@@ -287,14 +299,13 @@ public sealed partial class GaussianTuning
     /// <summary>
     /// <see cref="EncodeRow"/> with the cache: encodes samples from the first on while the cache is worth it; returns
     /// the first sample not encoded (<c>x.Length</c> when all were). Kept apart so that the loop without the cache
-    /// stays as lean as before it (uniform random values encoded 15 % slower with both in one loop).
+    /// stays lean (uniform random values encode slower with both in one loop; EncodeBenchmarks, LOG.md).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int EncodeRowCached(ReadOnlySpan<float> x, ReadOnlySpan<float> mu, ReadOnlySpan<float> twoSigma2, Span<float> destination,
+    private static int EncodeRowCached(bool vectorized, ReadOnlySpan<float> x, ReadOnlySpan<float> mu, ReadOnlySpan<float> twoSigma2, Span<float> destination,
         float tMax, float qCut, RowCache cache, int channel)
     {
         var m = mu.Length;
-        var vectorized = Vector.IsHardwareAccelerated && m >= Vector<float>.Count;
         for (var s = 0; s < x.Length; s++)
         {
             var bits = BitConverter.SingleToInt32Bits(x[s]);

@@ -16,9 +16,8 @@ internal interface IChunkBody
 /// </summary>
 /// <remarks>
 /// Why not <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>: its pool threads park as soon as a phase
-/// ends, and waking one costs 40–55 µs on the 2-vCPU machines measured (a phase of two 30 µs halves took 69–86 µs
-/// after even 20 µs of idle, 33 µs without); a training step has three phases, so with small batches two threads were
-/// slower than one. Workers here spin for <see cref="SpinMicroseconds"/> (the gap between the steps of a training
+/// ends, and waking one costs more than a small phase takes (LOG.md has the measurements); a training step has three
+/// phases, so with small batches two threads were slower than one. Workers here spin for <see cref="SpinMicroseconds"/> (the gap between the steps of a training
 /// loop that encodes each batch on one thread), then block on a semaphore. One phase runs at a time: a call that finds
 /// the workers busy (another thread's phase) falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
 /// Workers are created on first use, at most <c>ProcessorCount - 1</c>, and are background threads.
@@ -43,9 +42,8 @@ internal static class WorkerPool
     /// <remarks>
     /// Home ranges keep consecutive phases on the same data on the same core: phase 2 of a backward and the optimizer
     /// step both split the weight rows into contiguous halves, so each core updates the gradient rows it has just summed
-    /// instead of pulling half of them from the other core's cache. Measured on the W3 training step at two threads
-    /// (in-process alternation, 20 s): 553 → 525 µs (minimum), 670 → 645 µs (mean), against chunks claimed from one
-    /// shared counter; the W2 forward was unchanged. Helping keeps a late worker from holding up the phase.
+    /// instead of pulling half of them from the other core's cache. The benchmark that justifies it: the W3 training
+    /// step at two threads, against chunks claimed from one shared counter (LOG.md). Helping keeps a late worker from holding up the phase.
     /// </remarks>
     public static void For(int chunks, int degree, IChunkBody body)
     {

@@ -105,7 +105,7 @@ public sealed partial class Tempotron
         // gk columns are computed (rows [0, rows), all phase 2 reads).
         if (onlyGk && os > RowOps.TileWidth && os % RowOps.TileWidth == 0 && os / RowOps.TileWidth <= MaxMaskedTiles)
         {
-            var live = RowOps.LiveTiles(g, rows, os);
+            var live = RowOps.LiveTiles(Path, g, rows, os);
             list.LiveTiles = live == (1 << (os / RowOps.TileWidth)) - 1 ? -1 : live;
         }
 

@@ -36,9 +36,9 @@ public sealed partial class Tempotron
     private int GroupCount(int batchSize) => (batchSize + TiledGroup - 1) / TiledGroup;
 
     /// <summary>
-    /// The widest rows the grouped forward takes. Measured on the width sweep when the group still wrote its voltage
-    /// planes: 256 outputs 230 → 186 µs per sample grouped, 1,024 outputs 904 → 1,390 µs (the planes, 6.5 MB, overflowed
-    /// L2, and tile columns of 4 KB rows all fall in one L1 set), so wider rows stay sample by sample. It must also keep
+    /// The widest rows the grouped forward takes: on the width sweep (WidthBenchmarks) grouping pays at 256 outputs
+    /// and loses at 1,024, where a group's planes overflow L2 and tile columns of 4 KB rows all fall in one L1 set, so
+    /// wider rows stay sample by sample. It must also keep
     /// a sample's tiles within the 31 bits of <c>BatchSpans.StoredTiles</c>.
     /// </summary>
     private const int MaxTiledStride = 256;
@@ -72,7 +72,7 @@ public sealed partial class Tempotron
     /// forward with a spike-time upstream (<paramref name="keepUpstreamColumns"/>) those with a non-zero upstream,
     /// otherwise none (a vMax or loss gradient needs only the peaks); <c>spans.StoredTiles</c> records which. A
     /// sample with a fractional time keeps its whole plane. Writing every plane of a 12544 × 100 layer (2.9 MB for 64
-    /// digits, beyond L2) cost about 0.2 ms of its 2.4 ms forward, and its backward read them back.
+    /// digits, beyond L2) is what this saves (W5; LOG.md), and its backward would read them back.
     /// </para>
     /// <para>
     /// From <paramref name="events"/>, an afferent-ordered pattern with integer times goes straight into the lists; any

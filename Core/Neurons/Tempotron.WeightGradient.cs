@@ -22,9 +22,8 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// The most bytes of <c>dW</c> rows a block takes beyond <see cref="MinGradientBlock"/> rows: 32 KB stay in L1 (48 KB
-    /// here) while every sample adds to them. For 16-float rows that is 512 inputs: the W3 step took 1.5–5 % less than
-    /// with 256 in each of ten alternated rounds (e.g. 940–956 → 904–919 µs in a calm minute); rows of 112 floats keep 256
-    /// inputs (112 KB, in L2; blocks of 32 to 128 inputs measured alike on the W5 chain).
+    /// here) while every sample adds to them. For 16-float rows that is 512 inputs, which the W3 step prefers to 256;
+    /// rows of 112 floats keep 256 inputs (112 KB, in L2; smaller blocks measured alike on the W5 chain; LOG.md).
     /// </summary>
     private const int GradientBlockBytes = 32 * 1024;
 
@@ -59,8 +58,8 @@ public sealed partial class Tempotron
         var end = (int)((long)InFeatures * (range + 1) / ranges);
 
         // Each sample's list position at `first`: where this thread's previous range of the same phase 2 stopped (a
-        // thread takes its home ranges in order), otherwise found by binary search (at two threads the searches cost
-        // 9–16 µs a step per thread, most of it cache misses in lists the other core wrote).
+        // thread takes its home ranges in order), otherwise found by binary search (at two threads the searches are
+        // mostly cache misses in lists the other core wrote).
         var scratch = Scratch.Current;
         var cursors = scratch.Gradient.Ints(batchSize)[..batchSize];
         if (scratch.Phase2 != (phase, range))

@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
 
+using TimingBased.Neurons.Kernels;
+
 namespace TimingBased.Optimizers;
 
 /// <summary>Adam with bias correction and optional L2 weight decay, as <c>torch.optim.Adam</c>.</summary>
@@ -103,6 +105,12 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
 
     /// <summary>Gets how many steps ran the checking pass (the others were proven finite by <see cref="UpdateBounds"/>); for tests and diagnostics.</summary>
     internal long CheckingPasses { get; private set; }
+
+    /// <summary>
+    /// Gets or sets the widest instruction-set path the step may take (default <see cref="KernelPaths.Best"/>); tests
+    /// set each supported path in turn. Every path gives the same bits.
+    /// </summary>
+    internal KernelPath Path { get; set; } = KernelPaths.Best;
 
     /// <inheritdoc/>
     bool IChunkedOptimizer.TryBeginChunkedStep(int length, double maxAbsParameter, double maxAbsGradient, out double parameterBound)
@@ -218,7 +226,7 @@ public sealed class Adam : IOptimizer, IChunkedOptimizer
         var k = 0;
         var finite = true;
         float maxParameter = 0, maxFirst = 0, maxSecond = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (KernelPaths.AllowsVectorT(Path))
         {
             // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
             // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN). Loads and stores

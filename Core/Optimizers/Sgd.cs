@@ -4,6 +4,8 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TimingBased.Internal;
 
+using TimingBased.Neurons.Kernels;
+
 namespace TimingBased.Optimizers;
 
 /// <summary>Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay, as <c>torch.optim.SGD</c>.</summary>
@@ -89,6 +91,12 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
 
     /// <summary>Gets how many steps ran the checking pass (the others were proven finite by <see cref="UpdateBounds"/>); for tests and diagnostics.</summary>
     internal long CheckingPasses { get; private set; }
+
+    /// <summary>
+    /// Gets or sets the widest instruction-set path the step may take (default <see cref="KernelPaths.Best"/>); tests
+    /// set each supported path in turn. Every path gives the same bits.
+    /// </summary>
+    internal KernelPath Path { get; set; } = KernelPaths.Best;
 
     /// <inheritdoc/>
     bool IChunkedOptimizer.TryBeginChunkedStep(int length, double maxAbsParameter, double maxAbsGradient, out double parameterBound)
@@ -196,7 +204,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     {
         if (commit && Momentum == 0 && WeightDecay == 0)
         {
-            CommitPlain(parameters, gradient, LearningRate);
+            CommitPlain(Path, parameters, gradient, LearningRate);
             return new UpdatePass(true, 0, 0, 0);
         }
 
@@ -207,12 +215,12 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
         var k = 0;
         var finite = true;
         float maxParameter = 0, maxMomentum = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (KernelPaths.AllowsVectorT(Path))
         {
             // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
             // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN). Loads and stores
-            // through references: slicing the spans at every step made each pass over 200,704 floats 90–115 µs instead
-            // of about 30 µs. The maxima cost nothing measurable in this memory-bound loop.
+            // through references: slicing the spans at every step made each pass about three times slower (W3's
+            // optimizer step; LOG.md). The maxima cost nothing measurable in this memory-bound loop.
             ref var pr = ref MemoryMarshal.GetReference(parameters);
             ref var gr = ref MemoryMarshal.GetReference(gradient);
             ref var br = ref MemoryMarshal.GetReference(buf);
@@ -299,21 +307,21 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// at the widest vectors. The same bits as <see cref="Update"/>, which computes <c>p - lr (g + 0 p)</c>: adding
     /// <c>0 p</c> changes <c>g</c> only from <c>-0</c> to <c>+0</c>, and <c>p - lr (±0)</c> is the same for every finite
     /// <c>p</c>, <c>±0</c> included (tested). The pass is bound by its instructions, not by memory, in the training step
-    /// (phase 2's gradient block is in L1): 4.5 % of a W3 step before.
+    /// (phase 2's gradient block is in L1), which is why it has its own pass (W3; LOG.md).
     /// <para>
     /// On AVX-512 a lane whose gradient is +0 is not written (a masked store): <c>p - lr (+0)</c> is <c>p</c> for every
     /// finite <c>p</c> (<c>-0</c> included) when <c>lr</c> is finite with its sign bit clear, so only the cache traffic
     /// changes. A weight row no spike reached (56 % of W3's rows) then stays clean in every core's cache: at two threads
-    /// the other core's next forward need not fetch it again. W3 at two threads: 500 → 463 µs (means of 12 alternated
-    /// rounds, in-process); one thread unchanged (685 → 676 µs).
+    /// the other core's next forward need not fetch it again. The benchmark that justifies it: W3 at two threads
+    /// (LOG.md, "masked commit").
     /// </para>
     /// </summary>
-    private static unsafe void CommitPlain(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    private static unsafe void CommitPlain(KernelPath path, Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
     {
         ref var pr = ref MemoryMarshal.GetReference(parameters);
         ref var gr = ref MemoryMarshal.GetReference(gradient);
         var k = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
             // Lanes with g = +0 are left unwritten only where that gives the same bits; otherwise every lane is written.
             var everyLane = float.IsFinite(lr) && BitConverter.SingleToInt32Bits(lr) >= 0 ? Vector512<uint>.Zero : Vector512<uint>.AllBitsSet;
@@ -328,7 +336,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
                 }
             }
         }
-        else if (Vector.IsHardwareAccelerated)
+        else if (KernelPaths.AllowsVectorT(path))
         {
             var lrV = new Vector<float>(lr);
             for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)

@@ -36,7 +36,8 @@ public sealed class StreamingTempotron
 {
     private readonly Tempotron _model;
     private readonly int _os;
-    private readonly bool _vector; // whether the row operations take their Vector<T> path (decided once)
+    private bool _vector; // whether the row operations take their Vector<T> path (decided by Path)
+    private KernelPath _path = KernelPaths.Best;
     private readonly double _decayA;
     private readonly double _decayB;
     private readonly float _threshold;
@@ -61,7 +62,7 @@ public sealed class StreamingTempotron
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
         _os = model.OutStride;
-        _vector = RowOps.UseVector(KernelPaths.Best, _os);
+        _vector = RowOps.UseVector(_path, _os);
         _decayA = Math.Exp(-1.0 / model.Tau);
         _decayB = Math.Exp(-1.0 / model.TauS);
         _threshold = (float)model.VThreshold;
@@ -78,6 +79,20 @@ public sealed class StreamingTempotron
 
     /// <summary>Gets the model.</summary>
     public Tempotron Model => _model;
+
+    /// <summary>
+    /// Gets or sets the widest instruction-set path the stream's row operations may take (default
+    /// <see cref="KernelPaths.Best"/>); tests set each supported path in turn. Every path gives the same bits.
+    /// </summary>
+    internal KernelPath Path
+    {
+        get => _path;
+        set
+        {
+            _path = value;
+            _vector = RowOps.UseVector(value, _os);
+        }
+    }
 
     /// <summary>Gets the stream's time: every grid step up to it is final.</summary>
     public double Time => _time;
@@ -154,7 +169,7 @@ public sealed class StreamingTempotron
     private void AddToState(ReadOnlySpan<float> row)
     {
         var o = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (KernelPaths.AllowsVectorT(_path))
         {
             var a = MemoryMarshal.Cast<double, Vector<double>>(_a.AsSpan());
             var b = MemoryMarshal.Cast<double, Vector<double>>(_b.AsSpan());

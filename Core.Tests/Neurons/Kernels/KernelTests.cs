@@ -628,11 +628,11 @@ public class KernelTests
         }
 
         Assert.That(byTile.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(full.Select(BitConverter.SingleToInt32Bits)));
-        Assert.That(RowOps.LiveTiles(gk, steps, stride), Is.EqualTo(live));
+        Assert.That(RowOps.LiveTiles(P(path), gk, steps, stride), Is.EqualTo(live));
     }
 
     [Test]
-    public void LiveTiles_MarksTheTilesWithANonZeroInTheLeadingRows([Values(16, 32, 112, 496)] int stride, [Values(1, 5, 40)] int rows)
+    public void LiveTiles_MarksTheTilesWithANonZeroInTheLeadingRows([ValueSource(nameof(Paths))] string path, [Values(16, 32, 112, 496)] int stride, [Values(1, 5, 40)] int rows)
     {
         var rng = new Random(stride + rows);
         var tiles = stride / RowOps.TileWidth;
@@ -653,7 +653,7 @@ public class KernelTests
             }
         }
 
-        Assert.That(RowOps.LiveTiles(g, rows, stride), Is.EqualTo(expected));
+        Assert.That(RowOps.LiveTiles(P(path), g, rows, stride), Is.EqualTo(expected));
     }
 
     [Test]

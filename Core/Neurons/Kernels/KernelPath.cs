@@ -59,6 +59,9 @@ internal static class KernelPaths
     /// </summary>
     public static bool Allows(KernelPath requested, KernelPath candidate) => requested >= candidate && IsSupported(candidate);
 
+    /// <summary>Whether a kernel that uses AVX2 instructions directly (gathers, 8 x 8 tiles) may run on <paramref name="path"/>.</summary>
+    public static bool AllowsAvx2(KernelPath path) => Allows(path, KernelPath.Vector256) && Avx2.IsSupported;
+
     /// <summary>Whether <see cref="System.Numerics.Vector{T}"/> kernels may run on <paramref name="path"/>: accelerated and no wider than it.</summary>
     public static bool AllowsVectorT(KernelPath path) =>
         System.Numerics.Vector.IsHardwareAccelerated && path != KernelPath.Scalar

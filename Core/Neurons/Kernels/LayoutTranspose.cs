@@ -13,8 +13,8 @@ namespace TimingBased.Neurons.Kernels;
 /// <remarks>
 /// The tiled path walks runs of <see cref="Run"/> inputs, eight public rows at a time; the scalar path (and the tail of
 /// fewer than eight inputs) walks blocks of <see cref="Block"/> inputs whose internal rows stay in L1 while each public
-/// row's run is written. For the W5 gradient (12544 × 100) the element copy took 1.04–1.17 ms; the tiles take
-/// 0.57–0.66 ms, against 0.21–0.23 ms for a plain copy of the same bytes (Stopwatch, minimum of blocks of 10).
+/// row's run is written. For the W5 gradient (12544 × 100) the tiles take about half the element copy's time
+/// (LOG.md).
 /// </remarks>
 internal static class LayoutTranspose
 {
@@ -72,7 +72,7 @@ internal static class LayoutTranspose
 
     /// <summary>
     /// <c>run[i] = column[i * stride]</c>: one output's values from internal rows into its public run, eight at a time
-    /// with an AVX2 gather (the 34 live rows of the W5 gradient: 260 → 118 µs against the element loop).
+    /// with an AVX2 gather (the live rows of the W5 gradient, against the element loop; LOG.md).
     /// </summary>
     private static unsafe void CopyColumn(KernelPath path, ReadOnlySpan<float> column, int stride, Span<float> run)
     {
@@ -83,7 +83,7 @@ internal static class LayoutTranspose
 
         _ = column[(run.Length - 1) * stride]; // every gathered element lies within the column's span
         var i = 0;
-        if (KernelPaths.Allows(path, KernelPath.Vector256) && Avx2.IsSupported && run.Length >= Tile)
+        if (KernelPaths.AllowsAvx2(path) && run.Length >= Tile)
         {
             fixed (float* from = column)
             fixed (float* to = run)
@@ -185,7 +185,7 @@ internal static class LayoutTranspose
 
     /// <summary>Whether the 8 × 8 AVX tiles run: the path allows 256-bit vectors and the stride is whole tiles.</summary>
     private static bool UseTiles(KernelPath path, int outStride) =>
-        path >= KernelPath.Vector256 && Avx.IsSupported && outStride % Tile == 0;
+        KernelPaths.AllowsAvx2(path) && outStride % Tile == 0;
 
     /// <summary>Internal rows <c>i0..i0+7</c> (at <c>i0 - internalFirst</c> in <paramref name="source"/>), columns <c>o0..o0+7</c> into public rows <c>o0..</c> (those below <paramref name="outs"/>), columns <c>i0..i0+7</c>.</summary>
     private static void ToPublicTile(ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride, int i0, int o0, int internalFirst)

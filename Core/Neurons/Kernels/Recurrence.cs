@@ -14,8 +14,8 @@ namespace TimingBased.Neurons.Kernels;
 /// <remarks>
 /// Why three: the scalar path is the one machines without vectors run (and the readable statement of the
 /// recurrence); the <see cref="Vector{T}"/> path serves every other stride; the 16-float-row path covers the
-/// common 9 to 16 outputs and keeps its state in registers instead of a round trip through memory per row, which
-/// measured 6 % of a training step (docs/performance.md, "What was measured along the way"). All three do the same
+/// common 9 to 16 outputs and keeps its state in registers instead of a round trip through memory per row (W3's
+/// training step; LOG.md). All three do the same
 /// double-precision operations in the same order, so their results are bit-identical (tested per path).
 /// </remarks>
 internal static class Recurrence
@@ -52,8 +52,8 @@ internal static class Recurrence
 
     /// <summary>
     /// <see cref="IntegrateBanks"/> for 16-float rows: the four banks summed per row and the state in eight registers,
-    /// one pass (measured: 6 % off the forward against summing the banks first and running <see cref="IntegrateVector"/>,
-    /// whose state makes a round trip through memory every row).
+    /// one pass, against summing the banks first and running <see cref="IntegrateVector"/>, whose state makes a round
+    /// trip through memory every row (the W2 forward; LOG.md).
     /// </summary>
     private static void IntegrateBanksVector256Of16(
         ReadOnlySpan<float> banks, ReadOnlySpan<float> delta, int plane, double decayA, double decayB, double v0, Span<float> v, int vStride)
@@ -438,8 +438,8 @@ internal static class Recurrence
 
     /// <summary>
     /// The reverse recurrence for 16 floats of rows <paramref name="pitch"/> floats apart, with its state in registers; the same operations as
-    /// <see cref="IntegrateBackwardVector"/> (measured: part of the 6 % the register-resident recurrences took off a
-    /// training step; the memory round trip of the general path's state is the difference).
+    /// <see cref="IntegrateBackwardVector"/>, without the memory round trip of the general path's state (W3's training
+    /// step; LOG.md).
     /// </summary>
     private static void IntegrateBackwardVector256Of16(
         ReadOnlySpan<float> g, int pitch, double decayA, double decayB, double v0, double tau, double tauS,

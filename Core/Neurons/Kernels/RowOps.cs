@@ -146,7 +146,7 @@ internal static class RowOps
     /// some element of tile <c>j</c> in the first <paramref name="rows"/> rows is not zero (<c>-0</c> counts as zero).
     /// <paramref name="outStride"/> is a multiple of <see cref="TileWidth"/> of at most 31 tiles.
     /// </summary>
-    public static int LiveTiles(ReadOnlySpan<float> g, int rows, int outStride)
+    public static int LiveTiles(KernelPath path, ReadOnlySpan<float> g, int rows, int outStride)
     {
         Debug.Assert(outStride % TileWidth == 0 && outStride / TileWidth <= 31 && g.Length >= rows * outStride);
         var tiles = outStride / TileWidth;
@@ -154,7 +154,7 @@ internal static class RowOps
         var ints = MemoryMarshal.Cast<float, int>(g);
         for (var tile = 0; tile < tiles; tile++)
         {
-            if (AnyNonZero(ints, tile * TileWidth, rows, outStride))
+            if (AnyNonZero(path, ints, tile * TileWidth, rows, outStride))
             {
                 live |= 1 << tile;
             }
@@ -164,11 +164,11 @@ internal static class RowOps
     }
 
     /// <summary>Whether a 16-float column (as bits) has an element other than <c>±0</c> in its first <paramref name="rows"/> rows.</summary>
-    private static bool AnyNonZero(ReadOnlySpan<int> bits, int column, int rows, int outStride)
+    private static bool AnyNonZero(KernelPath path, ReadOnlySpan<int> bits, int column, int rows, int outStride)
     {
         const int magnitude = int.MaxValue; // every bit but the sign
         ref var r = ref MemoryMarshal.GetReference(bits);
-        if (Vector.IsHardwareAccelerated && TileWidth % Vector<int>.Count == 0)
+        if (KernelPaths.AllowsVectorT(path) && TileWidth % Vector<int>.Count == 0)
         {
             var any = Vector<int>.Zero;
             for (var t = 0; t < rows; t++)

@@ -60,8 +60,8 @@ internal static class Scatter
     /// (consecutive additions to one bank row, common for background pixels) overlap in time.
     /// </summary>
     /// <remarks>
-    /// Measured on the W5 forward (12544 × 100, 64 digits): 2.64 ms one sample at a time, 2.33 ms in pairs. On paths
-    /// below AVX-512 the two samples run one after the other.
+    /// The benchmark that justifies it: the W5 forward (12544 × 100, 64 digits; LOG.md). On paths below AVX-512 the two
+    /// samples run one after the other.
     /// </remarks>
     public static void RowsOfTilePair(KernelPath path, ref float weights, ref float banksA, ReadOnlySpan<int> indicesA, ReadOnlySpan<int> timesA,
         ref float banksB, ReadOnlySpan<int> indicesB, ReadOnlySpan<int> timesB, int plane, int weightStride)
@@ -294,7 +294,7 @@ internal static class Scatter
 
     /// <summary>
     /// 16-float rows as one 512-bit load-add-store: the <c>dW</c> rows of one call are distinct, so nothing reads a row
-    /// back right after its store (about 8 % faster per training step than two 256-bit adds). Native-width positions
+    /// back right after its store (W3's training step, against two 256-bit adds; LOG.md). Native-width positions
     /// and zero-extended row offsets: no sign extensions in the loop.
     /// </summary>
     private static int RowsByTimeAvx512Of16(ref float dW, int firstRow, ref float gk, ref int indices, ref int times, int from, int last, int end)
@@ -302,8 +302,8 @@ internal static class Scatter
         nint position = from;
 
         // Four spikes per step while the fourth is still below end: the indices increase, so then all four are, and one
-        // test serves four row adds (the non-tape backward of W3 952–976 → 939–968 µs, in-process alternation, same
-        // bits). Each dW row gets the same additions in the same order as one at a time.
+        // test serves four row adds (the non-tape backward of W3; LOG.md). Each dW row gets the same additions in the
+        // same order as one at a time.
         for (; position + 3 <= last && Unsafe.Add(ref indices, position + 3) < end; position += 4)
         {
             AddGradientRow16(ref dW, firstRow, ref gk, ref indices, ref times, position);

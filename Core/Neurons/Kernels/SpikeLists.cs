@@ -139,7 +139,7 @@ internal static class SpikeLists
     /// increasing order (so <c>entry &lt; (end &lt;&lt; shift)</c> exactly when <c>i &lt; end</c>), with
     /// <paramref name="shift"/> from <see cref="PackShift"/> (AVX-512 only). Same count, same NaN result, same integer
     /// flag, and <see cref="Unpack"/> gives back exactly <see cref="Collect"/>'s two lists. One compression per 16 inputs
-    /// instead of two (the loop is bound by the port that compresses): 196 → 166 µs for the 64 digits of W3.
+    /// instead of two (the loop is bound by the port that compresses; the 64 digits of W3, LOG.md).
     /// <paramref name="packed"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints.
     /// </summary>
     public static int CollectPacked(ReadOnlySpan<float> row, float window, Span<int> packed, int shift, out bool integerTimes)
@@ -436,7 +436,7 @@ internal static class SpikeLists
         var count = 0;
         var fractional = false;
         var k = 0;
-        if (path >= KernelPath.Vector256 && Avx.IsSupported)
+        if (KernelPaths.AllowsAvx2(path))
         {
             FromEventsVector256(afferents, times, window, indices, timesOut, ref k, ref count, ref fractional);
         }
