@@ -87,7 +87,7 @@ public sealed partial class GaussianTuning
 
         // Each distinct (channel, value) is computed once and replayed after that: images hold few distinct values (MNIST's
         // pixels at most 256). The cache is per thread and stays valid across calls with this encoder and window.
-        var cache = m <= ValueCache.MaxM ? (_valueCache ??= new ValueCache()).Begin(_id, tMax, m) : null;
+        var cache = m <= ValueCache.MaxM ? (_valueCache ??= new ValueCache()).Begin(_id, tMax, m, Path) : null;
         for (var b = 0; b < batchSize; b++)
         {
             // At most m events per value, plus ValueCache.ReplaySlack for the whole-vector replay's overshoot; the
@@ -105,7 +105,7 @@ public sealed partial class GaussianTuning
                     if (cache is not null)
                     {
                         // Replays every sample whose value is cached; stops at the first that is not, with its slot claimed.
-                        s = cache.ReplayRow(Path, row, s, c, ((c * samples) + s) * m, outAfferents, outTimes, ref count, out slot);
+                        s = cache.ReplayRow(row, s, c, ((c * samples) + s) * m, outAfferents, outTimes, ref count, out slot);
                         if (s == samples)
                         {
                             break;
@@ -203,10 +203,17 @@ public sealed partial class GaussianTuning
         private float _tMax;
         private int _m;
         private int _slotShift = 64 - MaxSlotBits;
+        private int _lanes = 1; // entries per replay store: 8 where the call's path allows 256-bit vectors, else 1
+        private int _wideLanes = 1; // the same for block replays: 16 where it allows AVX-512
 
-        /// <summary>Starts a call by encoder <paramref name="owner"/> with window <paramref name="tMax"/> and <paramref name="m"/> neurons per value; returns this cache.</summary>
-        public ValueCache Begin(long owner, float tMax, int m)
+        /// <summary>
+        /// Starts a call by encoder <paramref name="owner"/> with window <paramref name="tMax"/> and <paramref name="m"/>
+        /// neurons per value, on instruction-set path <paramref name="path"/> (decided here, once per call); returns this cache.
+        /// </summary>
+        public ValueCache Begin(long owner, float tMax, int m, KernelPath path)
         {
+            _lanes = KernelPaths.Allows(path, KernelPath.Vector256) ? 8 : 1;
+            _wideLanes = KernelPaths.Allows(path, KernelPath.Avx512) ? 16 : _lanes;
             if (owner == _owner && tMax == _tMax && m == _m)
             {
                 return this; // the cached events are still this encoder's
@@ -272,7 +279,18 @@ public sealed partial class GaussianTuning
         /// <paramref name="slot"/>, or <c>row.Length</c>. Writes whole vectors: up to <see cref="ReplaySlack"/> - 1 entries
         /// past the last event, which the caller has reserved and later overwrites or trims.
         /// </summary>
-        public int ReplayRow(KernelPath path, ReadOnlySpan<float> row, int s, int channel, int baseAfferent, Span<int> afferents, Span<double> times, ref int count, out int slot)
+        public int ReplayRow(ReadOnlySpan<float> row, int s, int channel, int baseAfferent, Span<int> afferents, Span<double> times, ref int count, out int slot) =>
+            _wideLanes == 16 ? ReplayRow<Store8, Store16>(row, s, channel, baseAfferent, afferents, times, ref count, out slot)
+            : _lanes == 8 ? ReplayRow<Store8, Store8>(row, s, channel, baseAfferent, afferents, times, ref count, out slot)
+            : ReplayRow<Store1, Store1>(row, s, channel, baseAfferent, afferents, times, ref count, out slot);
+
+        /// <summary>
+        /// <see cref="ReplayRow(ReadOnlySpan{float}, int, int, int, Span{int}, Span{double}, ref int, out int)"/> with the
+        /// store of one value's events and the store of a block, which the JIT compiles in.
+        /// </summary>
+        private int ReplayRow<TStore, TBlockStore>(ReadOnlySpan<float> row, int s, int channel, int baseAfferent, Span<int> afferents, Span<double> times, ref int count, out int slot)
+            where TStore : struct, IReplayStore
+            where TBlockStore : struct, IReplayStore
         {
             var m = _m;
             slot = -1;
@@ -311,17 +329,17 @@ public sealed partial class GaussianTuning
                     n = _counts[slot];
                     previous = bits;
                 }
-                else if (KernelPaths.Allows(path, KernelPath.Vector256) && s + RunBlock <= row.Length && n > 0 &&
+                else if (typeof(TStore) != typeof(Store1) && s + RunBlock <= row.Length && n > 0 &&
                     Vector256.EqualsAll(Vector256.LoadUnsafe(ref Unsafe.As<float, int>(ref rowRef), (nuint)s), Vector256.Create(bits)))
                 {
                     // This sample and the next RunBlock - 1 repeat the value (an image's background): replay them as one block.
-                    written = ReplayBlock(path, slot, at, n, baseAfferent, ref dst, ref dstTimes, written);
+                    written = ReplayBlock<TBlockStore>(slot, at, n, baseAfferent, ref dst, ref dstTimes, written);
                     s += RunBlock - 1;
                     baseAfferent += (RunBlock - 1) * m;
                     continue;
                 }
 
-                AppendShifted(path, ref Unsafe.Add(ref neurons, at), ref Unsafe.Add(ref cachedTimes, at), n, baseAfferent, ref dst, ref dstTimes, written, wide: false);
+                TStore.Append(ref Unsafe.Add(ref neurons, at), ref Unsafe.Add(ref cachedTimes, at), n, baseAfferent, ref dst, ref dstTimes, written);
                 written += n;
             }
 
@@ -333,9 +351,10 @@ public sealed partial class GaussianTuning
         /// Appends <see cref="RunBlock"/> samples of the value in <paramref name="slot"/> (its events at <paramref name="at"/>,
         /// <paramref name="n"/> of them), the first at <paramref name="baseAfferent"/>, from a block of their events built once
         /// per slot; returns the new count. Same bounds as <see cref="ReplayRow"/>: <c>RunBlock n &lt;= RunBlock m</c> events,
-        /// and at most <see cref="ReplaySlack"/> - 1 entries past them (see <see cref="AppendShifted"/>).
+        /// and at most <see cref="ReplaySlack"/> - 1 entries past them (see <see cref="IReplayStore"/>).
         /// </summary>
-        private int ReplayBlock(KernelPath path, int slot, int at, int n, int baseAfferent, ref int dst, ref double dstTimes, int written)
+        private int ReplayBlock<TBlockStore>(int slot, int at, int n, int baseAfferent, ref int dst, ref double dstTimes, int written)
+            where TBlockStore : struct, IReplayStore
         {
             var length = RunBlock * n;
             if (_blockSlot != slot || _blockGeneration != _generation)
@@ -352,23 +371,27 @@ public sealed partial class GaussianTuning
                 (_blockSlot, _blockGeneration) = (slot, _generation);
             }
 
-            AppendShifted(path, ref MemoryMarshal.GetArrayDataReference(_blockNeurons), ref MemoryMarshal.GetArrayDataReference(_blockTimes), length, baseAfferent,
-                ref dst, ref dstTimes, written, wide: true);
+            TBlockStore.Append(ref MemoryMarshal.GetArrayDataReference(_blockNeurons), ref MemoryMarshal.GetArrayDataReference(_blockTimes), length,
+                baseAfferent, ref dst, ref dstTimes, written);
+
             return written + length;
         }
 
         /// <summary>
-        /// Appends <paramref name="count"/> cached events at <paramref name="written"/>: each neuron plus
-        /// <paramref name="baseAfferent"/>, each time as it is. In whole vectors of 8 entries, or 16 where
-        /// <paramref name="wide"/> and AVX-512 is accelerated, so up to <see cref="ReplaySlack"/> - 1 entries past them are
-        /// written from the padding after the source; one entry at a time without vectors. A block replay is wide (it
-        /// pays on blank images); one value's few events are not (16 at a time made the 64 digits' replay slower;
-        /// LOG.md).
+        /// Appends <c>count</c> cached events at <c>written</c>: each neuron plus <c>baseAfferent</c>, each time as it is.
+        /// The stores are whole vectors, so up to <see cref="ReplaySlack"/> - 1 entries past them are written from the
+        /// padding after the source. A block replay is wide (<see cref="Store16"/> where the path allows AVX-512: it pays
+        /// on blank images); one value's few events are not (16 at a time made the 64 digits' replay slower; LOG.md).
         /// </summary>
-        private static void AppendShifted(KernelPath path, ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written,
-            bool wide)
+        private interface IReplayStore
         {
-            if (wide && KernelPaths.Allows(path, KernelPath.Avx512))
+            static abstract void Append(ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written);
+        }
+
+        /// <summary>16 entries per store (AVX-512).</summary>
+        private readonly struct Store16 : IReplayStore
+        {
+            public static void Append(ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written)
             {
                 var shift = Vector512.Create(baseAfferent);
                 for (var k = 0; k < count; k += 16)
@@ -378,7 +401,12 @@ public sealed partial class GaussianTuning
                     Vector512.LoadUnsafe(ref times, (nuint)(k + 8)).StoreUnsafe(ref dstTimes, (nuint)(written + k + 8));
                 }
             }
-            else if (KernelPaths.Allows(path, KernelPath.Vector256))
+        }
+
+        /// <summary>8 entries per store (256-bit vectors).</summary>
+        private readonly struct Store8 : IReplayStore
+        {
+            public static void Append(ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written)
             {
                 var shift = Vector256.Create(baseAfferent);
                 for (var k = 0; k < count; k += 8)
@@ -388,7 +416,12 @@ public sealed partial class GaussianTuning
                     Vector256.LoadUnsafe(ref times, (nuint)(k + 4)).StoreUnsafe(ref dstTimes, (nuint)(written + k + 4));
                 }
             }
-            else
+        }
+
+        /// <summary>One entry at a time (no vectors; no block replays either).</summary>
+        private readonly struct Store1 : IReplayStore
+        {
+            public static void Append(ref int neurons, ref double times, int count, int baseAfferent, ref int dst, ref double dstTimes, int written)
             {
                 for (var k = 0; k < count; k++)
                 {
