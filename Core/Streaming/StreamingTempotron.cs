@@ -205,23 +205,17 @@ public sealed class StreamingTempotron
     {
         _time = time;
         var last = (int)Math.Min(Math.Floor(Math.Min(time, int.MaxValue)), _model.T - 1);
-        var v0 = _model.V0;
+        var decay = new PspDecay(_decayA, _decayB, _model.V0);
         var outs = _model.OutFeatures;
         while (_step < last)
         {
             _step++;
+            Recurrence.Step(_vector, _pending, _anyPendingDelta ? _pendingDelta : default, _a, _b, decay, _v);
             for (var o = 0; o < _os; o++)
             {
-                double x = _pending[o];
-                var a = (_a[o] * _decayA) + x;
-                var b = (_b[o] * _decayB) + (x + (_anyPendingDelta ? _pendingDelta[o] : 0.0));
-                _a[o] = a;
-                _b[o] = b;
-                var v = (float)(v0 * (a - b));
-                _v[o] = v;
-                if (v > _max[o])
+                if (_v[o] > _max[o])
                 {
-                    _max[o] = v;
+                    _max[o] = _v[o];
                     _argMax[o] = _step;
                 }
             }

@@ -289,69 +289,104 @@ internal static class Recurrence
         IntegrateScalar(a, delta, outStride, decayA, decayB, v0, state, v, steps, hasDelta);
     }
 
-    /// <summary>The scalar path of <see cref="Integrate"/>: the definition, one output at a time.</summary>
+    /// <summary>The scalar path of <see cref="Integrate"/>: <see cref="Step"/> row by row, one output at a time.</summary>
     private static void IntegrateScalar(
         ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
         Span<double> state, Span<float> v, int steps, bool hasDelta)
     {
+        var decay = new PspDecay(decayA, decayB, v0);
         var stateA = state[..outStride];
         var stateB = state.Slice(outStride, outStride);
         for (var t = 0; t < steps; t++)
         {
-            var at = a.Slice(t * outStride, outStride);
-            var vt = v.Slice(t * outStride, outStride);
-            var dt = hasDelta ? delta.Slice(t * outStride, outStride) : default;
-            for (var o = 0; o < outStride; o++)
-            {
-                double inA = at[o];
-                var sa = (stateA[o] * decayA) + inA;
-                var sb = (stateB[o] * decayB) + (inA + (hasDelta ? dt[o] : 0.0));
-                stateA[o] = sa;
-                stateB[o] = sb;
-                vt[o] = (float)(v0 * (sa - sb));
-            }
+            Step(false, a.Slice(t * outStride, outStride), hasDelta ? delta.Slice(t * outStride, outStride) : default, stateA, stateB, decay,
+                v.Slice(t * outStride, outStride));
         }
     }
 
-    /// <summary>The <see cref="System.Numerics.Vector{T}"/> path of <see cref="Integrate"/>: any stride that is whole vectors; the state round-trips through memory.</summary>
+    /// <summary>The <see cref="System.Numerics.Vector{T}"/> path of <see cref="Integrate"/>: <see cref="Step"/> in whole vectors, row by row; the state round-trips through memory.</summary>
     private static void IntegrateVector(
         ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
         Span<double> state, Span<float> v, int steps, bool hasDelta)
     {
-        ref var ra = ref MemoryMarshal.GetReference(a);
-        ref var rd = ref MemoryMarshal.GetReference(delta);
-        ref var rv = ref MemoryMarshal.GetReference(v);
-        ref var rsA = ref MemoryMarshal.GetReference(state);
-        ref var rsB = ref Unsafe.Add(ref rsA, outStride);
-        var da = new Vector<double>(decayA);
-        var db = new Vector<double>(decayB);
-        var scale = new Vector<double>(v0);
-        var half = (nuint)Vector<double>.Count;
+        var decay = new PspDecay(decayA, decayB, v0);
+        var stateA = state[..outStride];
+        var stateB = state.Slice(outStride, outStride);
         for (var t = 0; t < steps; t++)
         {
-            var row = (nuint)(t * outStride);
-            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
-            {
-                Vector.Widen(Vector.LoadUnsafe(ref ra, row + j), out Vector<double> inLo, out Vector<double> inHi);
-                var bLo = inLo;
-                var bHi = inHi;
-                if (hasDelta)
-                {
-                    Vector.Widen(Vector.LoadUnsafe(ref rd, row + j), out Vector<double> dLo, out Vector<double> dHi);
-                    bLo += dLo;
-                    bHi += dHi;
-                }
+            Step(true, a.Slice(t * outStride, outStride), hasDelta ? delta.Slice(t * outStride, outStride) : default, stateA, stateB, decay,
+                v.Slice(t * outStride, outStride));
+        }
+    }
 
-                var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + inLo;
-                var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + inHi;
-                var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + bLo;
-                var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + bHi;
-                saLo.StoreUnsafe(ref rsA, j);
-                saHi.StoreUnsafe(ref rsA, j + half);
-                sbLo.StoreUnsafe(ref rsB, j);
-                sbHi.StoreUnsafe(ref rsB, j + half);
-                Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rv, row + j);
+    /// <summary>
+    /// One step of the forward recurrence over a row of outputs: the formula every forward and the stream compute,
+    /// <c>A = A decayA + x</c>, <c>B = B decayB + (x + delta)</c>, <c>v = v0 (A - B)</c>, in double precision and rounded to
+    /// float at the end. The register-resident paths (<see cref="IntegrateBanks"/> for 16-float rows, the tile
+    /// recurrences) do the same operations per lane.
+    /// </summary>
+    /// <param name="vector">Whether to take whole <see cref="System.Numerics.Vector{T}"/>s (the row length is then a multiple of <c>Vector&lt;float&gt;.Count</c>); the same bits either way.</param>
+    /// <param name="x">This step's sums of <c>w exp(-d/tau)</c>.</param>
+    /// <param name="delta">This step's sums of <c>w (exp(-d/tauS) - exp(-d/tau))</c>, or empty when all zero.</param>
+    /// <param name="stateA">The state <c>A</c>, updated.</param>
+    /// <param name="stateB">The state <c>B</c>, updated.</param>
+    /// <param name="decay">The per-step decays and the normalisation.</param>
+    /// <param name="v">Receives the voltages.</param>
+    public static void Step(bool vector, ReadOnlySpan<float> x, ReadOnlySpan<float> delta, Span<double> stateA, Span<double> stateB,
+        in PspDecay decay, Span<float> v)
+    {
+        var hasDelta = !delta.IsEmpty;
+        if (vector)
+        {
+            StepVector(x, delta, stateA, stateB, decay, v, hasDelta);
+            return;
+        }
+
+        for (var o = 0; o < v.Length; o++)
+        {
+            double inA = x[o];
+            var sa = (stateA[o] * decay.A) + inA;
+            var sb = (stateB[o] * decay.B) + (inA + (hasDelta ? delta[o] : 0.0));
+            stateA[o] = sa;
+            stateB[o] = sb;
+            v[o] = (float)(decay.V0 * (sa - sb));
+        }
+    }
+
+    /// <summary><see cref="Step"/> in whole <see cref="System.Numerics.Vector{T}"/>s: the same operations per lane.</summary>
+    private static void StepVector(ReadOnlySpan<float> x, ReadOnlySpan<float> delta, Span<double> stateA, Span<double> stateB, in PspDecay decay,
+        Span<float> v, bool hasDelta)
+    {
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        ref var rd = ref MemoryMarshal.GetReference(delta);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        ref var rsA = ref MemoryMarshal.GetReference(stateA);
+        ref var rsB = ref MemoryMarshal.GetReference(stateB);
+        var da = new Vector<double>(decay.A);
+        var db = new Vector<double>(decay.B);
+        var scale = new Vector<double>(decay.V0);
+        var half = (nuint)Vector<double>.Count;
+        for (nuint j = 0; j < (nuint)v.Length; j += (nuint)Vector<float>.Count)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref rx, j), out Vector<double> inLo, out Vector<double> inHi);
+            var bLo = inLo;
+            var bHi = inHi;
+            if (hasDelta)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref rd, j), out Vector<double> dLo, out Vector<double> dHi);
+                bLo += dLo;
+                bHi += dHi;
             }
+
+            var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + inLo;
+            var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + inHi;
+            var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + bLo;
+            var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + bHi;
+            saLo.StoreUnsafe(ref rsA, j);
+            saHi.StoreUnsafe(ref rsA, j + half);
+            sbLo.StoreUnsafe(ref rsB, j);
+            sbHi.StoreUnsafe(ref rsB, j + half);
+            Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rv, j);
         }
     }
 
