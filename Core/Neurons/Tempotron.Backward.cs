@@ -10,7 +10,8 @@ namespace TimingBased.Neurons;
 
 public sealed partial class Tempotron
 {
-    private enum UpstreamKind
+    /// <summary>What a backward's upstream gradient is the gradient of (or which loss makes it).</summary>
+    internal enum UpstreamKind
     {
         MaxVoltage,
         SpikeTimes,
@@ -37,7 +38,7 @@ public sealed partial class Tempotron
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
         RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
-        return (float)BackwardCore(inSpikes, labels.Length, default, labels, kind, default, default, publicGradient: weightGradient).Loss;
+        return (float)BackwardCore(new BackwardRequest { Input = inSpikes, BatchSize = labels.Length, Labels = labels, Kind = kind, PublicGradient = weightGradient }).Loss;
     }
 
     /// <summary>Back-propagates <c>dL/dvMax</c> through <see cref="MaxVoltage(ReadOnlySpan{float}, int, Span{float})"/>.</summary>
@@ -146,8 +147,16 @@ public sealed partial class Tempotron
         IOptimizer? optimizer = null, double maxAbsParameter = UpdateBounds.Unknown)
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
-        return BackwardCore(inSpikes, labels.Length, default, labels, kind, internalGradient, default,
-            update: optimizer as IChunkedOptimizer, maxAbsParameter: maxAbsParameter);
+        return BackwardCore(new BackwardRequest
+        {
+            Input = inSpikes,
+            BatchSize = labels.Length,
+            Labels = labels,
+            Kind = kind,
+            InternalGradient = internalGradient,
+            Update = optimizer as IChunkedOptimizer,
+            MaxAbsParameter = maxAbsParameter,
+        });
     }
 
     /// <summary>
@@ -167,8 +176,19 @@ public sealed partial class Tempotron
 
         ValidateBackwardBatch(labels.Length);
         var rows = Scratch.Current.Events.Floats((int)((long)labels.Length * InFeatures)); // filled per sample only where needed
-        return BackwardCore(rows, labels.Length, default, labels, UpstreamOf(loss), internalGradient, default, inSpikes, rows, publicGradient: publicGradient,
-            update: optimizer as IChunkedOptimizer, maxAbsParameter: maxAbsParameter);
+        return BackwardCore(new BackwardRequest
+        {
+            Input = rows,
+            BatchSize = labels.Length,
+            Labels = labels,
+            Kind = UpstreamOf(loss),
+            InternalGradient = internalGradient,
+            PublicGradient = publicGradient,
+            Events = inSpikes,
+            EventRows = rows,
+            Update = optimizer as IChunkedOptimizer,
+            MaxAbsParameter = maxAbsParameter,
+        });
     }
 
     /// <summary>Checks the labels and the <c>[batch, in]</c> shape of a loss-gradient call; returns the loss's upstream kind.</summary>
@@ -223,7 +243,16 @@ public sealed partial class Tempotron
         }
 
         // Phase 2 copies each block of the weight gradient straight into the caller's [out, in] array.
-        BackwardCore(inSpikes, batchSize, upstream, default, kind, default, inputGradient, tape: tape, publicGradient: weightGradient);
+        BackwardCore(new BackwardRequest
+        {
+            Input = inSpikes,
+            BatchSize = batchSize,
+            Upstream = upstream,
+            Kind = kind,
+            InputGradient = inputGradient,
+            Tape = tape,
+            PublicGradient = weightGradient,
+        });
     }
 
     /// <summary>
@@ -288,34 +317,67 @@ public sealed partial class Tempotron
     /// (a training step), phase 2 writes its update block by block when bounds prove it finite (see
     /// <see cref="BeginUpdateInPhase2"/>); the result says whether it did.
     /// </summary>
-    private BackwardResult BackwardCore(ReadOnlySpan<float> inSpikes, int batchSize, ReadOnlySpan<float> upstream,
-        ReadOnlySpan<int> labels, UpstreamKind kind, Span<float> internalGradient, Span<float> inputGradient, SpikeEvents? events = null,
-        Span<float> eventRows = default, TempotronTape? tape = null, Span<float> publicGradient = default, IChunkedOptimizer? update = null,
-        double maxAbsParameter = UpdateBounds.Unknown)
+    private BackwardResult BackwardCore(in BackwardRequest request)
     {
+        var ranges = request.InternalGradient.IsEmpty && request.PublicGradient.IsEmpty ? 0
+            : MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, GradientRangesPerThread * MaxDegreeOfParallelism);
+        var spans = BackwardSpans(request, ranges, out var nanAt);
+        spans = RunPhase1(request, spans);
+        if (nanAt[0] != int.MaxValue)
+        {
+            ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // phase 1 wrote only scratch (a public backward scanned first)
+        }
+
+        var batchSize = request.BatchSize;
+        double loss = 0;
+        var correct = 0;
+        for (var b = 0; b < batchSize; b++)
+        {
+            loss += spans.SampleLoss[b];
+            correct += spans.Counters[b];
+        }
+
+        loss = request.Kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss;
+        var gradientBound = request.InternalGradient.IsEmpty ? UpdateBounds.Unknown : GradientBound(spans.SpikeLists, batchSize);
+        var committed = double.IsFinite(loss) && request.Update is { } update && BeginUpdateInPhase2(update, gradientBound, request.MaxAbsParameter, out var bound)
+            ? bound
+            : UpdateBounds.Unknown;
+        var (firstNonFinite, maxAbsGradient) = ranges > 0 ? RunPhase2(spans, ranges, batchSize, double.IsNaN(committed) ? null : request.Update) : (-1, 0f);
+        return new BackwardResult(loss, correct, firstNonFinite, maxAbsGradient, gradientBound, committed);
+    }
+
+    /// <summary>
+    /// Carves a backward's working spans from this thread's scratch (or takes a tape's): the spike lists, the per-sample
+    /// planes, losses and counters, and the slot where workers record a NaN input (<paramref name="nanAt"/>, set to
+    /// <c>int.MaxValue</c>).
+    /// </summary>
+    private BatchSpans BackwardSpans(in BackwardRequest request, int ranges, out Span<int> nanAt)
+    {
+        var batchSize = request.BatchSize;
+        var tape = request.Tape;
         var plane = T * _outStride;
         var pool = Scratch.Current.Batch;
-        var ranges = internalGradient.IsEmpty && publicGradient.IsEmpty ? 0 : MaxDegreeOfParallelism == 1 ? 1 : Math.Min(InFeatures, GradientRangesPerThread * MaxDegreeOfParallelism);
 
         // A pool hands out one array per element type: carve the lists and the counters from one int span.
         var listLength = batchSize * SpikeListBlock.Length(InFeatures);
-        var flags = publicGradient.IsEmpty ? 0 : OutFeatures;
+        var flags = request.PublicGradient.IsEmpty ? 0 : OutFeatures;
         var ints = pool.Ints(listLength + batchSize + (2 * ranges) + 1 + flags);
-        var nanAt = ints.Slice(listLength + batchSize + (2 * ranges), 1); // workers record a NaN here instead of throwing
+        nanAt = ints.Slice(listLength + batchSize + (2 * ranges), 1); // workers record a NaN here instead of throwing
         var liveOutputs = ints.Slice(listLength + batchSize + (2 * ranges) + 1, flags);
-        if (!liveOutputs.IsEmpty && !MarkLiveOutputs(upstream, batchSize, kind, liveOutputs))
+        if (!liveOutputs.IsEmpty && !MarkLiveOutputs(request.Upstream, batchSize, request.Kind, liveOutputs))
         {
             liveOutputs = default; // every output: phase 2 copies whole blocks
         }
+
         nanAt[0] = int.MaxValue;
-        var spans = new BatchSpans
+        return new BatchSpans
         {
-            Input = inSpikes,
-            Upstream = upstream,
-            Labels = labels,
-            Output = inputGradient,
-            WeightGradient = internalGradient,
-            PublicWeightGradient = publicGradient,
+            Input = request.Input,
+            Upstream = request.Upstream,
+            Labels = request.Labels,
+            Output = request.InputGradient,
+            WeightGradient = request.InternalGradient,
+            PublicWeightGradient = request.PublicGradient,
             LiveOutputs = liveOutputs,
             BackwardPlanes = pool.Floats(batchSize * BackwardPlaneCount * plane), // bounded by ValidateBackwardBatch
             SpikeLists = tape is null ? ints[..listLength] : tape.Lists[..listLength], // a tape's lists come from its forward
@@ -326,69 +388,66 @@ public sealed partial class Tempotron
             SampleLoss = pool.Doubles(batchSize),
             Counters = ints.Slice(listLength, batchSize + (2 * ranges)), // per sample: correct; per range: first non-finite, then max |dW| (float bits)
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
-            EventRows = eventRows,
+            EventRows = request.EventRows,
         };
-        if (tape is null && UseTiledForward)
-        {
-            // The grouped forward (see Tempotron.TiledForward.cs) into the batch's spike lists and this thread's voltage
-            // planes and peaks, then phase 1 of the group's samples, which reads them as it reads a tape's: one parallel
-            // phase. Only the tiles of outputs with a spike-time upstream are kept in the planes.
-            var groupPool = Scratch.Current.Group;
-            var floats = groupPool.Floats(batchSize * (plane + _outStride));
-            var peakInts = groupPool.Ints(batchSize * (_outStride + 1));
-            spans = spans with
-            {
-                Voltages = floats[..(batchSize * plane)],
-                Peaks = floats[(batchSize * plane)..],
-                PeakSteps = peakInts[..(batchSize * _outStride)],
-                StoredTiles = peakInts[(batchSize * _outStride)..],
-            };
-            ParallelBatch.Run(this, GroupCount(batchSize), spans, static (self, group, _, in s, work) =>
-            {
-                self.ForwardGroup(group, s, ForwardOutput.None, work.Batch, work.Events, keepUpstreamColumns: work.Kind == UpstreamKind.SpikeTimes);
-                var first = group * self.TiledGroup;
-                for (var b = first; b < Math.Min(work.Batch, first + self.TiledGroup); b++)
-                {
-                    self.BackwardSample(b, s, work.Kind, null);
-                }
-            }, (Kind: kind, Batch: batchSize, Events: events));
-        }
-        else
+    }
+
+    /// <summary>
+    /// Phase 1 over the batch. Without a tape, a wide layer runs the grouped forward (see Tempotron.TiledForward.cs)
+    /// into this thread's voltage planes and peaks, then phase 1 of the group's samples, which reads them as it reads a
+    /// tape's: one parallel phase, keeping only the tiles of outputs with a spike-time upstream. Returns the spans the
+    /// later steps read.
+    /// </summary>
+    private BatchSpans RunPhase1(in BackwardRequest request, BatchSpans spans)
+    {
+        var (kind, batchSize, events) = (request.Kind, request.BatchSize, request.Events);
+        if (request.Tape is not null || !UseTiledForward)
         {
             ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in s, work) => self.BackwardSample(b, s, work.Kind, work.Events), (Kind: kind, Events: events));
-        }
-        if (nanAt[0] != int.MaxValue)
-        {
-            ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures); // phase 1 wrote only scratch (a public backward scanned first)
+            return spans;
         }
 
-        double loss = 0;
-        var correct = 0;
-        for (var b = 0; b < batchSize; b++)
+        var plane = T * _outStride;
+        var groupPool = Scratch.Current.Group;
+        var floats = groupPool.Floats(batchSize * (plane + _outStride));
+        var peakInts = groupPool.Ints(batchSize * (_outStride + 1));
+        spans = spans with
         {
-            loss += spans.SampleLoss[b];
-            correct += spans.Counters[b];
-        }
+            Voltages = floats[..(batchSize * plane)],
+            Peaks = floats[(batchSize * plane)..],
+            PeakSteps = peakInts[..(batchSize * _outStride)],
+            StoredTiles = peakInts[(batchSize * _outStride)..],
+        };
+        ParallelBatch.Run(this, GroupCount(batchSize), spans, static (self, group, _, in s, work) =>
+        {
+            self.ForwardGroup(group, s, ForwardOutput.None, work.Batch, work.Events, keepUpstreamColumns: work.Kind == UpstreamKind.SpikeTimes);
+            var first = group * self.TiledGroup;
+            for (var b = first; b < Math.Min(work.Batch, first + self.TiledGroup); b++)
+            {
+                self.BackwardSample(b, s, work.Kind, null);
+            }
+        }, (Kind: kind, Batch: batchSize, Events: events));
+        return spans;
+    }
 
-        loss = kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss;
-        var gradientBound = internalGradient.IsEmpty ? UpdateBounds.Unknown : GradientBound(spans.SpikeLists, batchSize);
-        var committed = double.IsFinite(loss) && update is not null && BeginUpdateInPhase2(update, gradientBound, maxAbsParameter, out var bound)
-            ? bound
-            : UpdateBounds.Unknown;
+    /// <summary>
+    /// Phase 2 over <paramref name="ranges"/> ranges of inputs (the optimizer's update written block by block when
+    /// <paramref name="update"/> is given); returns the internal index of the first non-finite gradient element (-1 if
+    /// none) and the gradient's largest magnitude.
+    /// </summary>
+    private (int FirstNonFinite, float MaxAbsGradient) RunPhase2(BatchSpans spans, int ranges, int batchSize, IChunkedOptimizer? update)
+    {
+        ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, work) => self.AccumulateWeightGradient(r, ranges, s, work.Batch, work.Update, work.Phase),
+            (Batch: batchSize, Update: update, Phase: Interlocked.Increment(ref _phase2Count)));
         var firstNonFinite = -1;
         var maxAbsGradient = 0f;
-        if (ranges > 0)
+        for (var r = 0; r < ranges && firstNonFinite < 0; r++)
         {
-            ParallelBatch.Run(this, ranges, spans, static (self, r, ranges, in s, work) => self.AccumulateWeightGradient(r, ranges, s, work.Batch, work.Update, work.Phase),
-                (Batch: batchSize, Update: double.IsNaN(committed) ? null : update, Phase: Interlocked.Increment(ref _phase2Count)));
-            for (var r = 0; r < ranges && firstNonFinite < 0; r++)
-            {
-                firstNonFinite = spans.Counters[batchSize + r];
-                maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.Counters[batchSize + ranges + r]));
-            }
+            firstNonFinite = spans.Counters[batchSize + r];
+            maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.Counters[batchSize + ranges + r]));
         }
 
-        return new BackwardResult(loss, correct, firstNonFinite, maxAbsGradient, gradientBound, committed);
+        return (firstNonFinite, maxAbsGradient);
     }
 
     /// <summary>Counts phase 2 runs over all models: each run's number tells a thread whether the list positions it holds are this run's (see <see cref="AccumulateWeightGradient"/>).</summary>
