@@ -6,7 +6,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TimingBased.Events;
 using TimingBased.Internal;
-
 using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Encoding;

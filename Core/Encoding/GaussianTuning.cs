@@ -5,7 +5,6 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
-
 using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Encoding;

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using TimingBased.Internal;
-
 using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Optimizers;

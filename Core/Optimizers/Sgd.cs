@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TimingBased.Internal;
-
 using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Optimizers;
@@ -316,40 +315,55 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// (LOG.md, "masked commit").
     /// </para>
     /// </summary>
-    private static unsafe void CommitPlain(KernelPath path, Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    private static void CommitPlain(KernelPath path, Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
     {
-        ref var pr = ref MemoryMarshal.GetReference(parameters);
-        ref var gr = ref MemoryMarshal.GetReference(gradient);
-        var k = 0;
-        if (KernelPaths.Allows(path, KernelPath.Avx512))
-        {
-            // Lanes with g = +0 are left unwritten only where that gives the same bits; otherwise every lane is written.
-            var everyLane = float.IsFinite(lr) && BitConverter.SingleToInt32Bits(lr) >= 0 ? Vector512<uint>.Zero : Vector512<uint>.AllBitsSet;
-            var lrV = Vector512.Create(lr);
-            fixed (float* p = parameters)
-            {
-                for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
-                {
-                    var g = Vector512.LoadUnsafe(ref gr, (nuint)k);
-                    var written = ~Vector512.Equals(g.AsUInt32(), Vector512<uint>.Zero) | everyLane;
-                    Avx512F.MaskStore(p + k, written.AsSingle(), Vector512.Load(p + k) - (lrV * g));
-                }
-            }
-        }
-        else if (KernelPaths.AllowsVectorT(path))
-        {
-            var lrV = new Vector<float>(lr);
-            for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
-            {
-                var at = (nuint)k;
-                (Vector.LoadUnsafe(ref pr, at) - (lrV * Vector.LoadUnsafe(ref gr, at))).StoreUnsafe(ref pr, at);
-            }
-        }
-
+        // Each width in a method of its own, chosen here: a runtime path test inside the loop's method made W3 at two
+        // threads slower (TrainingBenchmarks; LOG.md, 2026-12-06).
+        var k = KernelPaths.Allows(path, KernelPath.Avx512) ? CommitPlainAvx512(parameters, gradient, lr)
+            : KernelPaths.AllowsVectorT(path) ? CommitPlainVector(parameters, gradient, lr)
+            : 0;
         for (; k < parameters.Length; k++)
         {
             parameters[k] -= lr * gradient[k];
         }
+    }
+
+    /// <summary><see cref="CommitPlain"/> in 512-bit vectors with the masked store; returns where it stopped.</summary>
+    private static unsafe int CommitPlainAvx512(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    {
+        ref var gr = ref MemoryMarshal.GetReference(gradient);
+        var k = 0;
+
+        // Lanes with g = +0 are left unwritten only where that gives the same bits; otherwise every lane is written.
+        var everyLane = float.IsFinite(lr) && BitConverter.SingleToInt32Bits(lr) >= 0 ? Vector512<uint>.Zero : Vector512<uint>.AllBitsSet;
+        var lrV = Vector512.Create(lr);
+        fixed (float* p = parameters)
+        {
+            for (; k <= parameters.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+            {
+                var g = Vector512.LoadUnsafe(ref gr, (nuint)k);
+                var written = ~Vector512.Equals(g.AsUInt32(), Vector512<uint>.Zero) | everyLane;
+                Avx512F.MaskStore(p + k, written.AsSingle(), Vector512.Load(p + k) - (lrV * g));
+            }
+        }
+
+        return k;
+    }
+
+    /// <summary><see cref="CommitPlain"/> in <see cref="Vector{T}"/>s, every lane written; returns where it stopped.</summary>
+    private static int CommitPlainVector(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    {
+        ref var pr = ref MemoryMarshal.GetReference(parameters);
+        ref var gr = ref MemoryMarshal.GetReference(gradient);
+        var k = 0;
+        var lrV = new Vector<float>(lr);
+        for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
+        {
+            var at = (nuint)k;
+            (Vector.LoadUnsafe(ref pr, at) - (lrV * Vector.LoadUnsafe(ref gr, at))).StoreUnsafe(ref pr, at);
+        }
+
+        return k;
     }
 
     /// <inheritdoc/>
