@@ -52,13 +52,8 @@ public static partial class TempotronSafetensors
     /// <returns>The model, unfrozen.</returns>
     /// <exception cref="InvalidDataException">The data is not a valid exact-Tempotron file (another model's file included).</exception>
     public static ExactTempotron LoadExact(ReadOnlySpan<byte> data)
-    {
-        var (file, c) = ParseContinuous(data, nameof(ExactTempotron));
-        var model = Construct(() => new ExactTempotron(file.In, file.Out, c.Window, c.Tau, c.TauS, c.Threshold));
-        ReadDoubles(file, data, model.WeightStore.Values); // the one copy of the weights a load makes
-        model.WeightStore.Changed();
-        return model;
-    }
+        => LoadContinuous(data, nameof(ExactTempotron),
+            static (i, o, c) => new ExactTempotron(i, o, c.Window, c.Tau, c.TauS, c.Threshold), static m => m.WeightStore);
 
     /// <summary>Constructs an exact Tempotron from a file.</summary>
     /// <param name="path">The file.</param>
@@ -72,13 +67,8 @@ public static partial class TempotronSafetensors
     /// <returns>The model, unfrozen.</returns>
     /// <exception cref="InvalidDataException">The data is not a valid multi-spike-Tempotron file (another model's file included).</exception>
     public static MultiSpikeTempotron LoadMultiSpike(ReadOnlySpan<byte> data)
-    {
-        var (file, c) = ParseContinuous(data, nameof(MultiSpikeTempotron));
-        var model = Construct(() => new MultiSpikeTempotron(file.In, file.Out, c.Window, c.Tau, c.TauS, c.Threshold));
-        ReadDoubles(file, data, model.WeightStore.Values); // the one copy of the weights a load makes
-        model.WeightStore.Changed();
-        return model;
-    }
+        => LoadContinuous(data, nameof(MultiSpikeTempotron),
+            static (i, o, c) => new MultiSpikeTempotron(i, o, c.Window, c.Tau, c.TauS, c.Threshold), static m => m.WeightStore);
 
     /// <summary>Constructs a multi-spike Tempotron from a file.</summary>
     /// <param name="path">The file.</param>
@@ -100,12 +90,7 @@ public static partial class TempotronSafetensors
     public static void LoadInto(ExactTempotron model, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(model);
-        model.WeightStore.ThrowIfFrozen(nameof(ExactTempotron));
-        var (file, c) = ParseContinuous(data, nameof(ExactTempotron));
-        CheckContinuousFit(file, c, model.Afferents, model.Outputs, new(model.Window, model.Tau, model.TauS, model.Threshold));
-        var weights = new double[file.Out * file.In];
-        ReadDoubles(file, data, weights);
-        model.SetWeights(weights);
+        LoadIntoContinuous(data, nameof(ExactTempotron), model.WeightStore, new(model.Window, model.Tau, model.TauS, model.Threshold));
     }
 
     /// <summary>
@@ -120,12 +105,7 @@ public static partial class TempotronSafetensors
     public static void LoadInto(MultiSpikeTempotron model, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(model);
-        model.WeightStore.ThrowIfFrozen(nameof(MultiSpikeTempotron));
-        var (file, c) = ParseContinuous(data, nameof(MultiSpikeTempotron));
-        CheckContinuousFit(file, c, model.Afferents, model.Outputs, new(model.Window, model.Tau, model.TauS, model.Threshold));
-        var weights = new double[file.Out * file.In];
-        ReadDoubles(file, data, weights);
-        model.SetWeights(weights);
+        LoadIntoContinuous(data, nameof(MultiSpikeTempotron), model.WeightStore, new(model.Window, model.Tau, model.TauS, model.Threshold));
     }
 
     /// <summary>A continuous-time model's constants, as its file's metadata gives them.</summary>
@@ -183,6 +163,38 @@ public static partial class TempotronSafetensors
         return (file, new ContinuousConstants(values[0], values[1], values[2], values[3]));
     }
 
+    /// <summary>A new model of <paramref name="kind"/> with the file's constants, its weights read straight into the model's store (the one copy a load makes).</summary>
+    private static TModel LoadContinuous<TModel>(ReadOnlySpan<byte> data, string kind, Func<int, int, ContinuousConstants, TModel> construct,
+        Func<TModel, DoubleWeights> store)
+    {
+        var (file, constants) = ParseContinuous(data, kind);
+        TModel model;
+        try
+        {
+            model = construct(file.In, file.Out, constants);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Safetensors file gives invalid model parameters: {e.Message}", e);
+        }
+
+        var weights = store(model);
+        ReadDoubles(file, data, weights.Values);
+        weights.Changed();
+        return model;
+    }
+
+    /// <summary>Checks a file of <paramref name="kind"/> against a model's store and constants, then replaces the weights (validated before anything changes).</summary>
+    private static void LoadIntoContinuous(ReadOnlySpan<byte> data, string kind, DoubleWeights store, ContinuousConstants model)
+    {
+        store.ThrowIfFrozen(kind);
+        var (file, declared) = ParseContinuous(data, kind);
+        CheckContinuousFit(file, declared, store.Afferents, store.Outputs, model);
+        var weights = new double[file.Out * file.In];
+        ReadDoubles(file, data, weights);
+        store.Set(weights);
+    }
+
     private static void CheckContinuousFit(ParsedFile file, ContinuousConstants declared, int afferents, int outputs, ContinuousConstants model)
     {
         if (file.Out != outputs || file.In != afferents)
@@ -194,18 +206,5 @@ public static partial class TempotronSafetensors
         CheckSetting(file, "tau", (double?)declared.Tau, model.Tau);
         CheckSetting(file, "tau_s", (double?)declared.TauS, model.TauS);
         CheckSetting(file, "threshold", (double?)declared.Threshold, model.Threshold);
-    }
-
-    /// <summary>Runs a model constructor on a file's values: a complaint about them is the file's fault.</summary>
-    private static TModel Construct<TModel>(Func<TModel> constructor)
-    {
-        try
-        {
-            return constructor();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"Safetensors file gives invalid model parameters: {e.Message}", e);
-        }
     }
 }
