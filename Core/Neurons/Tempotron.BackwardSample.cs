@@ -263,17 +263,10 @@ public sealed partial class Tempotron
             default:
                 var label = spans.Labels[b];
                 double loss = 0;
-                var best = float.NegativeInfinity;
-                var predicted = 0;
+                var predicted = Prediction.ClassOf(maxima[..outs]); // the rule Predict uses: a prediction and the accuracy agree
                 for (var o = 0; o < outs; o++)
                 {
                     var max = maxima[o];
-                    if (max > best)
-                    {
-                        best = max;
-                        predicted = o;
-                    }
-
                     var (term, grad) = LossTerm(max, label == o,
                         kind == UpstreamKind.MeanSquaredError ? TempotronLoss.MeanSquaredError : TempotronLoss.PaperCost,
                         spans.Labels.Length);
