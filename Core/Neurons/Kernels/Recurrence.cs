@@ -15,8 +15,8 @@ namespace TimingBased.Neurons.Kernels;
 /// Why three: the scalar path is the one machines without vectors run (and the readable statement of the
 /// recurrence); the <see cref="Vector{T}"/> path serves every other stride; the 16-float-row path covers the
 /// common 9 to 16 outputs and keeps its state in registers instead of a round trip through memory per row (W3's
-/// training step; LOG.md). All three do the same
-/// double-precision operations in the same order, so their results are bit-identical (tested per path).
+/// training step; LOG.md). All three do the same double-precision operations in the same order, so their results
+/// are bit-identical (tested per path). <see cref="Step"/> is the one statement of a forward step.
 /// </remarks>
 internal static partial class Recurrence
 {
