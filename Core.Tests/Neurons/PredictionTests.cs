@@ -84,6 +84,11 @@ public class PredictionTests
         Assert.That(() => model.Predict(x, 3, new int[3]), Throws.ArgumentException.With.Property("ParamName").EqualTo("inSpikes"));
         Assert.That(() => model.Predict((SpikeEvents)null!, destination), Throws.ArgumentNullException);
 
+        // The peaks of one call must fit one array: refused before any scratch is taken, naming batchSize.
+        var wide = new Tempotron(1, 1 << 24, 1, seed: 1);
+        Assert.That(() => wide.Predict(new float[200], 200, new int[200]),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("batchSize").And.Message.Contains("batch * out"));
+
         model.Predict(x, 2, destination);
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var k = 0; k < 50; k++)

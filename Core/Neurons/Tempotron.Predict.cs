@@ -51,11 +51,16 @@ public sealed partial class Tempotron
         Prediction.Classes(peaks, OutFeatures, destination);
     }
 
-    private static void CheckPredictionDestination(int batchSize, Span<int> destination)
+    private void CheckPredictionDestination(int batchSize, Span<int> destination)
     {
         if (batchSize < 1)
         {
             ThrowHelper.SizeTooSmall(nameof(batchSize), batchSize, 1);
+        }
+
+        if ((long)batchSize * OutFeatures > Array.MaxLength)
+        {
+            ThrowHelper.SizeRule(nameof(batchSize), batchSize, $"batch * out <= {Array.MaxLength} (the peaks of one call); out = {OutFeatures}");
         }
 
         if (destination.Length < batchSize)

@@ -177,6 +177,12 @@ internal static partial class Recurrence
         in PspDecay decay, Span<float> v)
     {
         var hasDelta = !delta.IsEmpty;
+        var n = v.Length;
+        if (x.Length < n || stateA.Length < n || stateB.Length < n || (hasDelta && delta.Length < n) || (vector && n % Vector<float>.Count != 0))
+        {
+            Internal.ThrowHelper.InternalBound("recurrence step lengths"); // the vector body reads and writes by reference
+        }
+
         if (vector)
         {
             StepVector(x, delta, stateA, stateB, decay, v, hasDelta);
