@@ -399,6 +399,12 @@ public sealed partial class Tempotron
             }
         }
 
+        /// <summary>The two lists (<see cref="PackShift"/> 0) for the scatters: the first <see cref="Count"/> entries.</summary>
+        public TwoLists Lists => new(Indices[..Count], Times);
+
+        /// <summary>The packed list (<see cref="PackShift"/> above 0) for the scatters: the first <see cref="Count"/> entries.</summary>
+        public PackedList Packed => new(Indices[..Count], PackShift);
+
         /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack (see <see cref="PackShift"/>).</summary>
         public Span<int> Indices => _block.Slice(HeaderLength, _listLength);
 

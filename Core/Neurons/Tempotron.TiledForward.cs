@@ -200,13 +200,11 @@ public sealed partial class Tempotron
                 Debug.Assert(earlier.PackShift == list.PackShift, "a group's integer-time lists share one form");
                 if (list.PackShift > 0)
                 {
-                    Scatter.RowsOfTilePairPacked(ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count],
-                        ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], tilePlane, os, list.PackShift);
+                    Scatter.RowsOfTilePair(Path, ref weights, earlier.Packed, ref MemoryMarshal.GetReference(banksA), list.Packed, ref MemoryMarshal.GetReference(banksB), tilePlane, os);
                 }
                 else
                 {
-                    Scatter.RowsOfTilePair(Path, ref weights, ref MemoryMarshal.GetReference(banksA), earlier.Indices[..earlier.Count], earlier.Times[..earlier.Count],
-                        ref MemoryMarshal.GetReference(banksB), list.Indices[..list.Count], list.Times[..list.Count], tilePlane, os);
+                    Scatter.RowsOfTilePair(Path, ref weights, earlier.Lists, ref MemoryMarshal.GetReference(banksA), list.Lists, ref MemoryMarshal.GetReference(banksB), tilePlane, os);
                 }
 
                 FinishTilePair(pending, b, column, banksA, banksB, buffers.Delta[..tilePlane], buffers.V[..tilePlane], spans, tiles);
@@ -247,15 +245,15 @@ public sealed partial class Tempotron
     /// </summary>
     private void ScatterTile(in SpikeListBlock list, int column, Span<float> banks)
     {
+        ref var weights = ref Unsafe.Add(ref _weights.Reference, column);
+        var plane = banks.Length / Scatter.Banks;
         if (list.PackShift > 0)
         {
-            Scatter.RowsOfTilePacked(ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), banks.Length / Scatter.Banks,
-                list.Indices[..list.Count], list.PackShift, _outStride);
+            Scatter.RowsOfTile(Path, list.Packed, ref weights, ref MemoryMarshal.GetReference(banks), plane, _outStride);
             return;
         }
 
-        Scatter.RowsOfTile(Path, ref Unsafe.Add(ref _weights.Reference, column), ref MemoryMarshal.GetReference(banks), banks.Length / Scatter.Banks,
-            list.Indices[..list.Count], list.Times[..list.Count], _outStride);
+        Scatter.RowsOfTile(Path, list.Lists, ref weights, ref MemoryMarshal.GetReference(banks), plane, _outStride);
     }
 
     /// <summary>
@@ -265,7 +263,7 @@ public sealed partial class Tempotron
     private void FinishTilePair(int a, int b, int column, Span<float> banksA, Span<float> banksB, Span<float> tileA, Span<float> tileB,
         in BatchSpans spans, in TileOutputs outputs)
     {
-        if (outputs.Kind == ForwardOutput.Voltage)
+        if (outputs.Kind == ForwardOutput.Voltage || !KernelVariants.Pairs)
         {
             FinishTile(a, column, banksA, tileA, spans, outputs);
             FinishTile(b, column, banksB, tileB, spans, outputs);

@@ -129,43 +129,13 @@ public sealed partial class Tempotron
         var k = cursor;
         if (list.PackShift > 0)
         {
-            ref var packed = ref MemoryMarshal.GetReference(indices);
-            var shift = list.PackShift;
-            if (list.LiveTiles == -1)
-            {
-                return Scatter.RowsByTimePacked(ref dWRef, firstRow, ref gk, ref packed, k, last, end, os, os, shift);
-            }
-
-            var next = k;
-            for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
-            {
-                var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
-                next = Scatter.RowsByTimePacked(ref Unsafe.Add(ref dWRef, column), firstRow, ref Unsafe.Add(ref gk, column), ref packed, k, last, end, os, RowOps.TileWidth, shift);
-            }
-
-            return next;
+            return AccumulateIntegerTimes(list.Packed, k, firstRow, end, ref dWRef, ref gk, list.LiveTiles);
         }
 
         if (list.IntegerTimes)
         {
             // All times are integers in [0, T): c = s, d = 0, and the times list holds c.
-            ref var indexRef = ref MemoryMarshal.GetReference(indices);
-            ref var timeRef = ref MemoryMarshal.GetReference(list.Times);
-            var tiles = list.LiveTiles;
-            if (tiles == -1)
-            {
-                return Scatter.RowsByTime(Path, ref dWRef, firstRow, ref gk, ref indexRef, ref timeRef, k, last, end, os);
-            }
-
-            // Only the column tiles with a non-zero gk column (see BackwardSample); every tile stops at the same position.
-            var next = k;
-            for (; tiles != 0; tiles &= tiles - 1)
-            {
-                var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
-                next = Scatter.RowsByTimeOfTile(Path, ref Unsafe.Add(ref dWRef, column), firstRow, ref Unsafe.Add(ref gk, column), ref indexRef, ref timeRef, k, last, end, os);
-            }
-
-            return next;
+            return AccumulateIntegerTimes(list.Lists, k, firstRow, end, ref dWRef, ref gk, list.LiveTiles);
         }
 
         var row = spans.Input.Slice(b * InFeatures, InFeatures);
@@ -199,6 +169,28 @@ public sealed partial class Tempotron
         }
 
         return k;
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateSample"/> for a list of integer times: whole rows, or only the column tiles in
+    /// <paramref name="liveTiles"/> (-1 for all; see <c>SpikeListBlock.LiveTiles</c>). Every tile stops at the same position.
+    /// </summary>
+    private int AccumulateIntegerTimes<TList>(scoped TList list, int cursor, int firstRow, int end, ref float dW, ref float gk, int liveTiles)
+        where TList : ISpikeList, allows ref struct
+    {
+        if (liveTiles == -1)
+        {
+            return Scatter.RowsByTime(Path, list, cursor, end, ref dW, firstRow, ref gk, _outStride);
+        }
+
+        var next = cursor;
+        for (var tiles = liveTiles; tiles != 0; tiles &= tiles - 1)
+        {
+            var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
+            next = Scatter.RowsByTimeOfTile(Path, list, cursor, end, ref Unsafe.Add(ref dW, column), firstRow, ref Unsafe.Add(ref gk, column), _outStride);
+        }
+
+        return next;
     }
 
     /// <summary>Debug builds: every sample's list position in <paramref name="cursors"/> is the first entry at or after input <paramref name="first"/>.</summary>

@@ -311,15 +311,15 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// On AVX-512 a lane whose gradient is +0 is not written (a masked store): <c>p - lr (+0)</c> is <c>p</c> for every
     /// finite <c>p</c> (<c>-0</c> included) when <c>lr</c> is finite with its sign bit clear, so only the cache traffic
     /// changes. A weight row no spike reached (56 % of W3's rows) then stays clean in every core's cache: at two threads
-    /// the other core's next forward need not fetch it again. The benchmark that justifies it: W3 at two threads
-    /// (LOG.md, "masked commit").
+    /// the other core's next forward need not fetch it again. The benchmark that justifies it: <c>VariantBenchmarks</c>,
+    /// <see cref="KernelVariants.MaskedCommit"/>.
     /// </para>
     /// </summary>
     private static void CommitPlain(KernelPath path, Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
     {
         // Each width in a method of its own, chosen here: a runtime path test inside the loop's method made W3 at two
         // threads slower (TrainingBenchmarks; LOG.md, 2026-12-06).
-        var k = KernelPaths.Allows(path, KernelPath.Avx512) ? CommitPlainAvx512(parameters, gradient, lr)
+        var k = KernelVariants.MaskedCommit && KernelPaths.Allows(path, KernelPath.Avx512) ? CommitPlainAvx512(parameters, gradient, lr)
             : KernelPaths.AllowsVectorT(path) ? CommitPlainVector(parameters, gradient, lr)
             : 0;
         for (; k < parameters.Length; k++)

@@ -252,13 +252,13 @@ public class KernelTests
         foreach (var column in Enumerable.Range(0, weightStride / RowOps.TileWidth).Select(tile => tile * RowOps.TileWidth))
         {
             float[] expectedA = new float[Scatter.Banks * plane], expectedB = new float[expectedA.Length];
-            Scatter.RowsOfTile(KernelPath.Vector256, ref weights[column], ref expectedA[0], plane, a.Indices, a.Times, weightStride);
-            Scatter.RowsOfTile(KernelPath.Vector256, ref weights[column], ref expectedB[0], plane, b.Indices, b.Times, weightStride);
+            Scatter.RowsOfTile(KernelPath.Vector256, new TwoLists(a.Indices, a.Times), ref weights[column], ref expectedA[0], plane, weightStride);
+            Scatter.RowsOfTile(KernelPath.Vector256, new TwoLists(b.Indices, b.Times), ref weights[column], ref expectedB[0], plane, weightStride);
             float[] oneA = new float[expectedA.Length], pairA = new float[expectedA.Length], pairB = new float[expectedA.Length], unpackedPairA = new float[expectedA.Length], unpackedPairB = new float[expectedA.Length];
 
-            Scatter.RowsOfTilePacked(ref weights[column], ref oneA[0], plane, a.Packed, shift, weightStride);
-            Scatter.RowsOfTilePairPacked(ref weights[column], ref pairA[0], a.Packed, ref pairB[0], b.Packed, plane, weightStride, shift);
-            Scatter.RowsOfTilePair(KernelPath.Avx512, ref weights[column], ref unpackedPairA[0], a.Indices, a.Times, ref unpackedPairB[0], b.Indices, b.Times, plane, weightStride);
+            Scatter.RowsOfTile(KernelPath.Avx512, new PackedList(a.Packed, shift), ref weights[column], ref oneA[0], plane, weightStride);
+            Scatter.RowsOfTilePair(KernelPath.Avx512, ref weights[column], new PackedList(a.Packed, shift), ref pairA[0], new PackedList(b.Packed, shift), ref pairB[0], plane, weightStride);
+            Scatter.RowsOfTilePair(KernelPath.Avx512, ref weights[column], new TwoLists(a.Indices, a.Times), ref unpackedPairA[0], new TwoLists(b.Indices, b.Times), ref unpackedPairB[0], plane, weightStride);
 
             Assert.That(Bits(oneA), Is.EqualTo(Bits(expectedA)), $"one sample, column {column}");
             Assert.That((Bits(pairA), Bits(pairB)), Is.EqualTo((Bits(expectedA), Bits(expectedB))), $"a pair, column {column}");
@@ -283,14 +283,14 @@ public class KernelTests
         foreach (var end in new[] { 0, count == 0 ? 0 : inputs[count / 2], count == 0 ? 1 : inputs[^1] + 1 })
         {
             var expected = new float[rows];
-            var expectedNext = Scatter.RowsByTime(KernelPath.Avx512, ref expected[0], firstRow, ref gk[0], ref list[0], ref times[0], 0, count - 1, end, stride);
+            var expectedNext = Scatter.RowsByTime(KernelPath.Avx512, new TwoLists(list.AsSpan(0, count), times), 0, end, ref expected[0], firstRow, ref gk[0], stride);
             var whole = new float[rows];
             var byTile = new float[rows];
 
-            var next = Scatter.RowsByTimePacked(ref whole[0], firstRow, ref gk[0], ref packed[0], 0, count - 1, end, stride, stride, shift);
+            var next = Scatter.RowsByTime(KernelPath.Avx512, new PackedList(packed.AsSpan(0, count), shift), 0, end, ref whole[0], firstRow, ref gk[0], stride);
             for (var column = 0; column < stride; column += RowOps.TileWidth)
             {
-                Assert.That(Scatter.RowsByTimePacked(ref byTile[column], firstRow, ref gk[column], ref packed[0], 0, count - 1, end, stride, RowOps.TileWidth, shift),
+                Assert.That(Scatter.RowsByTimeOfTile(KernelPath.Avx512, new PackedList(packed.AsSpan(0, count), shift), 0, end, ref byTile[column], firstRow, ref gk[column], stride),
                     Is.EqualTo(expectedNext), $"end {end}, tile {column}");
             }
 
@@ -559,7 +559,7 @@ public class KernelTests
         }
 
         var list = inputs.Append(0).ToArray();
-        var next = Scatter.RowsByTime(P(path), ref dW[0], 0, ref gk[0], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+        var next = Scatter.RowsByTime(P(path), new TwoLists(list.AsSpan(0, count), times.Append(0).ToArray()), 0, end, ref dW[0], 0, ref gk[0], stride);
 
         Assert.That(next, Is.EqualTo(stop));
         Assert.That(dW, Is.EqualTo(expected));
@@ -567,7 +567,7 @@ public class KernelTests
         // The same rows held from the first listed input on (a phase-2 block of scratch), for the whole row and by tile.
         var firstRow = count == 0 ? 0 : inputs[0];
         var block = new float[rows - (firstRow * stride) + 1];
-        next = Scatter.RowsByTime(P(path), ref block[0], firstRow, ref gk[0], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+        next = Scatter.RowsByTime(P(path), new TwoLists(list.AsSpan(0, count), times.Append(0).ToArray()), 0, end, ref block[0], firstRow, ref gk[0], stride);
         Assert.That(next, Is.EqualTo(stop));
         Assert.That(block[..^1], Is.EqualTo(expected[(firstRow * stride)..]));
         if (stride % RowOps.TileWidth == 0)
@@ -575,7 +575,7 @@ public class KernelTests
             var tiles = new float[block.Length];
             for (var column = 0; column < stride; column += RowOps.TileWidth)
             {
-                next = Scatter.RowsByTimeOfTile(P(path), ref tiles[column], firstRow, ref gk[column], ref list[0], ref times.Append(0).ToArray()[0], 0, count - 1, end, stride);
+                next = Scatter.RowsByTimeOfTile(P(path), new TwoLists(list.AsSpan(0, count), times.Append(0).ToArray()), 0, end, ref tiles[column], firstRow, ref gk[column], stride);
                 Assert.That(next, Is.EqualTo(stop));
             }
 
@@ -616,13 +616,13 @@ public class KernelTests
         var full = new float[rows];
         var byTile = new float[rows];
 
-        var expectedNext = Scatter.RowsByTime(P(path), ref full[0], 0, ref gk[0], ref list[0], ref times[0], 0, count - 1, end, stride);
+        var expectedNext = Scatter.RowsByTime(P(path), new TwoLists(list.AsSpan(0, count), times), 0, end, ref full[0], 0, ref gk[0], stride);
         for (var tile = 0; tile < tiles; tile++)
         {
             if ((live & (1 << tile)) != 0)
             {
                 var column = tile * RowOps.TileWidth;
-                var next = Scatter.RowsByTimeOfTile(P(path), ref byTile[column], 0, ref gk[column], ref list[0], ref times[0], 0, count - 1, end, stride);
+                var next = Scatter.RowsByTimeOfTile(P(path), new TwoLists(list.AsSpan(0, count), times), 0, end, ref byTile[column], 0, ref gk[column], stride);
                 Assert.That(next, Is.EqualTo(expectedNext));
             }
         }

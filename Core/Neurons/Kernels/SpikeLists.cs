@@ -66,7 +66,7 @@ internal static class SpikeLists
             return CollectVector256(row, window, indices, times, out integerTimes);
         }
 
-        if (KernelPaths.Allows(path, KernelPath.Vector128))
+        if (KernelVariants.Collect128 && KernelPaths.Allows(path, KernelPath.Vector128))
         {
             return CollectVector128(row, window, indices, times, out integerTimes);
         }
@@ -126,12 +126,13 @@ internal static class SpikeLists
     /// <summary>
     /// The time bits of a packed list entry (see <see cref="CollectPacked"/>) for times below <paramref name="steps"/>, or
     /// 0 when the entries of <paramref name="inputs"/> inputs do not fit in a non-negative int, or packed lists are not
-    /// collected on <paramref name="path"/> (they are on AVX-512, where packing saves a compression per 16 inputs).
+    /// collected on <paramref name="path"/> (they are on AVX-512, where packing saves a compression per 16 inputs, and
+    /// when <see cref="KernelVariants.PackedLists"/>).
     /// </summary>
     public static int PackShift(KernelPath path, int inputs, int steps)
     {
         var shift = 32 - BitOperations.LeadingZeroCount((uint)Math.Max(1, steps - 1));
-        return KernelPaths.Allows(path, KernelPath.Avx512) && ((long)inputs << shift) <= int.MaxValue ? shift : 0;
+        return KernelVariants.PackedLists && KernelPaths.Allows(path, KernelPath.Avx512) && ((long)inputs << shift) <= int.MaxValue ? shift : 0;
     }
 
     /// <summary>
