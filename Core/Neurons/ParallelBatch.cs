@@ -4,7 +4,7 @@ namespace TimingBased.Neurons;
 
 /// <summary>
 /// The spans a batch operation reads and writes, each named for what it holds; each item of work touches only its
-/// own parts. Forward calls use <see cref="Input"/> and <see cref="Output"/>; the backward uses the rest.
+/// own parts. Forward calls use <see cref="Input"/> and <see cref="Destination"/> (and the recording spans); the backward uses the rest.
 /// </summary>
 internal readonly ref struct BatchSpans
 {
@@ -17,8 +17,11 @@ internal readonly ref struct BatchSpans
     /// <summary>Class labels, <c>[batch]</c>, for a loss.</summary>
     public ReadOnlySpan<int> Labels { get; init; }
 
-    /// <summary>A forward call's destination, or the backward's input gradient <c>[batch, in]</c> (empty to skip).</summary>
-    public Span<float> Output { get; init; }
+    /// <summary>A forward call's destination: <c>[batch, out]</c>, or <c>[batch, out, T]</c> for voltages.</summary>
+    public Span<float> Destination { get; init; }
+
+    /// <summary>The backward's input gradient, <c>[batch, in]</c> (empty to skip).</summary>
+    public Span<float> InputGradient { get; init; }
 
     /// <summary>The weight gradient in the internal layout <c>[in, outStride]</c> (empty to skip).</summary>
     public Span<float> WeightGradient { get; init; }
@@ -63,8 +66,14 @@ internal readonly ref struct BatchSpans
     /// <summary>Per sample, its share of the loss.</summary>
     public Span<double> SampleLoss { get; init; }
 
-    /// <summary>Per sample, 1 if classified correctly; then per phase-2 range, the internal index of its first non-finite gradient element or -1.</summary>
-    public Span<int> Counters { get; init; }
+    /// <summary>Per sample, 1 if the loss's classification of it is correct, else 0.</summary>
+    public Span<int> Correct { get; init; }
+
+    /// <summary>
+    /// Per phase-2 range (<c>[2, ranges]</c>): the internal index of its first non-finite gradient element or -1, then
+    /// the bits of its largest <c>|dW|</c>.
+    /// </summary>
+    public Span<int> RangeResults { get; init; }
 
     /// <summary>For a backward from events: per sample, a dense row written only for a pattern that needs one, <c>[batch, in]</c>.</summary>
     public Span<float> EventRows { get; init; }
@@ -105,7 +114,8 @@ internal static unsafe class ParallelBatch
         fixed (float* input = spans.Input)
         fixed (float* upstream = spans.Upstream)
         fixed (int* labels = spans.Labels)
-        fixed (float* output = spans.Output)
+        fixed (float* destination = spans.Destination)
+        fixed (float* inputGradient = spans.InputGradient)
         fixed (float* weightGradient = spans.WeightGradient)
         fixed (float* publicGradient = spans.PublicWeightGradient)
         fixed (int* liveOutputs = spans.LiveOutputs)
@@ -116,7 +126,8 @@ internal static unsafe class ParallelBatch
         fixed (int* peakSteps = spans.PeakSteps)
         fixed (int* storedTiles = spans.StoredTiles)
         fixed (double* loss = spans.SampleLoss)
-        fixed (int* counters = spans.Counters)
+        fixed (int* correct = spans.Correct)
+        fixed (int* rangeResults = spans.RangeResults)
         fixed (float* eventRows = spans.EventRows)
         fixed (int* nanAt = spans.NaNAt)
         {
@@ -125,7 +136,8 @@ internal static unsafe class ParallelBatch
                 Input = ((nint)input, spans.Input.Length),
                 Upstream = ((nint)upstream, spans.Upstream.Length),
                 Labels = ((nint)labels, spans.Labels.Length),
-                Output = ((nint)output, spans.Output.Length),
+                Destination = ((nint)destination, spans.Destination.Length),
+                InputGradient = ((nint)inputGradient, spans.InputGradient.Length),
                 WeightGradient = ((nint)weightGradient, spans.WeightGradient.Length),
                 PublicWeightGradient = ((nint)publicGradient, spans.PublicWeightGradient.Length),
                 LiveOutputs = ((nint)liveOutputs, spans.LiveOutputs.Length),
@@ -136,7 +148,8 @@ internal static unsafe class ParallelBatch
                 PeakSteps = ((nint)peakSteps, spans.PeakSteps.Length),
                 StoredTiles = ((nint)storedTiles, spans.StoredTiles.Length),
                 SampleLoss = ((nint)loss, spans.SampleLoss.Length),
-                Counters = ((nint)counters, spans.Counters.Length),
+                Correct = ((nint)correct, spans.Correct.Length),
+                RangeResults = ((nint)rangeResults, spans.RangeResults.Length),
                 EventRows = ((nint)eventRows, spans.EventRows.Length),
                 NaNAt = ((nint)nanAt, spans.NaNAt.Length),
             });
@@ -150,7 +163,8 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) Input;
         public (nint Address, int Length) Upstream;
         public (nint Address, int Length) Labels;
-        public (nint Address, int Length) Output;
+        public (nint Address, int Length) Destination;
+        public (nint Address, int Length) InputGradient;
         public (nint Address, int Length) WeightGradient;
         public (nint Address, int Length) PublicWeightGradient;
         public (nint Address, int Length) LiveOutputs;
@@ -161,7 +175,8 @@ internal static unsafe class ParallelBatch
         public (nint Address, int Length) PeakSteps;
         public (nint Address, int Length) StoredTiles;
         public (nint Address, int Length) SampleLoss;
-        public (nint Address, int Length) Counters;
+        public (nint Address, int Length) Correct;
+        public (nint Address, int Length) RangeResults;
         public (nint Address, int Length) EventRows;
         public (nint Address, int Length) NaNAt;
     }
@@ -177,7 +192,8 @@ internal static unsafe class ParallelBatch
                 Input = new ReadOnlySpan<float>((void*)p.Input.Address, p.Input.Length),
                 Upstream = new ReadOnlySpan<float>((void*)p.Upstream.Address, p.Upstream.Length),
                 Labels = new ReadOnlySpan<int>((void*)p.Labels.Address, p.Labels.Length),
-                Output = new Span<float>((void*)p.Output.Address, p.Output.Length),
+                Destination = new Span<float>((void*)p.Destination.Address, p.Destination.Length),
+                InputGradient = new Span<float>((void*)p.InputGradient.Address, p.InputGradient.Length),
                 WeightGradient = new Span<float>((void*)p.WeightGradient.Address, p.WeightGradient.Length),
                 PublicWeightGradient = new Span<float>((void*)p.PublicWeightGradient.Address, p.PublicWeightGradient.Length),
                 LiveOutputs = new Span<int>((void*)p.LiveOutputs.Address, p.LiveOutputs.Length),
@@ -188,7 +204,8 @@ internal static unsafe class ParallelBatch
                 PeakSteps = new Span<int>((void*)p.PeakSteps.Address, p.PeakSteps.Length),
                 StoredTiles = new Span<int>((void*)p.StoredTiles.Address, p.StoredTiles.Length),
                 SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
-                Counters = new Span<int>((void*)p.Counters.Address, p.Counters.Length),
+                Correct = new Span<int>((void*)p.Correct.Address, p.Correct.Length),
+                RangeResults = new Span<int>((void*)p.RangeResults.Address, p.RangeResults.Length),
                 EventRows = new Span<float>((void*)p.EventRows.Address, p.EventRows.Length),
                 NaNAt = new Span<int>((void*)p.NaNAt.Address, p.NaNAt.Length),
             };

@@ -32,7 +32,7 @@ public sealed partial class Tempotron
         for (var b = 0; b < batchSize; b++)
         {
             loss += spans.SampleLoss[b];
-            correct += spans.Counters[b];
+            correct += spans.Correct[b];
         }
 
         loss = request.Kind == UpstreamKind.MeanSquaredError ? loss / batchSize : loss;
@@ -73,7 +73,7 @@ public sealed partial class Tempotron
             Input = request.Input,
             Upstream = request.Upstream,
             Labels = request.Labels,
-            Output = request.InputGradient,
+            InputGradient = request.InputGradient,
             WeightGradient = request.InternalGradient,
             PublicWeightGradient = request.PublicGradient,
             LiveOutputs = liveOutputs,
@@ -84,7 +84,8 @@ public sealed partial class Tempotron
             PeakSteps = tape is null ? default : tape.PeakSteps[..(batchSize * _outStride)],
             StoredTiles = tape is null ? default : tape.StoredTiles[..batchSize],
             SampleLoss = pool.Doubles(batchSize),
-            Counters = ints.Slice(listLength, batchSize + (2 * ranges)), // per sample: correct; per range: first non-finite, then max |dW| (float bits)
+            Correct = ints.Slice(listLength, batchSize),
+            RangeResults = ints.Slice(listLength + batchSize, 2 * ranges),
             NaNAt = MaxDegreeOfParallelism > 1 ? nanAt : default,
             EventRows = request.EventRows,
         };
@@ -141,8 +142,8 @@ public sealed partial class Tempotron
         var maxAbsGradient = 0f;
         for (var r = 0; r < ranges && firstNonFinite < 0; r++)
         {
-            firstNonFinite = spans.Counters[batchSize + r];
-            maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.Counters[batchSize + ranges + r]));
+            firstNonFinite = spans.RangeResults[r];
+            maxAbsGradient = Math.Max(maxAbsGradient, BitConverter.Int32BitsToSingle(spans.RangeResults[ranges + r]));
         }
 
         return (firstNonFinite, maxAbsGradient);

@@ -57,13 +57,13 @@ public sealed partial class Tempotron
             list.Count = 0; // a NaN, recorded for the caller, who throws before phase 2
             list.LiveRows = 0;
             spans.SampleLoss[b] = 0;
-            spans.Counters[b] = 0;
+            spans.Correct[b] = 0;
             return;
         }
 
         list.Count = count;
         list.IntegerTimes = integerTimes;
-        if (!spans.Output.IsEmpty)
+        if (!spans.InputGradient.IsEmpty)
         {
             list.Unpack(); // the input gradient reads the two lists
         }
@@ -72,7 +72,7 @@ public sealed partial class Tempotron
         g.Clear();
         var (loss, correct) = UpstreamGradient(b, spans, kind, buffers, v, list);
         spans.SampleLoss[b] = loss;
-        spans.Counters[b] = correct;
+        spans.Correct[b] = correct;
 
         // dL/dV is zero after its last non-zero row (for a loss or vMax: the latest arg-max of an output with a
         // gradient), and a sample whose dL/dV is all zero (every output on the right side of the threshold)
@@ -83,9 +83,9 @@ public sealed partial class Tempotron
         if (rows == 0)
         {
             list.Count = 0;
-            if (!spans.Output.IsEmpty)
+            if (!spans.InputGradient.IsEmpty)
             {
-                spans.Output.Slice(b * InFeatures, InFeatures).Clear();
+                spans.InputGradient.Slice(b * InFeatures, InFeatures).Clear();
             }
 
             return;
@@ -97,7 +97,7 @@ public sealed partial class Tempotron
         var gk = planes.Gk;
         var gs = planes.Gs;
         // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
-        var onlyGk = integerTimes && spans.Output.IsEmpty;
+        var onlyGk = integerTimes && spans.InputGradient.IsEmpty;
 
         // A column of g that is all zero (an output the next layer does not read: in the W5 chain about 74 of 6,400
         // hidden outputs get a gradient) leaves its gk column zero, and adding a signed zero to a weight-gradient sum
@@ -139,12 +139,12 @@ public sealed partial class Tempotron
             list.GradientBound = onlyGk && list.LiveTiles == -1 ? SpanChecks.MaxAbs(gk[..(rows * os)], out _) : float.PositiveInfinity;
         }
 
-        if (spans.Output.IsEmpty)
+        if (spans.InputGradient.IsEmpty)
         {
             return;
         }
 
-        var dIn = spans.Output.Slice(b * InFeatures, InFeatures);
+        var dIn = spans.InputGradient.Slice(b * InFeatures, InFeatures);
         dIn.Clear();
         var weights = Parameters;
         var vector = RowOps.UseVector(Path, os);
@@ -329,111 +329,5 @@ public sealed partial class Tempotron
         {
             g[(t * os) + o] = (float)(factor * exps[t] * (t - soft));
         }
-    }
-
-    /// <summary>
-    /// Sample <c>b</c>'s block of the batch spike-list buffer: a header (the number of listed spikes, whether all
-    /// their times are integers, how many leading rows and which column tiles of the backward planes can be non-zero,
-    /// and a bound on what the sample adds to the weight gradient), then the list
-    /// of spiking inputs and, as long again, their integer times. Phase 1 writes it; phase 2 reads it.
-    /// </summary>
-    private readonly ref struct SpikeListBlock
-    {
-        private const int HeaderLength = 6;
-        private readonly Span<int> _block;
-        private readonly int _listLength;
-
-        public SpikeListBlock(Span<int> lists, int sample, int inFeatures)
-        {
-            _listLength = inFeatures + SpikeLists.IndexSlack;
-            var length = Length(inFeatures);
-            _block = lists.Slice(sample * length, length);
-        }
-
-        /// <summary>The ints one sample's block takes for <paramref name="inFeatures"/> inputs.</summary>
-        public static int Length(int inFeatures) => HeaderLength + (2 * (inFeatures + SpikeLists.IndexSlack));
-
-        /// <summary>The number of listed spikes (phase 2 walks this many).</summary>
-        public ref int Count => ref _block[0];
-
-        /// <summary>Whether every listed time is an integer (then <see cref="Times"/> holds each spike's grid step).</summary>
-        public bool IntegerTimes
-        {
-            get => _block[1] != 0;
-            set => _block[1] = value ? 1 : 0;
-        }
-
-        /// <summary>How many leading rows of the backward planes can be non-zero: a spike at or after that step adds nothing.</summary>
-        public ref int LiveRows => ref _block[2];
-
-        /// <summary>
-        /// Which 16-float column tiles of the backward planes can be non-zero, one bit per tile; -1 for all of them (rows
-        /// of one tile, of more than 31, or planes phase 2 reads beyond <c>gk</c>). Phase 2 adds only those tiles.
-        /// </summary>
-        public ref int LiveTiles => ref _block[3];
-
-        /// <summary>
-        /// For a training gradient: the largest magnitude this sample adds to any <c>dW</c> element (its largest
-        /// <c>|gk|</c>), or +infinity where phase 1 did not bound it; the batch's sum bounds the gradient before phase 2.
-        /// </summary>
-        public float GradientBound
-        {
-            get => BitConverter.Int32BitsToSingle(_block[4]);
-            set => _block[4] = BitConverter.SingleToInt32Bits(value);
-        }
-
-        /// <summary>
-        /// 0 for the two lists <see cref="Indices"/> and <see cref="Times"/>; otherwise the list is packed into
-        /// <see cref="Indices"/> alone with this many time bits (see <see cref="SpikeLists.CollectPacked"/>), and every
-        /// time is an integer.
-        /// </summary>
-        public ref int PackShift => ref _block[5];
-
-        /// <summary>Turns a packed list into the two lists (a reader that needs them: the input gradient).</summary>
-        public void Unpack()
-        {
-            if (PackShift > 0)
-            {
-                SpikeLists.Unpack(Indices, Times, Count, PackShift);
-                PackShift = 0;
-            }
-        }
-
-        /// <summary>The two lists (<see cref="PackShift"/> 0) for the scatters: the first <see cref="Count"/> entries.</summary>
-        public TwoLists Lists => new(Indices[..Count], Times);
-
-        /// <summary>The packed list (<see cref="PackShift"/> above 0) for the scatters: the first <see cref="Count"/> entries.</summary>
-        public PackedList Packed => new(Indices[..Count], PackShift);
-
-        /// <summary>The spiking inputs, increasing, with <see cref="SpikeLists.IndexSlack"/> ints of slack (see <see cref="PackShift"/>).</summary>
-        public Span<int> Indices => _block.Slice(HeaderLength, _listLength);
-
-        /// <summary>Their times truncated to integers, at the same positions.</summary>
-        public Span<int> Times => _block.Slice(HeaderLength + _listLength, _listLength);
-    }
-
-    /// <summary>Sample <c>b</c>'s four backward planes, each <c>[T, outStride]</c>.</summary>
-    private readonly ref struct SamplePlanes
-    {
-        public SamplePlanes(Span<float> all, int sample, int plane)
-        {
-            var mine = all.Slice(sample * BackwardPlaneCount * plane, BackwardPlaneCount * plane);
-            Ga = mine[..plane];
-            Gb = mine.Slice(plane, plane);
-            Gk = mine.Slice(2 * plane, plane);
-            Gs = mine.Slice(3 * plane, plane);
-        }
-
-        /// <summary><c>V0 GA</c>: the reverse recurrence with <c>exp(-1/tau)</c>.</summary>
-        public Span<float> Ga { get; }
-
-        /// <summary><c>V0 GB</c>: the reverse recurrence with <c>exp(-1/tauS)</c>.</summary>
-        public Span<float> Gb { get; }
-
-        /// <summary><c>V0 (GA - GB)</c>: the <c>dW</c> factor of an integer-time spike.</summary>
-        public Span<float> Gk { get; }
-
-        /// <summary><c>V0 (GA/tau - GB/tauS)</c>: the input-gradient factor of an integer-time spike.</summary>
-        public Span<float> Gs { get; }
     }
 }

@@ -130,13 +130,13 @@ public sealed partial class Tempotron
         var batch = inSpikes.PatternCount;
         if (UseTiledForward)
         {
-            ParallelBatch.Run(this, GroupCount(batch), new BatchSpans { Output = destination },
+            ParallelBatch.Run(this, GroupCount(batch), new BatchSpans { Destination = destination },
                 static (self, group, _, in spans, work) => self.ForwardGroup(group, spans, work.Kind, work.Events.PatternCount, work.Events), (Events: inSpikes, Kind: kind));
             return;
         }
 
-        ParallelBatch.Run(this, batch, new BatchSpans { Output = destination },
-            static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Output, work.Kind), (Events: inSpikes, Kind: kind));
+        ParallelBatch.Run(this, batch, new BatchSpans { Destination = destination },
+            static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Destination, work.Kind), (Events: inSpikes, Kind: kind));
     }
 
     private void ForwardOneEvents(SpikePattern pattern, int b, Span<float> destination, ForwardOutput kind)

@@ -116,6 +116,6 @@ public sealed partial class Tempotron
         var argMax = spans.PeakSteps.Slice(b * os, os);
         RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, max, argMax);
         spans.StoredTiles[b] = -1;
-        WritePeakOutput(max, argMax, b, spans.Output, kind);
+        WritePeakOutput(max, argMax, b, spans.Destination, kind);
     }
 }

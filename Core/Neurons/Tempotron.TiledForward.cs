@@ -229,11 +229,11 @@ public sealed partial class Tempotron
 
             if (kind == ForwardOutput.Voltage)
             {
-                WriteForwardOutput(buffers, voltages.Slice((b - origin) * plane, plane), b, spans.Output, kind);
+                WriteForwardOutput(buffers, voltages.Slice((b - origin) * plane, plane), b, spans.Destination, kind);
             }
             else
             {
-                WritePeakOutput(peaks.Slice((b - origin) * os, os), steps.Slice((b - origin) * os, os), b, spans.Output, kind);
+                WritePeakOutput(peaks.Slice((b - origin) * os, os), steps.Slice((b - origin) * os, os), b, spans.Destination, kind);
             }
         }
     }

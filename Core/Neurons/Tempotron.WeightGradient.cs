@@ -107,8 +107,8 @@ public sealed partial class Tempotron
         }
 
         scratch.Phase2 = (phase, range + 1); // the cursors now stand at `end`
-        spans.Counters[batchSize + range] = firstNonFinite;
-        spans.Counters[batchSize + ranges + range] = BitConverter.SingleToInt32Bits(maxAbs);
+        spans.RangeResults[range] = firstNonFinite;
+        spans.RangeResults[ranges + range] = BitConverter.SingleToInt32Bits(maxAbs);
     }
 
     /// <summary>

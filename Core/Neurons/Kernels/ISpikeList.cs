@@ -8,25 +8,36 @@ namespace TimingBased.Neurons.Kernels;
 /// or <c>gk</c> row), in increasing input order. The scatters take it as a type argument, so the JIT compiles one copy
 /// of each loop per list encoding (<see cref="TwoLists"/>, <see cref="PackedList"/>).
 /// </summary>
+/// <remarks>
+/// A loop copies the list's state into locals once (<see cref="Entries"/>, <see cref="Times"/>, <see cref="Shift"/>)
+/// and decodes each entry with the static members, so the state stays in registers: the scatters are bound by their
+/// loads, and reading the state through the list each time costs one load per entry (VariantBenchmarks; LOG.md).
+/// </remarks>
 internal interface ISpikeList
 {
     /// <summary>Gets the number of entries.</summary>
     int Count { get; }
 
-    /// <summary>Entry <paramref name="k"/>'s input.</summary>
-    int Input(nint k);
+    /// <summary>Gets the first entry: an input (<see cref="TwoLists"/>) or a packed entry (<see cref="PackedList"/>).</summary>
+    ref int Entries { get; }
 
-    /// <summary>Entry <paramref name="k"/>'s integer time.</summary>
-    int Time(nint k);
+    /// <summary>Gets the first time of a time list (<see cref="TwoLists"/>), or <see cref="Entries"/>.</summary>
+    ref int Times { get; }
+
+    /// <summary>Gets the time bits of a packed entry, or 0.</summary>
+    int Shift { get; }
+
+    /// <summary>Entry <paramref name="k"/>'s input.</summary>
+    static abstract int Input(ref int entries, nint k, int shift);
+
+    /// <summary>Entry <paramref name="k"/>'s integer time; <paramref name="mask"/> is <c>2^shift - 1</c>.</summary>
+    static abstract int Time(ref int entries, ref int times, nint k, int mask);
 
     /// <summary>
-    /// Whether entry <paramref name="k"/>'s input is below the input whose <see cref="Bound"/> is <paramref name="bound"/>:
-    /// one compare per entry in phase 2's loops.
+    /// What an entry is compared with for inputs below <paramref name="end"/>: <c>entries[k] &lt; Bound(end, shift)</c>
+    /// exactly when entry <c>k</c>'s input is below <paramref name="end"/> (one compare per entry in phase 2).
     /// </summary>
-    bool IsBelow(nint k, int bound);
-
-    /// <summary>What <see cref="IsBelow"/> compares with for inputs below <paramref name="end"/>.</summary>
-    int Bound(int end);
+    static abstract int Bound(int end, int shift);
 }
 
 /// <summary>A spike list as two lists: the inputs and, at the same positions, their times.</summary>
@@ -35,7 +46,7 @@ internal readonly ref struct TwoLists : ISpikeList
     private readonly ReadOnlySpan<int> _indices;
     private readonly ReadOnlySpan<int> _times;
 
-    /// <summary>Reads the entries of <paramref name="indices"/> and <paramref name="times"/> (as long as it, or longer).</summary>
+    /// <summary>Reads the entries of <paramref name="indices"/> and their times in <paramref name="times"/> (as long, or longer).</summary>
     public TwoLists(ReadOnlySpan<int> indices, ReadOnlySpan<int> times)
     {
         _indices = indices;
@@ -46,19 +57,24 @@ internal readonly ref struct TwoLists : ISpikeList
     public int Count => _indices.Length;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Input(nint k) => Unsafe.Add(ref MemoryMarshal.GetReference(_indices), k);
+    public ref int Entries => ref MemoryMarshal.GetReference(_indices);
+
+    /// <inheritdoc/>
+    public ref int Times => ref MemoryMarshal.GetReference(_times);
+
+    /// <inheritdoc/>
+    public int Shift => 0;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Time(nint k) => Unsafe.Add(ref MemoryMarshal.GetReference(_times), k);
+    public static int Input(ref int entries, nint k, int shift) => Unsafe.Add(ref entries, k);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsBelow(nint k, int bound) => Input(k) < bound;
+    public static int Time(ref int entries, ref int times, nint k, int mask) => Unsafe.Add(ref times, k);
 
     /// <inheritdoc/>
-    public int Bound(int end) => end;
+    public static int Bound(int end, int shift) => end;
 }
 
 /// <summary>
@@ -69,35 +85,34 @@ internal readonly ref struct TwoLists : ISpikeList
 internal readonly ref struct PackedList : ISpikeList
 {
     private readonly ReadOnlySpan<int> _entries;
-    private readonly int _shift;
-    private readonly int _mask;
 
     /// <summary>Reads the entries of <paramref name="entries"/>, with <paramref name="shift"/> time bits.</summary>
     public PackedList(ReadOnlySpan<int> entries, int shift)
     {
         _entries = entries;
-        _shift = shift;
-        _mask = (1 << shift) - 1;
+        Shift = shift;
     }
 
     /// <inheritdoc/>
     public int Count => _entries.Length;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Input(nint k) => Entry(k) >>> _shift;
+    public ref int Entries => ref MemoryMarshal.GetReference(_entries);
+
+    /// <inheritdoc/>
+    public ref int Times => ref MemoryMarshal.GetReference(_entries);
+
+    /// <inheritdoc/>
+    public int Shift { get; }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Time(nint k) => Entry(k) & _mask;
+    public static int Input(ref int entries, nint k, int shift) => Unsafe.Add(ref entries, k) >>> shift;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsBelow(nint k, int bound) => Entry(k) < bound;
+    public static int Time(ref int entries, ref int times, nint k, int mask) => Unsafe.Add(ref entries, k) & mask;
 
     /// <inheritdoc/>
-    public int Bound(int end) => end << _shift;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Entry(nint k) => Unsafe.Add(ref MemoryMarshal.GetReference(_entries), k);
+    public static int Bound(int end, int shift) => end << shift;
 }

@@ -56,33 +56,37 @@ internal static partial class Scatter
     private static int ByTime16<TList>(scoped TList list, int from, int end, ref float dW, int firstRow, ref float gk)
         where TList : ISpikeList, allows ref struct
     {
-        var bound = list.Bound(end);
+        ref var entries = ref list.Entries;
+        ref var times = ref list.Times;
+        var shift = list.Shift;
+        var mask = (1 << shift) - 1;
+        var bound = TList.Bound(end, shift);
         var last = (nint)list.Count - 1;
         var lastGroup = KernelVariants.Phase2Unroll ? last - 3 : -1;
         nint position = from;
-        for (; position <= lastGroup && list.IsBelow(position + 3, bound); position += 4)
+        for (; position <= lastGroup && Unsafe.Add(ref entries, position + 3) < bound; position += 4)
         {
-            AddGradientRow16(list, position, ref dW, firstRow, ref gk);
-            AddGradientRow16(list, position + 1, ref dW, firstRow, ref gk);
-            AddGradientRow16(list, position + 2, ref dW, firstRow, ref gk);
-            AddGradientRow16(list, position + 3, ref dW, firstRow, ref gk);
+            AddGradientRow16<TList>(ref entries, ref times, position, shift, mask, ref dW, firstRow, ref gk);
+            AddGradientRow16<TList>(ref entries, ref times, position + 1, shift, mask, ref dW, firstRow, ref gk);
+            AddGradientRow16<TList>(ref entries, ref times, position + 2, shift, mask, ref dW, firstRow, ref gk);
+            AddGradientRow16<TList>(ref entries, ref times, position + 3, shift, mask, ref dW, firstRow, ref gk);
         }
 
-        for (; position <= last && list.IsBelow(position, bound); position++)
+        for (; position <= last && Unsafe.Add(ref entries, position) < bound; position++)
         {
-            AddGradientRow16(list, position, ref dW, firstRow, ref gk);
+            AddGradientRow16<TList>(ref entries, ref times, position, shift, mask, ref dW, firstRow, ref gk);
         }
 
         return (int)position;
     }
 
-    /// <summary><c>dW[Input(k) - firstRow] += gk[Time(k)]</c> for 16-float rows, as one 512-bit load-add-store.</summary>
+    /// <summary><c>dW[input - firstRow] += gk[time]</c> for entry <paramref name="k"/>'s 16-float rows, as one 512-bit load-add-store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddGradientRow16<TList>(scoped TList list, nint k, ref float dW, int firstRow, ref float gk)
+    private static void AddGradientRow16<TList>(ref int entries, ref int times, nint k, int shift, int mask, ref float dW, int firstRow, ref float gk)
         where TList : ISpikeList, allows ref struct
     {
-        ref var row = ref Unsafe.Add(ref dW, Row16(list.Input(k) - firstRow));
-        (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(list.Time(k)))).StoreUnsafe(ref row);
+        ref var row = ref Unsafe.Add(ref dW, Row16(TList.Input(ref entries, k, shift) - firstRow));
+        (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref gk, Row16(TList.Time(ref entries, ref times, k, mask)))).StoreUnsafe(ref row);
     }
 
     /// <summary>
@@ -92,15 +96,19 @@ internal static partial class Scatter
     private static int ByTimeWide512<TList>(scoped TList list, int from, int end, ref float dW, int firstRow, ref float gk, int outStride, int width)
         where TList : ISpikeList, allows ref struct
     {
-        var bound = list.Bound(end);
+        ref var entries = ref list.Entries;
+        ref var times = ref list.Times;
+        var shift = list.Shift;
+        var mask = (1 << shift) - 1;
+        var bound = TList.Bound(end, shift);
         var stride = (nuint)(uint)outStride;
         var floats = (nuint)(uint)width;
         var count = (nint)list.Count;
         nint position = from;
-        for (; position < count && list.IsBelow(position, bound); position++)
+        for (; position < count && Unsafe.Add(ref entries, position) < bound; position++)
         {
-            ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)(list.Input(position) - firstRow) * stride);
-            ref var source = ref Unsafe.Add(ref gk, (nuint)(uint)list.Time(position) * stride);
+            ref var row = ref Unsafe.Add(ref dW, (nuint)(uint)(TList.Input(ref entries, position, shift) - firstRow) * stride);
+            ref var source = ref Unsafe.Add(ref gk, (nuint)(uint)TList.Time(ref entries, ref times, position, mask) * stride);
             for (nuint j = 0; j < floats; j += 16)
             {
                 (Vector512.LoadUnsafe(ref row, j) + Vector512.LoadUnsafe(ref source, j)).StoreUnsafe(ref row, j);
@@ -114,12 +122,17 @@ internal static partial class Scatter
     private static int ByTimeAnyWidth<TList>(bool vector, scoped TList list, int from, int end, ref float dW, int firstRow, ref float gk, int outStride, int width)
         where TList : ISpikeList, allows ref struct
     {
-        var bound = list.Bound(end);
+        ref var entries = ref list.Entries;
+        ref var times = ref list.Times;
+        var shift = list.Shift;
+        var mask = (1 << shift) - 1;
+        var bound = TList.Bound(end, shift);
         var count = list.Count;
         var k = from;
-        for (; k < count && list.IsBelow(k, bound); k++)
+        for (; k < count && Unsafe.Add(ref entries, k) < bound; k++)
         {
-            RowOps.Add(vector, ref Unsafe.Add(ref dW, (list.Input(k) - firstRow) * outStride), ref Unsafe.Add(ref gk, list.Time(k) * outStride), width);
+            RowOps.Add(vector, ref Unsafe.Add(ref dW, (TList.Input(ref entries, k, shift) - firstRow) * outStride),
+                ref Unsafe.Add(ref gk, TList.Time(ref entries, ref times, k, mask) * outStride), width);
         }
 
         return k;

@@ -132,23 +132,27 @@ internal static partial class Scatter
         where TAdd : struct, IRowAdd16
     {
         Debug.Assert(start % Banks == 0);
+        ref var entries = ref list.Entries;
+        ref var times = ref list.Times;
+        var shift = list.Shift;
+        var mask = (1 << shift) - 1;
         var stride = (nuint)(uint)weightStride;
         ref var bank1 = ref Unsafe.Add(ref banks, plane);
         ref var bank2 = ref Unsafe.Add(ref banks, 2 * plane);
         ref var bank3 = ref Unsafe.Add(ref banks, 3 * plane);
-        var count = (nuint)(uint)list.Count;
-        var k = (nuint)(uint)start;
+        var count = (nint)(uint)list.Count;
+        var k = (nint)(uint)start;
         for (; k + Banks <= count; k += Banks)
         {
-            AddEntry<TList, TAdd>(list, (nint)k, ref banks, ref weights, stride);
-            AddEntry<TList, TAdd>(list, (nint)k + 1, ref bank1, ref weights, stride);
-            AddEntry<TList, TAdd>(list, (nint)k + 2, ref bank2, ref weights, stride);
-            AddEntry<TList, TAdd>(list, (nint)k + 3, ref bank3, ref weights, stride);
+            AddEntry<TList, TAdd>(ref entries, ref times, k, shift, mask, ref banks, ref weights, stride);
+            AddEntry<TList, TAdd>(ref entries, ref times, k + 1, shift, mask, ref bank1, ref weights, stride);
+            AddEntry<TList, TAdd>(ref entries, ref times, k + 2, shift, mask, ref bank2, ref weights, stride);
+            AddEntry<TList, TAdd>(ref entries, ref times, k + 3, shift, mask, ref bank3, ref weights, stride);
         }
 
         for (; k < count; k++)
         {
-            AddEntry<TList, TAdd>(list, (nint)k, ref banks, ref weights, stride);
+            AddEntry<TList, TAdd>(ref entries, ref times, k, shift, mask, ref banks, ref weights, stride);
         }
     }
 
@@ -163,27 +167,40 @@ internal static partial class Scatter
         where TAdd : struct, IRowAdd16
     {
         Debug.Assert(count % Banks == 0 && count <= listA.Count && count <= listB.Count);
+        ref var a = ref listA.Entries;
+        ref var aTimes = ref listA.Times;
+        ref var b = ref listB.Entries;
+        ref var bTimes = ref listB.Times;
+        var shift = listA.Shift;
+        var mask = (1 << shift) - 1;
+        Debug.Assert(listB.Shift == shift);
         var stride = (nuint)(uint)weightStride;
-        var p = (nint)(uint)plane;
+        ref var a1 = ref Unsafe.Add(ref banksA, plane);
+        ref var a2 = ref Unsafe.Add(ref banksA, 2 * plane);
+        ref var a3 = ref Unsafe.Add(ref banksA, 3 * plane);
+        ref var b1 = ref Unsafe.Add(ref banksB, plane);
+        ref var b2 = ref Unsafe.Add(ref banksB, 2 * plane);
+        ref var b3 = ref Unsafe.Add(ref banksB, 3 * plane);
         for (nint k = 0; k < count; k += Banks)
         {
-            AddEntry<TList, TAdd>(listA, k, ref banksA, ref weights, stride);
-            AddEntry<TList, TAdd>(listB, k, ref banksB, ref weights, stride);
-            AddEntry<TList, TAdd>(listA, k + 1, ref Unsafe.Add(ref banksA, p), ref weights, stride);
-            AddEntry<TList, TAdd>(listB, k + 1, ref Unsafe.Add(ref banksB, p), ref weights, stride);
-            AddEntry<TList, TAdd>(listA, k + 2, ref Unsafe.Add(ref banksA, 2 * p), ref weights, stride);
-            AddEntry<TList, TAdd>(listB, k + 2, ref Unsafe.Add(ref banksB, 2 * p), ref weights, stride);
-            AddEntry<TList, TAdd>(listA, k + 3, ref Unsafe.Add(ref banksA, 3 * p), ref weights, stride);
-            AddEntry<TList, TAdd>(listB, k + 3, ref Unsafe.Add(ref banksB, 3 * p), ref weights, stride);
+            AddEntry<TList, TAdd>(ref a, ref aTimes, k, shift, mask, ref banksA, ref weights, stride);
+            AddEntry<TList, TAdd>(ref b, ref bTimes, k, shift, mask, ref banksB, ref weights, stride);
+            AddEntry<TList, TAdd>(ref a, ref aTimes, k + 1, shift, mask, ref a1, ref weights, stride);
+            AddEntry<TList, TAdd>(ref b, ref bTimes, k + 1, shift, mask, ref b1, ref weights, stride);
+            AddEntry<TList, TAdd>(ref a, ref aTimes, k + 2, shift, mask, ref a2, ref weights, stride);
+            AddEntry<TList, TAdd>(ref b, ref bTimes, k + 2, shift, mask, ref b2, ref weights, stride);
+            AddEntry<TList, TAdd>(ref a, ref aTimes, k + 3, shift, mask, ref a3, ref weights, stride);
+            AddEntry<TList, TAdd>(ref b, ref bTimes, k + 3, shift, mask, ref b3, ref weights, stride);
         }
     }
 
-    /// <summary>One entry's weight row into its bank row: <c>bank[Time(k)] += W[Input(k)]</c>, 16 floats.</summary>
+    /// <summary>One entry's weight row into its bank row: <c>bank[time] += W[input]</c>, 16 floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddEntry<TList, TAdd>(scoped TList list, nint k, ref float bank, ref float weights, nuint stride)
+    private static void AddEntry<TList, TAdd>(ref int entries, ref int times, nint k, int shift, int mask, ref float bank, ref float weights, nuint stride)
         where TList : ISpikeList, allows ref struct
         where TAdd : struct, IRowAdd16 =>
-        TAdd.Add(ref Unsafe.Add(ref bank, Row16(list.Time(k))), ref Unsafe.Add(ref weights, (nuint)(uint)list.Input(k) * stride));
+        TAdd.Add(ref Unsafe.Add(ref bank, Row16(TList.Time(ref entries, ref times, k, mask))),
+            ref Unsafe.Add(ref weights, (nuint)(uint)TList.Input(ref entries, k, shift) * stride));
 
     /// <summary>The offset of row <paramref name="row"/> (non-negative) in a 16-float-row matrix, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
