@@ -36,7 +36,7 @@ internal static class BenchData
     public static float[] Encode(float[] pixels, int count, int m, int t)
     {
         var spikes = new float[pixels.Length * m];
-        new GaussianTuning(1, m, [0f], [1f]).Encode(pixels, count, spikes, t);
+        new GaussianTuning(1, m, [0f], [1f]).Encode(pixels, count, t, spikes);
         return spikes;
     }
 

@@ -54,7 +54,7 @@ public class EncodeBenchmarks
     [Benchmark, BenchmarkCategory("W1 encode digits")]
     public float EncodeDigits()
     {
-        _encoder.Encode(_x, Batch, _destination, MaxSpikeTime);
+        _encoder.Encode(_x, Batch, MaxSpikeTime, _destination);
         return _destination[^1];
     }
 
@@ -66,7 +66,7 @@ public class EncodeBenchmarks
     [Benchmark, BenchmarkCategory("W1 encode uniform")]
     public float EncodeUniform()
     {
-        _encoder.Encode(_random, Batch, _destination, MaxSpikeTime);
+        _encoder.Encode(_random, Batch, MaxSpikeTime, _destination);
         return _destination[^1];
     }
 

@@ -48,10 +48,10 @@ public class EventBenchmarks
         _denseOne = new float[BenchData.Pixels * M];
         _events = new SpikeEvents(BenchData.Pixels * M);
         _oneEvents = new SpikeEvents(BenchData.Pixels * M);
-        _encoder.Encode(_pixels, Batch, _dense, T);
-        _encoder.Encode(_pixels, Batch, _events, T);
+        _encoder.Encode(_pixels, Batch, T, _dense);
+        _encoder.Encode(_pixels, Batch, T, _events);
         _timeOrdered = new SpikeEvents(BenchData.Pixels * M);
-        _encoder.Encode(_pixels, Batch, _timeOrdered, T);
+        _encoder.Encode(_pixels, Batch, T, _timeOrdered);
         _timeOrdered.SortByTime();
         _model = new Tempotron(BenchData.Pixels * M, 10, T, seed: 1);
         _wide = new Tempotron(BenchData.Pixels * M, 100, T, seed: 1);
@@ -65,7 +65,7 @@ public class EventBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("W1e encode 64 digits")]
     public float EncodeDense()
     {
-        _encoder.Encode(_pixels, Batch, _dense, T);
+        _encoder.Encode(_pixels, Batch, T, _dense);
         return _dense[^1];
     }
 
@@ -74,7 +74,7 @@ public class EventBenchmarks
     public int EncodeEvents()
     {
         _events.Clear();
-        _encoder.Encode(_pixels, Batch, _events, T);
+        _encoder.Encode(_pixels, Batch, T, _events);
         return _events.EventCount;
     }
 
@@ -106,7 +106,7 @@ public class EventBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("W4e latency, one image")]
     public float LatencyDense()
     {
-        _encoder.Encode(_one, 1, _denseOne, T);
+        _encoder.Encode(_one, 1, T, _denseOne);
         _model.MaxVoltage(_denseOne, 1, _vMax.AsSpan(0, 10));
         return _vMax[0];
     }
@@ -116,7 +116,7 @@ public class EventBenchmarks
     public float LatencyEvents()
     {
         _oneEvents.Clear();
-        _encoder.Encode(_one, 1, _oneEvents, T);
+        _encoder.Encode(_one, 1, T, _oneEvents);
         _model.MaxVoltage(_oneEvents, _vMax.AsSpan(0, 10));
         return _vMax[0];
     }

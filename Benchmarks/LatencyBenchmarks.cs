@@ -44,7 +44,7 @@ public class LatencyBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("W4 latency, one image")]
     public float Dense()
     {
-        _encoder.Encode(_pixels, 1, _spikes, T);
+        _encoder.Encode(_pixels, 1, T, _spikes);
         _dense.MaxVoltage(_spikes, 1, _vmax);
         return _vmax[0];
     }
@@ -53,7 +53,7 @@ public class LatencyBenchmarks
     [Benchmark, BenchmarkCategory("W4 latency, one image")]
     public float EventDriven()
     {
-        _encoder.Encode(_pixels, 1, _spikes, T);
+        _encoder.Encode(_pixels, 1, T, _spikes);
         _tempotron.MaxVoltage(_spikes, 1, _vmax);
         return _vmax[0];
     }

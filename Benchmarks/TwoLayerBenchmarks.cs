@@ -49,7 +49,7 @@ public class TwoLayerBenchmarks
     {
         var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
-        _x = BenchData.Encode(pixels, Batch, M, T);
+        _x = BenchData.Encode(pixels, Batch, T, M);
         _l1 = new Tempotron(BenchData.Pixels * M, Hidden, T, seed: 1) { MaxDegreeOfParallelism = Threads };
         _l2 = new Tempotron(Hidden, Out, T, seed: 2) { MaxDegreeOfParallelism = Threads };
         _s1 = new float[Batch * Hidden];
@@ -99,8 +99,8 @@ public class TwoLayerBenchmarks
     [Benchmark, BenchmarkCategory("W5 two layers, forward + backward")]
     public float EventDrivenWithTapes()
     {
-        _l1.SpikeTimes(_x, Batch, _s1, _tape1);
-        _l2.MaxVoltage(_s1, Batch, _vmax, _tape2);
+        _l1.SpikeTimes(_tape1, _x, Batch, _s1);
+        _l2.MaxVoltage(_tape2, _s1, Batch, _vmax);
         var loss = _l2.LossBackward(_vmax, _labels, _dv);
         _l2.MaxVoltageBackward(_tape2, _dv, _dW2, _dS1);
         _l1.SpikeTimesBackward(_tape1, _dS1, _dW1, []);

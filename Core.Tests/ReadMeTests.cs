@@ -22,7 +22,7 @@ public class ReadMeTests
         float[] spikes = new float[64 * 784 * 16];     // [64, 1, 784, 16] = [batch, in] for the Tempotron
         float[] vMax = new float[64 * 10];             // [batch, out]
 
-        encoder.Encode(pixels, batchSize: 64, spikes, maxSpikeTime: 100);
+        encoder.Encode(pixels, batchSize: 64, 100, spikes);
         TrainingStepResult step = trainer.Step(spikes, labels);   // forward + MSE loss + gradient + SGD
         model.MaxVoltage(spikes, batchSize: 64, vMax);             // inference: predict argmax over vMax
         // --- README example ends ---
@@ -31,7 +31,7 @@ public class ReadMeTests
         // every row of vMax is the same.
         // --- README events example begins ---
         var events = new SpikeEvents(afferentCount: 784 * 16);
-        encoder.Encode(pixels, batchSize: 64, events, maxSpikeTime: 100); // same spikes as the dense Encode, 64 patterns
+        encoder.Encode(pixels, batchSize: 64, 100, events); // same spikes as the dense Encode, 64 patterns
         model.MaxVoltage(events, vMax);                                      // bit-identical to the dense call
         trainer.Step(events, labels);                                        // likewise
 
@@ -72,8 +72,8 @@ public class ReadMeTests
         float[] s1 = new float[64 * 100], dv = new float[64 * 10], ds1 = new float[64 * 100];
         float[] dW1 = new float[hidden.WeightCount], dW2 = new float[output.WeightCount];
 
-        hidden.SpikeTimes(spikes, batchSize: 64, s1, tape1);       // [batch, 100] spike times, as SpikingJelly stacks them
-        output.MaxVoltage(s1, batchSize: 64, vMax, tape2);
+        hidden.SpikeTimes(tape1, spikes, batchSize: 64, s1);       // [batch, 100] spike times, as SpikingJelly stacks them
+        output.MaxVoltage(tape2, s1, batchSize: 64, vMax);
         float loss = output.LossBackward(vMax, labels, dv);        // MSE on vMax, and dL/dvMax
         output.MaxVoltageBackward(tape2, dv, dW2, ds1);            // dL/dW2, and dL/ds1 for the layer below
         hidden.SpikeTimesBackward(tape1, ds1, dW1, []);            // through the soft arg-max; the forward is not rerun
@@ -122,7 +122,7 @@ public class ReadMeTests
         var encoder = new GaussianTuning(n: 1, m: 4, xMin: [0f], xMax: [1f]);
         float[] x = [0.1f, 0.5f, 0.9f];
         var spikes = new float[x.Length * encoder.M];
-        encoder.Encode(x, batchSize: 1, spikes, maxSpikeTime: 100);
+        encoder.Encode(x, batchSize: 1, 100, spikes);
         Assert.That(spikes, Is.EqualTo(new float[] { 42, 10, 85, -1, 92, 25, 25, 92, -1, 85, 10, 42 }));
     }
 }

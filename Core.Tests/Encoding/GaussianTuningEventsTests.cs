@@ -9,10 +9,10 @@ public class GaussianTuningEventsTests
     private static void AssertSameSpikes(GaussianTuning encoder, float[] x, int batch, int maxSpikeTime)
     {
         var dense = new float[x.Length * encoder.M];
-        encoder.Encode(x, batch, dense, maxSpikeTime);
+        encoder.Encode(x, batch, maxSpikeTime, dense);
         var perPattern = dense.Length / batch;
         var events = new SpikeEvents(perPattern);
-        encoder.Encode(x, batch, events, maxSpikeTime);
+        encoder.Encode(x, batch, maxSpikeTime, events);
         Assert.That(events.PatternCount, Is.EqualTo(batch));
         for (var b = 0; b < batch; b++)
         {
@@ -158,10 +158,10 @@ public class GaussianTuningEventsTests
         var events = new SpikeEvents(12);
         Assert.That(Assert.Throws<ArgumentException>(() => encoder.Encode([0.1f, float.NaN, 0.3f], 1, events))!.ParamName, Is.EqualTo("x"));
         Assert.That(Assert.Throws<ArgumentException>(() => encoder.Encode([0.1f, 0.2f], 1, events))!.ParamName, Is.EqualTo("destination"));
-        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => encoder.Encode([0.1f, 0.2f, 0.3f], 1, events, -1))!.ParamName, Is.EqualTo("maxSpikeTime"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => encoder.Encode([0.1f, 0.2f, 0.3f], 1, -1, events))!.ParamName, Is.EqualTo("maxSpikeTime"));
         Assert.That(events.PatternCount, Is.Zero);
         Assert.That(events.EventCount, Is.Zero);
-        encoder.Encode([0.1f, 0.5f, 0.9f], 1, events, 100);
+        encoder.Encode([0.1f, 0.5f, 0.9f], 1, 100, events);
         Assert.That(events[0].Times.ToArray(), Is.EqualTo(new double[] { 42, 10, 85, 92, 25, 25, 92, 85, 10, 42 }), "SpikingJelly's documented example");
     }
 
@@ -176,13 +176,13 @@ public class GaussianTuningEventsTests
         var samples = n == 1 ? 784 : 8;
         var x = TestData.Uniform(new Random(3), 4 * n * samples, 0f, 1f);
         var events = new SpikeEvents(n * samples * m);
-        encoder.Encode(x, 4, events, 100);
+        encoder.Encode(x, 4, 100, events);
         events.Clear();
-        encoder.Encode(x, 4, events, 100);
+        encoder.Encode(x, 4, 100, events);
         TestData.AssertSteadyStateAllocatesNothing(() =>
         {
             events.Clear();
-            encoder.Encode(x, 4, events, 100);
+            encoder.Encode(x, 4, 100, events);
         });
     }
 }

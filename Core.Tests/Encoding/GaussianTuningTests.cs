@@ -9,7 +9,7 @@ public class GaussianTuningTests
     private static float[] EncodeToArray(GaussianTuning enc, float[] x, int batch, int maxSpikeTime)
     {
         var dst = new float[x.Length * enc.M];
-        enc.Encode(x, batch, dst, maxSpikeTime);
+        enc.Encode(x, batch, maxSpikeTime, dst);
         return dst;
     }
 
@@ -146,7 +146,7 @@ public class GaussianTuningTests
         var enc = new GaussianTuning(n, m, xMin, xMax);
         var padded = TestData.Padded(x.Length * m);
         var xPadded = TestData.Padded(x);
-        enc.Encode(xPadded.AsSpan(TestData.Pad, x.Length), batch, padded.AsSpan(TestData.Pad, x.Length * m), maxT);
+        enc.Encode(xPadded.AsSpan(TestData.Pad, x.Length), batch, maxT, padded.AsSpan(TestData.Pad, x.Length * m));
         TestData.AssertPaddingIntact(padded, x.Length * m);
 
         var expected = GaussianTuningReference.Encode(x, batch, n, m, xMin, xMax, maxT, out var pre);
@@ -280,7 +280,7 @@ public class GaussianTuningTests
                     column[c] = x[(((b * n) + c) * samples) + s];
                 }
 
-                enc.Encode(column, 1, alone, maxT);
+                enc.Encode(column, 1, maxT, alone);
                 for (var c = 0; c < n; c++)
                 {
                     var at = ((((b * n) + c) * samples) + s) * m;
@@ -346,9 +346,9 @@ public class GaussianTuningTests
         var e3 = Assert.Throws<ArgumentException>(() => enc.Encode(x, 2, new float[47]));
         Assert.That(e3!.ParamName, Is.EqualTo("destination"));
         Assert.That(e3.Message, Does.Contain("48").And.Contain("47"));
-        var e4 = Assert.Throws<ArgumentOutOfRangeException>(() => enc.Encode(x, 2, new float[48], -1));
+        var e4 = Assert.Throws<ArgumentOutOfRangeException>(() => enc.Encode(x, 2, -1, new float[48]));
         Assert.That(e4!.ParamName, Is.EqualTo("maxSpikeTime"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => enc.Encode(x, 2, new float[48], (1 << 24) + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => enc.Encode(x, 2, (1 << 24) + 1, new float[48]));
 
         x[(1 * 6) + (1 * 3) + 2] = float.NaN; // batch 1, channel 1, sample 2
         var e5 = Assert.Throws<ArgumentException>(() => enc.Encode(x, 2, dst.AsSpan(TestData.Pad, 48)));

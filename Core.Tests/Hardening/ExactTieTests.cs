@@ -52,7 +52,7 @@ public class ExactTieTests
         var gradient = new float[2];
 
         // Label 0: output 0 fired as it should; output 1 fired where it should not (a false alarm, paper cost +1).
-        model.LossBackward(vMax, [0], gradient, TempotronLoss.PaperCost);
+        model.LossBackward(vMax, [0], TempotronLoss.PaperCost, gradient);
         Assert.That(gradient, Is.EqualTo(new[] { 0f, 1f }));
         Assert.That(model.Loss(vMax, [0], TempotronLoss.PaperCost), Is.Zero, "|vMax - theta| = 0 either way");
     }
@@ -99,7 +99,7 @@ public class ExactTieTests
         var at4 = new double[1];
         var probe = new ExactTempotron(2, 1, 100);
         probe.SetWeights([1.0, 0.0]);
-        probe.Voltage(single[0], 0, [4.0], at4, shunted: false);
+        probe.Voltage(single[0], 0, [4.0], shunted: false, at4);
         var atTheInput = 0;
         foreach (var huge in new[] { 1e9, 3.3e9, 7.7e8, 5.1e9 })
         {
@@ -174,7 +174,7 @@ public class ExactTieTests
         // A batch of a few values, the tie in several places, so the dense and the cached rows both meet it.
         float[] values = [x, 0.1f, x, x];
         var dense = new float[values.Length * m];
-        encoder.Encode(values, 1, dense, maxSpikeTime);
+        encoder.Encode(values, 1, maxSpikeTime, dense);
         for (var s = 0; s < values.Length; s++)
         {
             if (values[s] == x)
@@ -185,7 +185,7 @@ public class ExactTieTests
 
         // The event encoder picks its path by the same rule; so the same value is a tie there too.
         var events = new SpikeEvents(values.Length * m);
-        encoder.Encode(values, 1, events, maxSpikeTime);
+        encoder.Encode(values, 1, maxSpikeTime, events);
         var pattern = events[0];
         var time = -1.0;
         for (var k = 0; k < pattern.Count; k++)

@@ -179,7 +179,7 @@ public class ExactTempotronTests
         Assert.That(got[0].TMax, Is.EqualTo(model.TPeak).Within(1e-9));
         Assert.That(got[0].CrossingTime, Is.LessThan(model.TPeak));
         var unshunted = new double[1];
-        model.Voltage(events[0], 0, [20 + model.TPeak], unshunted, shunted: false);
+        model.Voltage(events[0], 0, [20 + model.TPeak], shunted: false, unshunted);
         Assert.That(unshunted[0], Is.GreaterThan(5), "without the shunt the second input would dominate");
     }
 

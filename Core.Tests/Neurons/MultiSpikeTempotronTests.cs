@@ -295,9 +295,34 @@ public class MultiSpikeTempotronTests
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.CriticalThreshold(events[0], 0, 0))!.ParamName, Is.EqualTo("k"));
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.CriticalThreshold(events[0], 1, 1))!.ParamName, Is.EqualTo("output"));
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.SpikeCount(events[0], 0, double.NaN))!.ParamName, Is.EqualTo("theta"));
-        Assert.That(Assert.Throws<ArgumentException>(() => model.CriticalThreshold(events[0], 0, 1, new double[3]))!.ParamName, Is.EqualTo("gradient"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.CriticalThreshold(events[0], 0, 1, new double[1]))!.ParamName, Is.EqualTo("gradient"));
         Assert.That(Assert.Throws<ArgumentException>(() => model.SetWeights([1.0, double.NaN]))!.ParamName, Is.EqualTo("weights"));
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new MultiSpikeTempotron(2, 1, 100, tau: 5, tauS: 5))!.ParamName, Is.EqualTo("tauS"));
         Assert.That(Assert.Throws<ArgumentException>(() => model.Spikes(new SpikePattern([5], [1.0]), 0, []))!.ParamName, Is.EqualTo("pattern"));
+    }
+
+    [Test]
+    public void LongerDestinations_GetTheFirstElements_AndTheRestIsUntouched()
+    {
+        // The library's rule for every span a call writes: at least its shape; the call writes the first elements.
+        var model = new MultiSpikeTempotron(3, 1, 300);
+        model.SetWeights([1.0, 0.75, 1.0]);
+        var events = new SpikeEvents(3);
+        events.AddPattern([0, 1, 2], [10.0, 110.0, 210.0]);
+        var pattern = events[0];
+        var exact = new double[3];
+        var longer = new[] { 7.0, 7.0, 7.0, 7.0, 7.0 };
+        var exactEligibility = new double[3];
+        var longerEligibility = new[] { 7.0, 7.0, 7.0, 7.0 };
+
+        var theta = model.CriticalThreshold(pattern, 0, 1, exact).Theta;
+        var thetaLonger = model.CriticalThreshold(pattern, 0, 1, longer).Theta;
+        model.Eligibility(pattern, 0, exactEligibility);
+        model.Eligibility(pattern, 0, longerEligibility);
+
+        Assert.That(thetaLonger, Is.EqualTo(theta));
+        Assert.That(longer, Is.EqualTo(exact.Append(7.0).Append(7.0)));
+        Assert.That(longerEligibility, Is.EqualTo(exactEligibility.Append(7.0)));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Eligibility(events[0], 0, new double[2]))!.ParamName, Is.EqualTo("destination"));
     }
 }

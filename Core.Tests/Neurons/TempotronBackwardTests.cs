@@ -277,12 +277,12 @@ public class TempotronBackwardTests
         {
             if (tape && spikeTimes)
             {
-                model.SpikeTimes(x, batch, scratch, recording);
+                model.SpikeTimes(recording, x, batch, scratch);
                 model.SpikeTimesBackward(recording, up, dW, inputGradient);
             }
             else if (tape)
             {
-                model.MaxVoltage(x, batch, scratch, recording);
+                model.MaxVoltage(recording, x, batch, scratch);
                 model.MaxVoltageBackward(recording, up, dW, inputGradient);
             }
             else if (spikeTimes)
@@ -323,7 +323,7 @@ public class TempotronBackwardTests
         var rng = new Random(seed);
         var labels = Enumerable.Range(0, c.Batch).Select(_ => rng.Next(c.Reference.Out)).ToArray();
         var dW = new float[c.Fast.WeightCount];
-        var value = c.Fast.LossGradient(c.Spikes, labels, dW, loss);
+        var value = c.Fast.LossGradient(c.Spikes, labels, loss, dW);
         var paper = loss == TempotronLoss.PaperCost;
         Assert.That(value, Is.EqualTo(c.Reference.Loss(c.SpikesD, labels, paper)).Within(1e-5 * (1 + Math.Abs(value))));
         AssertClose(dW, FiniteDifferenceWeights(c.Reference, () => c.Reference.Loss(c.SpikesD, labels, paper)), "dW");
@@ -347,8 +347,8 @@ public class TempotronBackwardTests
         int[] labels = [2];
         var mse = new float[80];
         var paper = new float[80];
-        n.LossGradient(s, labels, mse, TempotronLoss.MeanSquaredError);
-        n.LossGradient(s, labels, paper, TempotronLoss.PaperCost);
+        n.LossGradient(s, labels, TempotronLoss.MeanSquaredError, mse);
+        n.LossGradient(s, labels, TempotronLoss.PaperCost, paper);
         var vmax = new float[4];
         n.MaxVoltage(s, 1, vmax);
         for (var o = 0; o < 4; o++)
@@ -367,7 +367,7 @@ public class TempotronBackwardTests
         // One input at t = 2, target neuron silent: dW = -V0 K(t* - 2) (missed target).
         var n = new Tempotron(1, 1, 20, [0.5f]);
         var dW = new float[1];
-        n.LossGradient([2f], [0], dW, TempotronLoss.PaperCost);
+        n.LossGradient([2f], [0], TempotronLoss.PaperCost, dW);
         var tStar = 2 + 7; // the PSP peaks 6.93 after the spike: grid maximum 7 steps later
         var expected = -n.V0 * (Math.Exp(-(tStar - 2) / 15.0) - Math.Exp(-(tStar - 2) / 3.75));
         Assert.That(dW[0], Is.EqualTo(expected).Within(1e-6));
@@ -427,5 +427,38 @@ public class TempotronBackwardTests
         Assert.Throws<ArgumentOutOfRangeException>(() => n.MseLoss(new float[2], [-1]));
         Assert.Throws<ArgumentException>(() => n.MseLoss(new float[3], [0]));
         Assert.Throws<ArgumentException>(() => n.LossGradient(new float[5], [0, 1], new float[6]));
+    }
+
+    [Test]
+    public void LongerGradients_GetTheFirstElements_AndTheRestIsUntouched([Values(1, 2)] int threads)
+    {
+        // The library's rule for every span a call writes: at least its shape; the call writes the first elements.
+        var rng = new Random(threads);
+        const int inputs = 37, outs = 20, t = 15, batch = 5;
+        var spikes = TempotronForwardTests.RandomSpikes(rng, batch * inputs, t);
+        var upstream = TestData.Uniform(rng, batch * outs, -1f, 1f);
+        var labels = Enumerable.Range(0, batch).Select(k => k % outs).ToArray();
+        var model = new Tempotron(inputs, outs, t, seed: 3) { MaxDegreeOfParallelism = threads };
+        float[] dW = new float[outs * inputs], dIn = new float[batch * inputs];
+        float[] dWLonger = Sentinels(dW.Length + 3), dInLonger = Sentinels(dIn.Length + 1);
+        model.SpikeTimesBackward(spikes, batch, upstream, dW, dIn);
+        model.SpikeTimesBackward(spikes, batch, upstream, dWLonger, dInLonger);
+        var lossGradient = new float[outs * inputs];
+        var lossGradientLonger = Sentinels(lossGradient.Length + 2);
+        var loss = model.LossGradient(spikes, labels, TempotronLoss.PaperCost, lossGradient);
+        var lossLonger = model.LossGradient(spikes, labels, TempotronLoss.PaperCost, lossGradientLonger);
+        var vMax = new float[batch * outs];
+        model.MaxVoltage(spikes, batch, vMax);
+        var dv = new float[vMax.Length];
+        var dvLonger = Sentinels(vMax.Length + 1);
+        model.LossBackward(vMax, labels, dv);
+        model.LossBackward(vMax, labels, dvLonger);
+
+        Assert.That(dWLonger, Is.EqualTo(dW.Concat(Sentinels(3))));
+        Assert.That(dInLonger, Is.EqualTo(dIn.Concat(Sentinels(1))));
+        Assert.That((lossLonger, lossGradientLonger), Is.EqualTo((loss, lossGradient.Concat(Sentinels(2)).ToArray())));
+        Assert.That(dvLonger, Is.EqualTo(dv.Concat(Sentinels(1))));
+
+        static float[] Sentinels(int length) => Enumerable.Repeat(7.5f, length).ToArray();
     }
 }

@@ -111,9 +111,9 @@ public class TempotronEventsTests
         }
 
         var dense = new float[pixels.Length * 16];
-        encoder.Encode(pixels, 5, dense, 100);
+        encoder.Encode(pixels, 5, 100, dense);
         var events = new SpikeEvents(60 * 16);
-        encoder.Encode(pixels, 5, events, 100);
+        encoder.Encode(pixels, 5, 100, events);
         var model = new Tempotron(60 * 16, 10, 100, seed: 3);
         var a = new float[50];
         var b = new float[50];

@@ -40,13 +40,13 @@ public class TempotronTapeTests
         {
             model.SpikeTimes(spikes, batch, expectedOut);
             model.SpikeTimesBackward(spikes, batch, upstream, expectedW, expectedIn);
-            model.SpikeTimes(spikes, batch, actualOut, tape);
+            model.SpikeTimes(tape, spikes, batch, actualOut);
         }
         else
         {
             model.MaxVoltage(spikes, batch, expectedOut);
             model.MaxVoltageBackward(spikes, batch, upstream, expectedW, expectedIn);
-            model.MaxVoltage(spikes, batch, actualOut, tape);
+            model.MaxVoltage(tape, spikes, batch, actualOut);
         }
 
         Assert.That(tape.IsRecorded && tape.BatchSize == batch);
@@ -96,13 +96,13 @@ public class TempotronTapeTests
         if (spikeTimesForward)
         {
             reference.SpikeTimes(spikes, batch, expectedOut);
-            model.SpikeTimes(spikes, batch, actualOut, tape);
+            model.SpikeTimes(tape, spikes, batch, actualOut);
             Assert.That(expectedOut.Count(s => s >= 0), Is.InRange(1, expectedOut.Length - 1), "some outputs fire, some do not");
         }
         else
         {
             reference.MaxVoltage(spikes, batch, expectedOut);
-            model.MaxVoltage(spikes, batch, actualOut, tape);
+            model.MaxVoltage(tape, spikes, batch, actualOut);
         }
 
         reference.SpikeTimesBackward(spikes, batch, upstream, expectedW, expectedIn);
@@ -128,7 +128,7 @@ public class TempotronTapeTests
         var actual = new float[model.WeightCount];
         var tape = new TempotronTape();
         model.SpikeTimesBackward(spikes, 6, upstream, expected, []);
-        model.SpikeTimes(spikes, 6, s, tape);
+        model.SpikeTimes(tape, spikes, 6, s);
         model.SpikeTimesBackward(tape, upstream, actual, []);
         Assert.That(actual, Is.EqualTo(expected));
     }
@@ -160,8 +160,8 @@ public class TempotronTapeTests
         var dW2 = new float[output.WeightCount];
         void Chain()
         {
-            hidden.SpikeTimes(spikes, batch, s1, tape1);
-            output.MaxVoltage(s1, batch, vMax, tape2);
+            hidden.SpikeTimes(tape1, spikes, batch, s1);
+            output.MaxVoltage(tape2, s1, batch, vMax);
             output.LossBackward(vMax, labels, dv);
             output.MaxVoltageBackward(tape2, dv, dW2, dS1);
             hidden.SpikeTimesBackward(tape1, dS1, dW1, []);
@@ -184,11 +184,11 @@ public class TempotronTapeTests
         var dW = new float[model.WeightCount];
         var tape = new TempotronTape();
 
-        Assert.Throws<ArgumentNullException>(() => model.SpikeTimes(spikes, 1, s, (TempotronTape)null!));
+        Assert.Throws<ArgumentNullException>(() => model.SpikeTimes((TempotronTape)null!, spikes, 1, s));
         Assert.Throws<ArgumentNullException>(() => model.SpikeTimesBackward((TempotronTape)null!, upstream, dW, []));
         Assert.That(Assert.Throws<InvalidOperationException>(() => model.SpikeTimesBackward(tape, upstream, dW, []))!.Message, Does.Contain("no recording"));
 
-        model.SpikeTimes(spikes, 1, s, tape);
+        model.SpikeTimes(tape, spikes, 1, s);
         Assert.That(Assert.Throws<InvalidOperationException>(() => other.SpikeTimesBackward(tape, upstream, dW, []))!.Message, Does.Contain("another model"));
         Assert.That(tape.IsRecorded, "a refused backward keeps the recording");
 
@@ -201,11 +201,11 @@ public class TempotronTapeTests
         model.SpikeTimesBackward(tape, upstream, dW, []);
         Assert.That(Assert.Throws<InvalidOperationException>(() => model.SpikeTimesBackward(tape, upstream, dW, []))!.Message, Does.Contain("no recording"));
 
-        model.SpikeTimes(spikes, 1, s, tape);
+        model.SpikeTimes(tape, spikes, 1, s);
         model.SetWeights(new float[model.WeightCount]);
         Assert.That(Assert.Throws<InvalidOperationException>(() => model.SpikeTimesBackward(tape, upstream, dW, []))!.Message, Does.Contain("weights changed"));
 
-        model.MaxVoltage(spikes, 1, s, tape);
+        model.MaxVoltage(tape, spikes, 1, s);
         model.ApplyGradient(new Sgd(0.1f), dW);
         Assert.Throws<InvalidOperationException>(() => model.MaxVoltageBackward(tape, upstream, dW, []));
     }
@@ -216,11 +216,11 @@ public class TempotronTapeTests
         var model = new Tempotron(4, 2, T, seed: 1) { MaxDegreeOfParallelism = degree };
         var tape = new TempotronTape();
         var s = new float[4];
-        model.SpikeTimes(new float[8], 2, s, tape);
+        model.SpikeTimes(tape, new float[8], 2, s);
         Assert.That(tape.IsRecorded);
 
         float[] bad = [0, 1, 2, 3, 0, float.NaN, 2, 3];
-        Assert.That(Assert.Throws<ArgumentException>(() => model.SpikeTimes(bad, 2, s, tape))!.Message, Does.Contain("(batch 1, input 1)"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.SpikeTimes(tape, bad, 2, s))!.Message, Does.Contain("(batch 1, input 1)"));
         Assert.That(tape.IsRecorded, Is.False);
         Assert.That(tape.BatchSize, Is.Zero);
     }
@@ -238,7 +238,7 @@ public class TempotronTapeTests
             var expected = new float[model.WeightCount];
             var actual = new float[model.WeightCount];
             model.MaxVoltageBackward(spikes, batch, upstream, expected, []);
-            model.MaxVoltage(spikes, batch, new float[batch * outFeatures], tape);
+            model.MaxVoltage(tape, spikes, batch, new float[batch * outFeatures]);
             model.MaxVoltageBackward(tape, upstream, actual, []);
             Assert.That(actual, Is.EqualTo(expected), $"({inFeatures}, {outFeatures}), batch {batch}");
         }

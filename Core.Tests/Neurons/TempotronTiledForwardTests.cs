@@ -54,7 +54,7 @@ public class TempotronTiledForwardTests
         plain.MaxVoltage(spikes, batch, expectedMax);
         if (withTape)
         {
-            tiled.MaxVoltage(spikes, batch, actualMax, tape);
+            tiled.MaxVoltage(tape, spikes, batch, actualMax);
         }
         else
         {
@@ -66,7 +66,7 @@ public class TempotronTiledForwardTests
         plain.SpikeTimes(spikes, batch, expectedMax);
         if (withTape)
         {
-            tiled.SpikeTimes(spikes, batch, actualMax, tape);
+            tiled.SpikeTimes(tape, spikes, batch, actualMax);
         }
         else
         {
@@ -132,7 +132,7 @@ public class TempotronTiledForwardTests
         var actual = new float[batch * outs];
         plain.SpikeTimes(spikes, batch, expected);
         var tape = new TempotronTape();
-        model.SpikeTimes(spikes, batch, actual, tape);
+        model.SpikeTimes(tape, spikes, batch, actual);
         Assert.That(actual, Is.EqualTo(expected));
 
         var upstream = TestData.Uniform(rng, batch * outs, -1f, 1f);

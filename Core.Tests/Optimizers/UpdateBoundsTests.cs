@@ -179,7 +179,7 @@ public class UpdateBoundsTests
         for (var step = 0; step < 4; step++)
         {
             var result = trainer.Step(spikes, labels);
-            Assert.That(result.Loss, Is.EqualTo(twin.LossGradient(spikes, labels, gradient, loss)), $"step {step}");
+            Assert.That(result.Loss, Is.EqualTo(twin.LossGradient(spikes, labels, loss, gradient)), $"step {step}");
             twin.ApplyGradient(twinOptimizer, gradient);
             Assert.That(Bits(Weights(trainer.Model)), Is.EqualTo(Bits(Weights(twin))), $"step {step}");
         }

@@ -150,7 +150,7 @@ public class StreamingTests
         var model = new Tempotron(784 * 16, 10, 100, seed: 1);
         var encoder = new GaussianTuning(1, 16, [0f], [1f]);
         var events = new SpikeEvents(784 * 16);
-        encoder.Encode(TestData.Uniform(new Random(1), 784, 0f, 1f), 1, events, 100);
+        encoder.Encode(TestData.Uniform(new Random(1), 784, 0f, 1f), 1, 100, events);
         events.SortByTime();
         var stream = new StreamingTempotron(model);
         var exact = new StreamingExactTempotron(new ExactTempotron(784 * 16, 10, 100));

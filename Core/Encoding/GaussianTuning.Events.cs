@@ -14,15 +14,28 @@ namespace TimingBased.Encoding;
 public sealed partial class GaussianTuning
 {
     /// <summary>
+    /// Encodes <paramref name="x"/> into spike events, one pattern per sample, in SpikingJelly's default window
+    /// (<see cref="DefaultMaxSpikeTime"/>); see the overload with <c>maxSpikeTime</c>.
+    /// </summary>
+    /// <param name="x">The input, shape <c>[batch, n, samples]</c> row-major.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="destination">Receives one pattern per sample, appended.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A shape is wrong, or <paramref name="x"/> holds a NaN; nothing was appended.</exception>
+    /// <exception cref="InvalidOperationException">The destination has an open pattern.</exception>
+    public void Encode(ReadOnlySpan<float> x, int batchSize, SpikeEvents destination) => Encode(x, batchSize, DefaultMaxSpikeTime, destination);
+
+    /// <summary>
     /// Encodes <paramref name="x"/> of shape <c>[batch, n, samples]</c> into spike events: one pattern per batch element,
     /// appended to <paramref name="destination"/>, with an event <c>(afferent, t)</c> for every non-negative entry of
-    /// <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>'s output, bit for bit the same time, and afferent
+    /// <see cref="Encode(ReadOnlySpan{float}, int, int, Span{float})"/>'s output, bit for bit the same time, and afferent
     /// the entry's position in that output's <c>[n, samples, m]</c> row. Each pattern is in afferent order.
     /// </summary>
     /// <param name="x">The input, shape <c>[batch, n, samples]</c> row-major. <c>±Infinity</c> is valid and gives no event.</param>
     /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="maxSpikeTime">As in <see cref="Encode(ReadOnlySpan{float}, int, int, Span{float})"/>.</param>
     /// <param name="destination">Receives <c>batchSize</c> patterns; its <c>AfferentCount</c> must be <c>n * samples * m</c>, and no pattern may be open.</param>
-    /// <param name="maxSpikeTime">As in <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>.</param>
     /// <remarks>
     /// A value <c>x</c> can make neuron <c>j</c> fire only if <c>round(maxSpikeTime (1 - exp(-q))) &lt; maxSpikeTime</c>, so
     /// only if <c>q = (x - mu_j)^2 / (2 sigma2) &lt;= ln(2 maxSpikeTime)</c>. The centres are increasing in <c>j</c> and evenly
@@ -42,7 +55,7 @@ public sealed partial class GaussianTuning
     /// is not <c>n * samples * m</c>, or <paramref name="x"/> holds a NaN; nothing was appended.
     /// </exception>
     /// <exception cref="InvalidOperationException">The destination has an open pattern.</exception>
-    public void Encode(ReadOnlySpan<float> x, int batchSize, SpikeEvents destination, int maxSpikeTime = DefaultMaxSpikeTime)
+    public void Encode(ReadOnlySpan<float> x, int batchSize, int maxSpikeTime, SpikeEvents destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var samples = ValidateInput(x, batchSize, maxSpikeTime);

@@ -29,13 +29,13 @@ namespace TimingBased.Encoding;
 /// </para>
 /// <para>
 /// Thread safety: an instance is immutable after construction and may be shared by any number of
-/// threads; <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/> allocates nothing after its first call
+/// threads; <see cref="Encode(ReadOnlySpan{float}, int, int, Span{float})"/> allocates nothing after its first call
 /// on a thread (which creates the thread's 76 KB row cache).
 /// </para>
 /// </remarks>
 public sealed partial class GaussianTuning
 {
-    /// <summary>The default <c>maxSpikeTime</c> of <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>: 50.</summary>
+    /// <summary>The default <c>maxSpikeTime</c> of <see cref="Encode(ReadOnlySpan{float}, int, int, Span{float})"/>: 50.</summary>
     public const int DefaultMaxSpikeTime = 50;
 
     /// <summary>The value a <c>maxSpikeTime</c> of 0 stands for: 100 (SpikingJelly's historical fallback).</summary>
@@ -158,14 +158,26 @@ public sealed partial class GaussianTuning
     /// <summary>Gets the variances <c>sigma2</c>, shape <c>[n, m]</c> row-major (equal along each row).</summary>
     public ReadOnlySpan<float> Sigma2 => _sigma2;
 
+    /// <summary>
+    /// Encodes <paramref name="x"/> of shape <c>[batch, n, samples]</c> into spike times of shape
+    /// <c>[batch, n, samples, m]</c> in SpikingJelly's default window (<see cref="DefaultMaxSpikeTime"/>); see the overload
+    /// with <c>maxSpikeTime</c>.
+    /// </summary>
+    /// <param name="x">The input, shape <c>[batch, n, samples]</c> row-major.</param>
+    /// <param name="batchSize">The batch size; at least 1.</param>
+    /// <param name="destination">Receives the spike times, shape <c>[batch, n, samples, m]</c>; only its first <c>x.Length * m</c> elements are written.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or <paramref name="x"/> holds a NaN.</exception>
+    public void Encode(ReadOnlySpan<float> x, int batchSize, Span<float> destination) => Encode(x, batchSize, DefaultMaxSpikeTime, destination);
+
     /// <summary>Encodes <paramref name="x"/> of shape <c>[batch, n, samples]</c> into spike times of shape <c>[batch, n, samples, m]</c>.</summary>
     /// <param name="x">The input, shape <c>[batch, n, samples]</c> row-major. <c>±Infinity</c> is valid and encodes as silence (-1).</param>
     /// <param name="batchSize">The batch size; at least 1. <c>samples = x.Length / (batchSize * n)</c>.</param>
-    /// <param name="destination">Receives the spike times, shape <c>[batch, n, samples, m]</c>; only its first <c>x.Length * m</c> elements are written.</param>
     /// <param name="maxSpikeTime">
     /// The time window; spike times are integers in <c>[0, maxSpikeTime)</c> and later ones become -1.
     /// 0 stands for 100, as in SpikingJelly. In <c>[0, 2^24]</c>.
     /// </param>
+    /// <param name="destination">Receives the spike times, shape <c>[batch, n, samples, m]</c>; only its first <c>x.Length * m</c> elements are written.</param>
     /// <remarks>
     /// Computes <c>t = round(maxSpikeTime (1 - exp(-(x - mu)² / (2 sigma2))))</c>, rounding half to even, and
     /// <c>-1</c> where <c>t &gt;= maxSpikeTime</c>. Vectorised over the <c>m</c> neurons of a value; the
@@ -180,7 +192,7 @@ public sealed partial class GaussianTuning
     /// The length of <paramref name="x"/> is not a positive multiple of <c>batchSize * n</c>; <paramref name="destination"/>
     /// is too short; or <paramref name="x"/> holds a NaN (the message gives its (batch, channel, sample) coordinate).
     /// </exception>
-    public void Encode(ReadOnlySpan<float> x, int batchSize, Span<float> destination, int maxSpikeTime = DefaultMaxSpikeTime)
+    public void Encode(ReadOnlySpan<float> x, int batchSize, int maxSpikeTime, Span<float> destination)
     {
         var samples = ValidateInput(x, batchSize, maxSpikeTime);
         var n = N;
@@ -253,7 +265,7 @@ public sealed partial class GaussianTuning
 
     /// <summary>Encodes a tensor of shape <c>[batch, n, samples]</c> into a new tensor of shape <c>[batch, n, samples, m]</c>.</summary>
     /// <param name="x">The input, rank 3 with <c>Lengths[1] == n</c>; any strides.</param>
-    /// <param name="maxSpikeTime">As in <see cref="Encode(ReadOnlySpan{float}, int, Span{float}, int)"/>.</param>
+    /// <param name="maxSpikeTime">As in <see cref="Encode(ReadOnlySpan{float}, int, int, Span{float})"/>.</param>
     /// <returns>A new dense tensor with the spike times.</returns>
     /// <remarks>A convenience wrapper over the span overload: it allocates the input copy and the result.</remarks>
     /// <exception cref="ArgumentException"><paramref name="x"/> is not of rank 3 with <c>n</c> channels, is empty, or holds a NaN.</exception>
@@ -268,7 +280,7 @@ public sealed partial class GaussianTuning
         var input = new float[x.FlattenedLength];
         x.FlattenTo(input);
         var output = new float[input.Length * (long)M];
-        Encode(input, (int)x.Lengths[0], output, maxSpikeTime);
+        Encode(input, (int)x.Lengths[0], maxSpikeTime, output);
         return Tensor.Create(output, [x.Lengths[0], x.Lengths[1], x.Lengths[2], M]);
     }
 

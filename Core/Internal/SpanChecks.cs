@@ -7,6 +7,21 @@ namespace TimingBased.Internal;
 /// <summary>Vectorised scans used by input validation.</summary>
 internal static class SpanChecks
 {
+    /// <summary>
+    /// The library's rule for every span a call writes (a destination or a gradient): it must hold at least
+    /// <paramref name="length"/> elements; the call writes the first <paramref name="length"/> and leaves the rest.
+    /// Returns those first elements; throws, naming the parameter and its shape, when the span is shorter.
+    /// </summary>
+    public static Span<T> Destination<T>(Span<T> destination, string paramName, string shape, long length)
+    {
+        if (destination.Length < length)
+        {
+            ThrowHelper.DestinationTooShort(paramName, shape, length, destination.Length);
+        }
+
+        return destination[..(int)length];
+    }
+
     /// <summary>Returns the index of the first NaN in <paramref name="values"/>, or -1 if there is none.</summary>
     public static int IndexOfNaN(ReadOnlySpan<float> values)
     {

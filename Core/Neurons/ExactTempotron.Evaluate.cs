@@ -76,15 +76,28 @@ public sealed partial class ExactTempotron
         }
     }
 
-    /// <summary>Computes <c>V(t)</c> of one output on one pattern at the given times, by the definition (<c>O(events)</c> per time).</summary>
+    /// <summary>
+    /// Computes <c>V(t)</c> of one output on one pattern at the given times, by the definition (<c>O(events)</c> per
+    /// time), with the model's shunting: inputs at or after the crossing time (if the neuron fires) are ignored.
+    /// </summary>
     /// <param name="pattern">The events.</param>
     /// <param name="output">The output neuron.</param>
     /// <param name="times">The times at which to evaluate; not NaN (<c>V</c> is 0 before the first event and at <c>+Infinity</c>).</param>
     /// <param name="destination">Receives <c>V</c> at each time; at least as long as <paramref name="times"/>.</param>
-    /// <param name="shunted">Whether inputs at or after the crossing time (if the neuron fires) are ignored, as the model does.</param>
     /// <exception cref="ArgumentException">A length or the pattern is wrong, or a time is NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> is out of range.</exception>
-    public void Voltage(SpikePattern pattern, int output, ReadOnlySpan<double> times, Span<double> destination, bool shunted = true)
+    public void Voltage(SpikePattern pattern, int output, ReadOnlySpan<double> times, Span<double> destination) =>
+        Voltage(pattern, output, times, shunted: true, destination);
+
+    /// <summary>Computes <c>V(t)</c> of one output on one pattern at the given times, by the definition (<c>O(events)</c> per time).</summary>
+    /// <param name="pattern">The events.</param>
+    /// <param name="output">The output neuron.</param>
+    /// <param name="times">The times at which to evaluate; not NaN (<c>V</c> is 0 before the first event and at <c>+Infinity</c>).</param>
+    /// <param name="shunted">Whether inputs at or after the crossing time (if the neuron fires) are ignored, as the model does.</param>
+    /// <param name="destination">Receives <c>V</c> at each time; at least as long as <paramref name="times"/>.</param>
+    /// <exception cref="ArgumentException">A length or the pattern is wrong, or a time is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> is out of range.</exception>
+    public void Voltage(SpikePattern pattern, int output, ReadOnlySpan<double> times, bool shunted, Span<double> destination)
     {
         if ((uint)output >= (uint)Outputs)
         {

@@ -197,10 +197,7 @@ public sealed class MultiSpikeRule
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckDesired(desired, model.Outputs);
-        if (gradient.Length != model.Afferents * model.Outputs)
-        {
-            ThrowHelper.LengthMismatch(nameof(gradient), "[outputs, afferents]", (long)model.Afferents * model.Outputs, gradient.Length);
-        }
+        gradient = SpanChecks.Destination(gradient, nameof(gradient), "[outputs, afferents]", (long)model.Afferents * model.Outputs);
 
         gradient.Clear();
         if (_gradientRow is null || _gradientRow.Length < model.Afferents)

@@ -28,9 +28,9 @@ public sealed partial class MultiSpikeTempotron
     /// <param name="pattern">The events, in any order; afferents in range, times finite and &gt;= 0.</param>
     /// <param name="output">The output neuron.</param>
     /// <param name="k">The spike count, at least 1.</param>
-    /// <param name="gradient">Empty, or exactly <c>afferents</c> doubles: receives <c>d theta*_k / d w[output, i]</c> (zeros when undefined).</param>
+    /// <param name="gradient">Empty, or at least <c>afferents</c> doubles: its first <c>afferents</c> receive <c>d theta*_k / d w[output, i]</c> (zeros when undefined).</param>
     /// <returns><c>theta*_k</c> and <c>t*_k</c>, or <see cref="CriticalThreshold.Undefined"/> for a trace that never rises above 0.</returns>
-    /// <exception cref="ArgumentException">The pattern is invalid, or <paramref name="gradient"/> has another length.</exception>
+    /// <exception cref="ArgumentException">The pattern is invalid, or <paramref name="gradient"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> or <paramref name="k"/> is out of range.</exception>
     public CriticalThreshold CriticalThreshold(SpikePattern pattern, int output, int k, Span<double> gradient)
     {
@@ -40,9 +40,9 @@ public sealed partial class MultiSpikeTempotron
             ThrowHelper.SizeTooSmall(nameof(k), k, 1);
         }
 
-        if (!gradient.IsEmpty && gradient.Length != Afferents)
+        if (!gradient.IsEmpty)
         {
-            ThrowHelper.LengthMismatch(nameof(gradient), "[afferents]", Afferents, gradient.Length);
+            gradient = SpanChecks.Destination(gradient, nameof(gradient), "[afferents]", Afferents);
         }
 
         var ordered = Prepare(pattern, out var walk);

@@ -248,16 +248,13 @@ public sealed partial class MultiSpikeTempotron : IFreezable
     /// </summary>
     /// <param name="pattern">The events, in any order; afferents in range, times finite and &gt;= 0.</param>
     /// <param name="output">The output neuron.</param>
-    /// <param name="destination">Exactly <c>afferents</c> doubles; overwritten.</param>
-    /// <exception cref="ArgumentException">The pattern is invalid, or the destination has another length.</exception>
+    /// <param name="destination">Receives <c>e</c>, shape <c>[afferents]</c> (its first elements, overwritten).</param>
+    /// <exception cref="ArgumentException">The pattern is invalid, or the destination is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="output"/> is out of range.</exception>
     public void Eligibility(SpikePattern pattern, int output, Span<double> destination)
     {
         CheckOutput(output);
-        if (destination.Length != Afferents)
-        {
-            ThrowHelper.LengthMismatch(nameof(destination), "[afferents]", Afferents, destination.Length);
-        }
+        destination = SpanChecks.Destination(destination, nameof(destination), "[afferents]", Afferents);
 
         var ordered = Prepare(pattern, out var walk);
         walk.Eligibility(ordered, _weights.Row(output), Threshold, destination);

@@ -17,6 +17,16 @@ public sealed partial class Tempotron
         PaperCost,
     }
 
+    /// <summary>Computes SpikingJelly's MSE loss of <c>MaxVoltage(inSpikes)</c> against labels and its weight gradient.</summary>
+    /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, shape <c>[out, in]</c> (its first elements, summed over the batch).</param>
+    /// <returns>The loss; as <see cref="LossGradient(ReadOnlySpan{float}, ReadOnlySpan{int}, TempotronLoss, Span{float})"/> with <see cref="TempotronLoss.MeanSquaredError"/>.</returns>
+    /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
+    public float LossGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient) =>
+        LossGradient(inSpikes, labels, TempotronLoss.MeanSquaredError, weightGradient);
+
     /// <summary>Computes a loss of <c>MaxVoltage(inSpikes)</c> against labels and its gradient with respect to the weights.</summary>
     /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>, batch = <c>labels.Length</c>.</param>
     /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
@@ -30,11 +40,10 @@ public sealed partial class Tempotron
     /// </remarks>
     /// <exception cref="ArgumentException">A length is wrong, or an input is NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
-    public float LossGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient,
-        TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    public float LossGradient(ReadOnlySpan<float> inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss, Span<float> weightGradient)
     {
         var kind = ValidateLossInputs(inSpikes, labels, loss);
-        RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
+        weightGradient = SpanChecks.Destination(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
         return (float)BackwardCore(new BackwardRequest { Input = inSpikes, BatchSize = labels.Length, Labels = labels, Kind = kind, PublicGradient = weightGradient }).Loss;
     }
 
@@ -220,12 +229,12 @@ public sealed partial class Tempotron
 
         if (!weightGradient.IsEmpty)
         {
-            RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
+            weightGradient = SpanChecks.Destination(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
         }
 
         if (!inputGradient.IsEmpty)
         {
-            RequireLength(inputGradient, nameof(inputGradient), "[batch, in]", (long)batchSize * InFeatures);
+            inputGradient = SpanChecks.Destination(inputGradient, nameof(inputGradient), "[batch, in]", (long)batchSize * InFeatures);
         }
 
         // A failed call writes nothing: find a NaN before phase 1 writes any input gradient. A tape's forward has
@@ -295,14 +304,6 @@ public sealed partial class Tempotron
         {
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, string.Create(CultureInfo.InvariantCulture,
                 $"batch * 4 * T * outStride <= {AlignedFloats.MaxLength} and batch * (2 (in + 16) + 6) + 8 * threads + out <= {Array.MaxLength} for a backward pass (T = {T}, outStride = {_outStride}, in = {InFeatures}); split the batch"));
-        }
-    }
-
-    private static void RequireLength(Span<float> span, string name, string shape, long length)
-    {
-        if (span.Length != length)
-        {
-            ThrowHelper.LengthMismatch(name, shape, length, span.Length);
         }
     }
 }

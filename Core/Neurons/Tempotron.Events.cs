@@ -70,6 +70,17 @@ public sealed partial class Tempotron
     public void VoltageBackward(SpikeEvents inSpikes, ReadOnlySpan<float> upstream, Span<float> weightGradient, Span<float> inputGradient) =>
         VoltageBackward(DenseFromEvents(inSpikes), inSpikes.PatternCount, upstream, weightGradient, inputGradient);
 
+    /// <summary>Computes SpikingJelly's MSE loss of the maximum voltages of event patterns and its weight gradient; see the dense overload.</summary>
+    /// <param name="inSpikes">One pattern per sample; <c>PatternCount</c> = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>.</param>
+    /// <param name="weightGradient">Receives <c>dL/dW</c>, <c>[out, in]</c>.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
+    /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public float LossGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient) =>
+        LossGradient(inSpikes, labels, TempotronLoss.MeanSquaredError, weightGradient);
+
     /// <summary>Computes a loss of the maximum voltages of event patterns and its weight gradient; see the dense overload.</summary>
     /// <param name="inSpikes">One pattern per sample; <c>PatternCount</c> = <c>labels.Length</c>.</param>
     /// <param name="labels">Class labels in <c>[0, out)</c>.</param>
@@ -79,10 +90,9 @@ public sealed partial class Tempotron
     /// <exception cref="ArgumentNullException"><paramref name="inSpikes"/> is null.</exception>
     /// <exception cref="ArgumentException">A shape is wrong or an afferent fires twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
-    public float LossGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels, Span<float> weightGradient,
-        TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    public float LossGradient(SpikeEvents inSpikes, ReadOnlySpan<int> labels, TempotronLoss loss, Span<float> weightGradient)
     {
-        RequireLength(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
+        weightGradient = SpanChecks.Destination(weightGradient, nameof(weightGradient), "[out, in]", WeightCount);
         var total = TrainingGradient(inSpikes, labels, loss, default, weightGradient).Loss;
         return (float)total;
     }

@@ -48,6 +48,16 @@ public sealed partial class Tempotron
         return (float)(loss == TempotronLoss.MeanSquaredError ? total / labels.Length : total);
     }
 
+    /// <summary>Computes SpikingJelly's MSE loss of maximum voltages and its gradient with respect to them, for stacking layers by hand.</summary>
+    /// <param name="vMax">Maximum voltages, shape <c>[batch, out]</c>, batch = <c>labels.Length</c>.</param>
+    /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
+    /// <param name="vMaxGradient">Receives <c>dL/dvMax</c>, shape <c>[batch, out]</c>.</param>
+    /// <returns>The loss; as <see cref="LossBackward(ReadOnlySpan{float}, ReadOnlySpan{int}, TempotronLoss, Span{float})"/> with <see cref="TempotronLoss.MeanSquaredError"/>.</returns>
+    /// <exception cref="ArgumentException">A length is wrong, or a maximum voltage is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
+    public float LossBackward(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, Span<float> vMaxGradient) =>
+        LossBackward(vMax, labels, TempotronLoss.MeanSquaredError, vMaxGradient);
+
     /// <summary>Computes a loss of maximum voltages and its gradient with respect to them, for stacking layers by hand.</summary>
     /// <param name="vMax">Maximum voltages, shape <c>[batch, out]</c>, batch = <c>labels.Length</c>.</param>
     /// <param name="labels">Class labels in <c>[0, out)</c>, shape <c>[batch]</c>.</param>
@@ -57,14 +67,10 @@ public sealed partial class Tempotron
     /// <remarks>MSE: <c>dL/dvMax = 2 (vMax - vThreshold) wrong / batch</c>; paper cost: <c>+1</c> for a false alarm, <c>-1</c> for a missed target.</remarks>
     /// <exception cref="ArgumentException">A length is wrong, or a maximum voltage is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, out)</c>.</exception>
-    public float LossBackward(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, Span<float> vMaxGradient,
-        TempotronLoss loss = TempotronLoss.MeanSquaredError)
+    public float LossBackward(ReadOnlySpan<float> vMax, ReadOnlySpan<int> labels, TempotronLoss loss, Span<float> vMaxGradient)
     {
         var value = Loss(vMax, labels, loss);
-        if (vMaxGradient.Length != vMax.Length)
-        {
-            ThrowHelper.LengthMismatch(nameof(vMaxGradient), "[batch, out]", vMax.Length, vMaxGradient.Length);
-        }
+        vMaxGradient = SpanChecks.Destination(vMaxGradient, nameof(vMaxGradient), "[batch, out]", vMax.Length);
 
         for (var b = 0; b < labels.Length; b++)
         {

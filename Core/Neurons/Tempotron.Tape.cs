@@ -10,14 +10,14 @@ public sealed partial class Tempotron
     /// Computes the maximum voltages as <see cref="MaxVoltage(ReadOnlySpan{float}, int, Span{float})"/> does and records
     /// what the backward needs in <paramref name="tape"/>.
     /// </summary>
+    /// <param name="tape">Receives the recording (any earlier one is discarded); grows on first use.</param>
     /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>; see <see cref="Voltage(ReadOnlySpan{float}, int, Span{float})"/>.</param>
     /// <param name="batchSize">The batch size; at least 1.</param>
     /// <param name="destination">Receives the maxima, shape <c>[batch, out]</c>.</param>
-    /// <param name="tape">Receives the recording (any earlier one is discarded); grows on first use.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tape"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1, or the batch is too large for a backward.</exception>
     /// <exception cref="ArgumentException">A length is wrong or an input is NaN; the tape then holds no recording.</exception>
-    public void MaxVoltage(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination, TempotronTape tape)
+    public void MaxVoltage(TempotronTape tape, ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(tape);
         Forward(inSpikes, batchSize, destination, ForwardOutput.MaxVoltage, tape);
@@ -27,14 +27,14 @@ public sealed partial class Tempotron
     /// Computes the output spike times as <see cref="SpikeTimes(ReadOnlySpan{float}, int, Span{float})"/> does and records
     /// what the backward needs in <paramref name="tape"/>.
     /// </summary>
+    /// <param name="tape">Receives the recording (any earlier one is discarded); grows on first use.</param>
     /// <param name="inSpikes">Input spike times, shape <c>[batch, in]</c>; see <see cref="Voltage(ReadOnlySpan{float}, int, Span{float})"/>.</param>
     /// <param name="batchSize">The batch size; at least 1.</param>
     /// <param name="destination">Receives the spike times, shape <c>[batch, out]</c>.</param>
-    /// <param name="tape">Receives the recording (any earlier one is discarded); grows on first use.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tape"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1, or the batch is too large for a backward.</exception>
     /// <exception cref="ArgumentException">A length is wrong or an input is NaN; the tape then holds no recording.</exception>
-    public void SpikeTimes(ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination, TempotronTape tape)
+    public void SpikeTimes(TempotronTape tape, ReadOnlySpan<float> inSpikes, int batchSize, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(tape);
         Forward(inSpikes, batchSize, destination, ForwardOutput.SpikeTimes, tape);

@@ -220,10 +220,7 @@ public sealed class TempotronRule
             ThrowHelper.LengthMismatch(nameof(targets), "[outputs]", model.Outputs, targets.Length);
         }
 
-        if (gradient.Length != model.Weights.Length)
-        {
-            ThrowHelper.LengthMismatch(nameof(gradient), "[outputs, afferents]", model.Weights.Length, gradient.Length);
-        }
+        gradient = SpanChecks.Destination(gradient, nameof(gradient), "[outputs, afferents]", model.Weights.Length);
 
         var events = ExactTempotron.InTimeOrder(patterns[pattern]);
         Span<ExactTempotronOutput> results = model.Outputs <= 64 ? stackalloc ExactTempotronOutput[model.Outputs] : new ExactTempotronOutput[model.Outputs];

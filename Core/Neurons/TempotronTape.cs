@@ -8,7 +8,7 @@ namespace TimingBased.Neurons;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Use: <c>model.SpikeTimes(x, batch, s, tape)</c> (or <c>MaxVoltage</c>), then
+/// Use: <c>model.SpikeTimes(tape, x, batch, s)</c> (or <c>MaxVoltage</c>), then
 /// <c>model.SpikeTimesBackward(tape, upstream, dW, dX)</c> (or <c>MaxVoltageBackward</c>). A recording serves one
 /// backward (the backward reuses its memory); the next forward records again. The backward throws
 /// <see cref="InvalidOperationException"/> if the tape holds no recording, was recorded by another model, was already

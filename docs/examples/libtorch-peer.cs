@@ -43,7 +43,7 @@ for (var k = 0; k < B; k++)
 }
 
 var spikes = new float[B * In];
-new GaussianTuning(1, M, [0f], [1f]).Encode(pixels, B, spikes, T);
+new GaussianTuning(1, M, [0f], [1f]).Encode(pixels, B, T, spikes);
 
 var layer = new Tempotron(In, Out, T, seed: 1);
 var hidden = new Tempotron(In, Hidden, T, seed: 1);
@@ -133,8 +133,8 @@ float LibW2() { layer.MaxVoltage(spikes, B, vmax); return vmax[0]; }
 float LibW3() => trainer.Step(spikes, labels).Loss;
 float LibW5()
 {
-    hidden.SpikeTimes(spikes, B, s1, tape1);
-    output.MaxVoltage(s1, B, vmax, tape2);
+    hidden.SpikeTimes(tape1, spikes, B, s1);
+    output.MaxVoltage(tape2, s1, B, vmax);
     var loss = output.LossBackward(vmax, labels, dv);
     output.MaxVoltageBackward(tape2, dv, dW2, dS1);
     hidden.SpikeTimesBackward(tape1, dS1, dW1, []);

@@ -66,7 +66,7 @@ if (load is null)
                 }
             }
 
-            encoder.Encode(x, batch, spikes, T);
+            encoder.Encode(x, batch, T, spikes);
             trainer.Step(spikes, y);
         }
 
@@ -88,7 +88,7 @@ for (var k = 0; k < all.Length; k++)
     all[k] = testImages.Pixels[k] / 255f;
 }
 
-encoder.Encode(all, count, events, T);
+encoder.Encode(all, count, T, events);
 events.SortByTime();
 var vMax = new float[count * 10];
 model.MaxVoltage(events, vMax); // the full-window decision, for comparison

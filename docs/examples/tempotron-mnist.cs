@@ -108,13 +108,13 @@ for (var epoch = 1; epoch <= options.Epochs; epoch++)
         int right;
         if (twoLayer is not null)
         {
-            encoder.Encode(pixels, batch, spikes, options.T);
+            encoder.Encode(pixels, batch, options.T, spikes);
             (loss, right) = twoLayer.Step(spikes, labels);
         }
         else
         {
             events.Clear();
-            encoder.Encode(pixels, batch, events, options.T);
+            encoder.Encode(pixels, batch, options.T, events);
             (loss, right) = trainer.Step(events, labels) is var r ? (r.Loss, r.Correct) : default;
         }
 
@@ -177,13 +177,13 @@ double Evaluate(Dataset set, int[] indices)
         set.Fill(indices.AsSpan(start, n), pixels, labels);
         if (twoLayer is not null)
         {
-            encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, spikes, options.T);
+            encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, options.T, spikes);
             right += twoLayer.Evaluate(spikes.AsSpan(0, n * inFeatures), labels.AsSpan(0, n));
         }
         else
         {
             events.Clear();
-            encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, events, options.T);
+            encoder.Encode(pixels.AsSpan(0, n * Dataset.Pixels), n, options.T, events);
             right += trainer.Evaluate(events, labels.AsSpan(0, n)).Correct;
         }
     }
@@ -226,8 +226,8 @@ internal sealed class TwoLayer(Tempotron hidden, Tempotron output, IOptimizer hi
         var spikes = _spikes.AsSpan(0, n * hidden.OutFeatures);
         var vMax = _vMax.AsSpan(0, n * output.OutFeatures);
         // Each forward records a tape, so neither backward runs its forward again (as autograd keeps what it saved).
-        hidden.SpikeTimes(inSpikes, n, spikes, _hiddenTape);
-        output.MaxVoltage(spikes, n, vMax, _outputTape);
+        hidden.SpikeTimes(_hiddenTape, inSpikes, n, spikes);
+        output.MaxVoltage(_outputTape, spikes, n, vMax);
         var loss = output.LossBackward(vMax, labels, _dvMax.AsSpan(0, vMax.Length));
         output.MaxVoltageBackward(_outputTape, _dvMax.AsSpan(0, vMax.Length), _dOutput, _dSpikes.AsSpan(0, spikes.Length));
         hidden.SpikeTimesBackward(_hiddenTape, _dSpikes.AsSpan(0, spikes.Length), _dHidden, []);

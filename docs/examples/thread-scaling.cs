@@ -19,7 +19,7 @@ for (var k = 0; k < x.Length; k++) x[k] = images.Pixels[k] / 255f;
 var labels = labelsAll.AsSpan(0, 64).ToArray().Select(b => (int)b).ToArray();
 var enc = new GaussianTuning(1, 16, [0f], [1f]);
 var spikes = new float[64 * 784 * 16];
-enc.Encode(x, 64, spikes, 100);
+enc.Encode(x, 64, 100, spikes);
 double PerCall(Action a, int n) { for (var i = 0; i < 50; i++) a(); var best = double.MaxValue; for (var r = 0; r < 7; r++) { var sw = Stopwatch.StartNew(); for (var i = 0; i < n; i++) a(); best = Math.Min(best, sw.Elapsed.TotalMicroseconds / n); } return best; }
 var csv = new List<string> { "workload,one_copy_us,two_copies_us_first,two_copies_us_second,dop2_us,capacity,speedup" };
 foreach (var (name, make, calls) in new (string, Func<int, Action>, int)[] {
@@ -69,8 +69,8 @@ Action TwoLayers(int dop, bool tapes)
   {
     return () =>
     {
-      l1.SpikeTimes(spikes, 64, s1, tape1);
-      l2.MaxVoltage(s1, 64, vMax, tape2);
+      l1.SpikeTimes(tape1, spikes, 64, s1);
+      l2.MaxVoltage(tape2, s1, 64, vMax);
       l2.LossBackward(vMax, labels, dv);
       l2.MaxVoltageBackward(tape2, dv, dW2, dS1);
       l1.SpikeTimesBackward(tape1, dS1, dW1, []);

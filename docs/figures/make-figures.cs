@@ -110,7 +110,7 @@ static void ReceptiveFields(string path)
     const float x = 0.37f;
     const int maxSpikeTime = 100;
     var spikes = new float[m];
-    encoder.Encode([x], 1, spikes, maxSpikeTime);
+    encoder.Encode([x], 1, maxSpikeTime, spikes);
     for (var j = 0; j < m; j++)
     {
         var c = mu[j];
@@ -243,7 +243,7 @@ static void MnistTraces(string path, string data)
                 y[b] = labels[start + b];
             }
 
-            encoder.Encode(pixels, batch, spikes, T);
+            encoder.Encode(pixels, batch, T, spikes);
             trainer.Step(spikes, y);
         }
     }
@@ -256,7 +256,7 @@ static void MnistTraces(string path, string data)
     }
 
     var oneSpikes = new float[784 * m];
-    encoder.Encode(one, 1, oneSpikes, T);
+    encoder.Encode(one, 1, T, oneSpikes);
     var v = new float[10 * T];
     model.Voltage(oneSpikes, 1, v);
     var vMax = new float[10];
@@ -323,8 +323,8 @@ static void ExactTraces(string path)
     {
         var shunted = new double[ts.Length];
         var unshunted = new double[ts.Length];
-        model.Voltage(events[k], 0, ts, shunted, shunted: true);
-        model.Voltage(events[k], 0, ts, unshunted, shunted: false);
+        model.Voltage(events[k], 0, ts, shunted: true, shunted);
+        model.Voltage(events[k], 0, ts, shunted: false, unshunted);
         var line = plot.Add.Scatter(ts, shunted);
         line.MarkerSize = 0;
         line.LineWidth = 2;

@@ -46,7 +46,7 @@ public class KernelVariantsTests
 
             var times = new float[batch * outs];
             var tape = new TempotronTape();
-            model.SpikeTimes(spikes, batch, times, tape);
+            model.SpikeTimes(tape, spikes, batch, times);
             var dWTape = new float[outs * inputs];
             var dInTape = new float[batch * inputs];
             model.SpikeTimesBackward(tape, upstream, dWTape, dInTape);

@@ -59,7 +59,7 @@ public class PathCoverageTests
             model.SpikeTimesBackward(events, upstream, dW, dIn);
             var tape = new TempotronTape();
             var times = new float[batch * outs];
-            model.SpikeTimes(spikes, batch, times, tape);
+            model.SpikeTimes(tape, spikes, batch, times);
             var dWTape = new float[outs * inputs];
             model.SpikeTimesBackward(tape, upstream, dWTape, new float[batch * inputs]);
             var sgd = new Sgd(0.01f, momentum: 0.5f) { Path = kernelPath };
@@ -123,9 +123,9 @@ public class PathCoverageTests
         {
             var encoder = new GaussianTuning(1, m, [0f], [1f]) { Path = kernelPath };
             var dense = new float[x.Length * m];
-            encoder.Encode(x, 3, dense, maxSpikeTime: 100);
+            encoder.Encode(x, 3, 100, dense);
             var events = new SpikeEvents(200 * m);
-            encoder.Encode(x, 3, events, maxSpikeTime: 100);
+            encoder.Encode(x, 3, 100, events);
             return (dense, events);
         }
     }

@@ -42,7 +42,7 @@ public static class Classifier
         var voltages = ArrayPool<float>.Shared.Rent(outs * t);
         try
         {
-            host.Encoder.Encode(pixels, 1, spikes, maxSpikeTime: t);
+            host.Encoder.Encode(pixels, 1, t, spikes);
             var input = spikes.AsSpan(0, model.InFeatures);
             var v = voltages.AsSpan(0, outs * t); // [out, T]
             model.Voltage(input, 1, v);

@@ -33,10 +33,10 @@ var dense = new float[B * P * M];
 var model = new Tempotron(P * M, 10, T, seed: 1);
 var vMax = new float[10];
 
-Console.WriteLine($"W1e dense encoder       {Time(() => encoder.Encode(x, B, dense, T), 200):F1} us per 64 digits");
+Console.WriteLine($"W1e dense encoder       {Time(() => encoder.Encode(x, B, T, dense), 200):F1} us per 64 digits");
 foreach (var (name, data) in new[] { ("digits", x), ("zeros", zeros), ("binarised digits", binarised) })
 {
-    var us = Time(() => { events.Clear(); encoder.Encode(data, B, events, T); }, 200);
+    var us = Time(() => { events.Clear(); encoder.Encode(data, B, T, events); }, 200);
     var changes = 0;
     for (var k = 1; k < data.Length; k++)
     {
@@ -46,8 +46,8 @@ foreach (var (name, data) in new[] { ("digits", x), ("zeros", zeros), ("binarise
     Console.WriteLine($"W1e events, {name,-16} {us:F1} us per 64 images, {events.EventCount} events, {changes} value changes");
 }
 
-Console.WriteLine($"one image to events      {Time(() => { oneEvents.Clear(); encoder.Encode(one, 1, oneEvents, T); }, 5000):F2} us");
-Console.WriteLine($"W4e encode + MaxVoltage  {Time(() => { oneEvents.Clear(); encoder.Encode(one, 1, oneEvents, T); model.MaxVoltage(oneEvents, vMax); }, 5000):F2} us");
+Console.WriteLine($"one image to events      {Time(() => { oneEvents.Clear(); encoder.Encode(one, 1, T, oneEvents); }, 5000):F2} us");
+Console.WriteLine($"W4e encode + MaxVoltage  {Time(() => { oneEvents.Clear(); encoder.Encode(one, 1, T, oneEvents); model.MaxVoltage(oneEvents, vMax); }, 5000):F2} us");
 
 static double Time(Action action, int calls)
 {

@@ -36,7 +36,7 @@ void Input(int k)
         pixels[p] = images.Pixels[(k % images.Count * 784) + p] / 255f;
     }
 
-    encoder.Encode(pixels, 1, spikes, maxSpikeTime: 100);
+    encoder.Encode(pixels, 1, 100, spikes);
 }
 
 double Call(int k)

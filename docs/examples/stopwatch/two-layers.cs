@@ -28,7 +28,7 @@ for (var k = 0; k < B; k++)
 }
 
 var spikes = new float[B * P * M];
-new GaussianTuning(1, M, [0f], [1f]).Encode(x, B, spikes, T);
+new GaussianTuning(1, M, [0f], [1f]).Encode(x, B, T, spikes);
 var l1 = new Tempotron(P * M, H, T, seed: 1) { MaxDegreeOfParallelism = threads };
 var l2 = new Tempotron(H, 10, T, seed: 2) { MaxDegreeOfParallelism = threads };
 var s1 = new float[B * H];
@@ -52,8 +52,8 @@ void Chain()
 
 void ChainWithTapes()
 {
-    l1.SpikeTimes(spikes, B, s1, tape1);
-    l2.MaxVoltage(s1, B, vMax, tape2);
+    l1.SpikeTimes(tape1, spikes, B, s1);
+    l2.MaxVoltage(tape2, s1, B, vMax);
     l2.LossBackward(vMax, labels, dv);
     l2.MaxVoltageBackward(tape2, dv, dW2, dS1);
     l1.SpikeTimesBackward(tape1, dS1, dW1, []);

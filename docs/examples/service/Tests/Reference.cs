@@ -22,7 +22,7 @@ public static class Reference
     public static float[] Spikes(Tempotron model, float[] pixels)
     {
         var spikes = new float[model.InFeatures];
-        Encoder.Encode(pixels, 1, spikes, maxSpikeTime: model.T);
+        Encoder.Encode(pixels, 1, model.T, spikes);
         return spikes;
     }
 
