@@ -30,7 +30,7 @@ public class FloorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _spikes = BenchData.Encode(BenchData.Digits(Batch).Pixels, Batch, T, M);
+        _spikes = BenchData.Encode(BenchData.Digits(Batch).Pixels, Batch, M, T);
         _output = new float[_spikes.Length];
         _weights = new float[BenchData.Pixels * M * 16];
         var rows = new List<int>();

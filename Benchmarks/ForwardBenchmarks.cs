@@ -31,7 +31,7 @@ public class ForwardBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _spikes = BenchData.Encode(BenchData.Digits(Batch).Pixels, Batch, T, M);
+        _spikes = BenchData.Encode(BenchData.Digits(Batch).Pixels, Batch, M, T);
         _tempotron = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1) { MaxDegreeOfParallelism = Threads };
         var w = new float[_tempotron.WeightCount];
         _tempotron.CopyWeightsTo(w);

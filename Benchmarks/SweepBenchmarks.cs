@@ -36,7 +36,7 @@ public class SweepBenchmarks
     {
         _spikes = Case.Sweep == "in"
             ? BenchData.RandomSpikes(Case.Batch, Case.In, Case.T, 5)
-            : BenchData.Encode(BenchData.Digits(Case.Batch).Pixels, Case.Batch, Case.T, Case.In / BenchData.Pixels);
+            : BenchData.Encode(BenchData.Digits(Case.Batch).Pixels, Case.Batch, Case.In / BenchData.Pixels, Case.T);
         _tempotron = new Tempotron(Case.In, Out, Case.T, seed: 1);
         _vmax = new float[Case.Batch * Out];
     }

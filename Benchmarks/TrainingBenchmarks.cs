@@ -45,7 +45,7 @@ public class TrainingBenchmarks
     {
         var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
-        _spikes = BenchData.Encode(pixels, Batch, T, M);
+        _spikes = BenchData.Encode(pixels, Batch, M, T);
         var model = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1) { MaxDegreeOfParallelism = Threads };
         var w = new float[model.WeightCount];
         model.CopyWeightsTo(w);

@@ -49,7 +49,7 @@ public class TwoLayerBenchmarks
     {
         var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
-        _x = BenchData.Encode(pixels, Batch, T, M);
+        _x = BenchData.Encode(pixels, Batch, M, T);
         _l1 = new Tempotron(BenchData.Pixels * M, Hidden, T, seed: 1) { MaxDegreeOfParallelism = Threads };
         _l2 = new Tempotron(Hidden, Out, T, seed: 2) { MaxDegreeOfParallelism = Threads };
         _s1 = new float[Batch * Hidden];

@@ -76,7 +76,7 @@ public class VariantBenchmarks
         Switch(Variant, On);
         var (pixels, labels) = BenchData.Digits(64);
         _labels = labels;
-        _spikes = BenchData.Encode(pixels, 64, T, M);
+        _spikes = BenchData.Encode(pixels, 64, M, T);
         var threads = Variant == VariantCase.MaskedCommitW3TwoThreads ? 2 : 1;
         var model = new Tempotron(BenchData.Pixels * M, 10, T, seed: 1) { MaxDegreeOfParallelism = threads };
         if (Variant == VariantCase.Collect128W3On128)

@@ -43,7 +43,7 @@ public class WidthBenchmarks
     {
         var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
-        _spikes = BenchData.Encode(pixels, Batch, T, M);
+        _spikes = BenchData.Encode(pixels, Batch, M, T);
         _model = new Tempotron(BenchData.Pixels * M, Out, T, seed: 1);
         _trainer = new TempotronTrainer(_model, new Sgd(0f)); // learning rate 0: every step times the same state
         _vMax = new float[Batch * Out];

@@ -22,7 +22,7 @@ public class ReadMeTests
         float[] spikes = new float[64 * 784 * 16];     // [64, 1, 784, 16] = [batch, in] for the Tempotron
         float[] vMax = new float[64 * 10];             // [batch, out]
 
-        encoder.Encode(pixels, batchSize: 64, 100, spikes);
+        encoder.Encode(pixels, batchSize: 64, maxSpikeTime: 100, spikes);
         TrainingStepResult step = trainer.Step(spikes, labels);   // forward + MSE loss + gradient + SGD
         model.MaxVoltage(spikes, batchSize: 64, vMax);             // inference: predict argmax over vMax
         // --- README example ends ---
@@ -31,7 +31,7 @@ public class ReadMeTests
         // every row of vMax is the same.
         // --- README events example begins ---
         var events = new SpikeEvents(afferentCount: 784 * 16);
-        encoder.Encode(pixels, batchSize: 64, 100, events); // same spikes as the dense Encode, 64 patterns
+        encoder.Encode(pixels, batchSize: 64, maxSpikeTime: 100, events); // same spikes as the dense Encode, 64 patterns
         model.MaxVoltage(events, vMax);                                      // bit-identical to the dense call
         trainer.Step(events, labels);                                        // likewise
 
@@ -122,7 +122,7 @@ public class ReadMeTests
         var encoder = new GaussianTuning(n: 1, m: 4, xMin: [0f], xMax: [1f]);
         float[] x = [0.1f, 0.5f, 0.9f];
         var spikes = new float[x.Length * encoder.M];
-        encoder.Encode(x, batchSize: 1, 100, spikes);
+        encoder.Encode(x, batchSize: 1, maxSpikeTime: 100, spikes);
         Assert.That(spikes, Is.EqualTo(new float[] { 42, 10, 85, -1, 92, 25, 25, 92, -1, 85, 10, 42 }));
     }
 }
