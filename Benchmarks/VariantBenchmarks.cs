@@ -50,15 +50,16 @@ public class VariantBenchmarks
         /// <summary><see cref="KernelVariants.Adds512"/> on W5F.</summary>
         Adds512W5F,
 
-        /// <summary><see cref="KernelVariants.Phase2Unroll"/> on W3.</summary>
-        Phase2UnrollW3,
-
         /// <summary><see cref="KernelVariants.MaskedCommit"/> on W3 at two threads.</summary>
         MaskedCommitW3TwoThreads,
 
         /// <summary><see cref="KernelVariants.Collect128"/> on W3 with the kernels held to 128-bit vectors.</summary>
         Collect128W3On128,
     }
+
+    /// <summary>Images in the batch (for the per-sample column).</summary>
+    [Params(64)]
+    public int Batch { get; set; }
 
     /// <summary>The variant and its workload.</summary>
     [ParamsAllValues]
@@ -74,9 +75,9 @@ public class VariantBenchmarks
     {
         KernelVariants.Reset();
         Switch(Variant, On);
-        var (pixels, labels) = BenchData.Digits(64);
+        var (pixels, labels) = BenchData.Digits(Batch);
         _labels = labels;
-        _spikes = BenchData.Encode(pixels, 64, M, T);
+        _spikes = BenchData.Encode(pixels, Batch, M, T);
         var threads = Variant == VariantCase.MaskedCommitW3TwoThreads ? 2 : 1;
         var model = new Tempotron(BenchData.Pixels * M, 10, T, seed: 1) { MaxDegreeOfParallelism = threads };
         if (Variant == VariantCase.Collect128W3On128)
@@ -86,7 +87,7 @@ public class VariantBenchmarks
 
         _trainer = new TempotronTrainer(model, new Sgd(0f));
         _hidden = new Tempotron(BenchData.Pixels * M, 100, T, seed: 1) { MaxDegreeOfParallelism = 1 };
-        _hiddenTimes = new float[64 * 100];
+        _hiddenTimes = new float[Batch * 100];
     }
 
     /// <summary>Turns every switch back on.</summary>
@@ -99,7 +100,7 @@ public class VariantBenchmarks
     {
         if (Variant is VariantCase.TilesW5F or VariantCase.PairsW5F or VariantCase.Adds512W5F)
         {
-            _hidden.SpikeTimes(_spikes, 64, _hiddenTimes);
+            _hidden.SpikeTimes(_spikes, Batch, _hiddenTimes);
             return _hiddenTimes[0];
         }
 
@@ -121,9 +122,6 @@ public class VariantBenchmarks
                 break;
             case VariantCase.Adds512W3 or VariantCase.Adds512W5F:
                 KernelVariants.Adds512 = on;
-                break;
-            case VariantCase.Phase2UnrollW3:
-                KernelVariants.Phase2Unroll = on;
                 break;
             case VariantCase.MaskedCommitW3TwoThreads:
                 KernelVariants.MaskedCommit = on;

@@ -52,7 +52,8 @@ public sealed partial class Tempotron
 
     /// <summary>
     /// Whether the forward runs by groups, tile by tile: rows of whole tiles up to <see cref="MaxTiledStride"/>, a
-    /// group's planes within <see cref="MaxGroupFloats"/>, on 256-bit hardware.
+    /// group's planes within <see cref="MaxGroupFloats"/>, on 256-bit hardware. The benchmark that justifies it:
+    /// <c>VariantBenchmarks</c>, <see cref="KernelVariants.Tiles"/>.
     /// </summary>
     private bool UseTiledForward =>
         _outStride >= RowOps.TileWidth && _outStride <= MaxTiledStride && _outStride % RowOps.TileWidth == 0

@@ -14,7 +14,7 @@ public class KernelVariantsTests
 {
     public static IEnumerable<string> Switches =>
         [nameof(KernelVariants.PackedLists), nameof(KernelVariants.Tiles), nameof(KernelVariants.Pairs), nameof(KernelVariants.Adds512),
-            nameof(KernelVariants.Phase2Unroll), nameof(KernelVariants.MaskedCommit), nameof(KernelVariants.Collect128)];
+            nameof(KernelVariants.MaskedCommit), nameof(KernelVariants.Collect128)];
 
     [TearDown]
     public void RestoreSwitches() => KernelVariants.Reset();

@@ -11,7 +11,7 @@ namespace TimingBased.Neurons.Kernels;
 /// <remarks>
 /// A loop copies the list's state into locals once (<see cref="Entries"/>, <see cref="Times"/>, <see cref="Shift"/>)
 /// and decodes each entry with the static members, so the state stays in registers: the scatters are bound by their
-/// loads, and reading the state through the list each time costs one load per entry (VariantBenchmarks; LOG.md).
+/// loads, and reading the state through the list each time costs one load per entry (TrainingBenchmarks and TwoLayerBenchmarks; LOG.md).
 /// </remarks>
 internal interface ISpikeList
 {

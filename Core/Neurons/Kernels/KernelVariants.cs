@@ -29,9 +29,6 @@ internal static class KernelVariants
     /// <summary>512-bit row adds in the tile scatter and phase 2 on AVX-512. Off: 256-bit adds (two per 16-float row).</summary>
     public static bool Adds512 { get; set; } = true;
 
-    /// <summary>Phase 2's 16-float rows four spikes per bound test. Off: one test per spike.</summary>
-    public static bool Phase2Unroll { get; set; } = true;
-
     /// <summary>Plain SGD's commit skipping the lanes whose gradient is +0 (a masked store, AVX-512). Off: every lane written.</summary>
     public static bool MaskedCommit { get; set; } = true;
 
@@ -45,7 +42,6 @@ internal static class KernelVariants
         Tiles = true;
         Pairs = true;
         Adds512 = true;
-        Phase2Unroll = true;
         MaskedCommit = true;
         Collect128 = true;
     }

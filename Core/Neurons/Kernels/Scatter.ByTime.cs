@@ -49,9 +49,7 @@ internal static partial class Scatter
 
     /// <summary>
     /// 16-float rows as one 512-bit load-add-store: the <c>dW</c> rows of one call are distinct, so nothing reads a row
-    /// back right after its store. Four spikes per step while the fourth is still below <paramref name="end"/> (the
-    /// inputs increase, so then all four are): one test serves four row adds. The benchmark that justifies the four:
-    /// <c>VariantBenchmarks</c>, <see cref="KernelVariants.Phase2Unroll"/>.
+    /// back right after its store; constant row shifts, zero-extended offsets.
     /// </summary>
     private static int ByTime16<TList>(scoped TList list, int from, int end, ref float dW, int firstRow, ref float gk)
         where TList : ISpikeList, allows ref struct
@@ -61,18 +59,9 @@ internal static partial class Scatter
         var shift = list.Shift;
         var mask = (1 << shift) - 1;
         var bound = TList.Bound(end, shift);
-        var last = (nint)list.Count - 1;
-        var lastGroup = KernelVariants.Phase2Unroll ? last - 3 : -1;
+        var count = (nint)list.Count;
         nint position = from;
-        for (; position <= lastGroup && Unsafe.Add(ref entries, position + 3) < bound; position += 4)
-        {
-            AddGradientRow16<TList>(ref entries, ref times, position, shift, mask, ref dW, firstRow, ref gk);
-            AddGradientRow16<TList>(ref entries, ref times, position + 1, shift, mask, ref dW, firstRow, ref gk);
-            AddGradientRow16<TList>(ref entries, ref times, position + 2, shift, mask, ref dW, firstRow, ref gk);
-            AddGradientRow16<TList>(ref entries, ref times, position + 3, shift, mask, ref dW, firstRow, ref gk);
-        }
-
-        for (; position <= last && Unsafe.Add(ref entries, position) < bound; position++)
+        for (; position < count && Unsafe.Add(ref entries, position) < bound; position++)
         {
             AddGradientRow16<TList>(ref entries, ref times, position, shift, mask, ref dW, firstRow, ref gk);
         }

@@ -223,7 +223,7 @@ internal static partial class Scatter
         }
     }
 
-    /// <summary>One 512-bit add.</summary>
+    /// <summary>One 512-bit add. The benchmark that justifies it: <c>VariantBenchmarks</c>, <see cref="KernelVariants.Adds512"/>.</summary>
     private readonly struct Add512 : IRowAdd16
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

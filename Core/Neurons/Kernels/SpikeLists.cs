@@ -140,7 +140,8 @@ internal static partial class SpikeLists
     /// increasing order (so <c>entry &lt; (end &lt;&lt; shift)</c> exactly when <c>i &lt; end</c>), with
     /// <paramref name="shift"/> from <see cref="PackShift"/> (AVX-512 only). Same count, same NaN result, same integer
     /// flag, and <see cref="Unpack"/> gives back exactly <see cref="Collect"/>'s two lists. One compression per 16 inputs
-    /// instead of two (the loop is bound by the port that compresses; the 64 digits of W3, LOG.md).
+    /// instead of two (the loop is bound by the port that compresses). The benchmark that justifies packed lists:
+    /// <c>VariantBenchmarks</c>, <see cref="KernelVariants.PackedLists"/>.
     /// <paramref name="packed"/> must hold <c>row.Length + </c><see cref="IndexSlack"/> ints.
     /// </summary>
     public static int CollectPacked(ReadOnlySpan<float> row, float window, Span<int> packed, int shift, out bool integerTimes)
@@ -214,7 +215,10 @@ internal static partial class SpikeLists
         return CollectScalar(row, i, count, fractionalLanes != Vector256<float>.Zero, window, indices, times, out integerTimes);
     }
 
-    /// <summary>4 inputs per step, as <see cref="CollectVector256"/>.</summary>
+    /// <summary>
+    /// 4 inputs per step, as <see cref="CollectVector256"/>. The benchmark that justifies it: <c>VariantBenchmarks</c>,
+    /// <see cref="KernelVariants.Collect128"/>.
+    /// </summary>
     private static int CollectVector128(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
     {
         ref var r = ref MemoryMarshal.GetReference(row);
