@@ -17,42 +17,17 @@ public sealed partial class Tempotron
     private const int MaxMaskedTiles = 31;
 
     /// <summary>
-    /// Phase 1 for sample <paramref name="b"/>: its forward (spike list into its <see cref="SpikeListBlock"/>), its
-    /// <c>dL/dV</c>, the reverse recurrences into its <see cref="SamplePlanes"/>, and its input gradient.
+    /// Phase 1 for sample <paramref name="b"/>, in four steps: its forward (<see cref="ForwardOfBackward"/>), its
+    /// <c>dL/dV</c> (<see cref="UpstreamGradient"/>), the reverse recurrences into its <see cref="SamplePlanes"/>
+    /// (<see cref="IntegrateReverse"/>), and its input gradient (<see cref="InputGradientOfSample"/>).
     /// </summary>
     private void BackwardSample(int b, in BatchSpans spans, UpstreamKind kind, SpikeEvents? events)
     {
-        var os = _outStride;
-        var plane = T * os;
         var buffers = SampleBuffers.Get(this, backward: true);
-        var row = spans.Input.Slice(b * InFeatures, InFeatures);
         var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
-        var indices = list.Indices;
-        var times = list.Times;
-        int count;
-        bool integerTimes;
-        var v = buffers.V;
-        if (!spans.Voltages.IsEmpty)
-        {
-            // From a tape or the grouped forward: the forward's lists are in place (-1: a NaN it recorded), its voltages
-            // in the spans.
-            count = list.Count;
-            integerTimes = list.IntegerTimes;
-            v = spans.Voltages.Slice(b * plane, plane);
-        }
-        else if (events is null)
-        {
-            count = SampleVoltage(row, b, buffers, indices, times, out integerTimes, spans.NaNAt);
-            list.PackShift = 0;
-        }
-        else
-        {
-            count = SampleFromEvents(events[b], spans.EventRows.Slice(b * InFeatures, InFeatures), b, buffers, indices, times, out integerTimes);
-            list.PackShift = 0;
-        }
-
+        var v = ForwardOfBackward(b, spans, events, buffers, list);
         list.GradientBound = 0f;
-        if (count < 0)
+        if (list.Count < 0)
         {
             list.Count = 0; // a NaN, recorded for the caller, who throws before phase 2
             list.LiveRows = 0;
@@ -61,23 +36,19 @@ public sealed partial class Tempotron
             return;
         }
 
-        list.Count = count;
-        list.IntegerTimes = integerTimes;
         if (!spans.InputGradient.IsEmpty)
         {
             list.Unpack(); // the input gradient reads the two lists
         }
 
-        var g = buffers.G;
-        g.Clear();
-        var (loss, correct) = UpstreamGradient(b, spans, kind, buffers, v, list);
-        spans.SampleLoss[b] = loss;
-        spans.Correct[b] = correct;
+        buffers.G.Clear();
+        (spans.SampleLoss[b], spans.Correct[b]) = UpstreamGradient(b, spans, kind, buffers, v, list);
 
         // dL/dV is zero after its last non-zero row (for a loss or vMax: the latest arg-max of an output with a
         // gradient), and a sample whose dL/dV is all zero (every output on the right side of the threshold)
         // contributes nothing: its phase 2 is skipped and its input gradient is zero.
-        var rows = RowOps.RowsUpToLastNonZero(RowOps.UseVector(Path, os), g, os);
+        var os = _outStride;
+        var rows = RowOps.RowsUpToLastNonZero(RowOps.UseVector(Path, os), buffers.G, os);
         list.LiveRows = rows;
         list.LiveTiles = -1;
         if (rows == 0)
@@ -91,18 +62,67 @@ public sealed partial class Tempotron
             return;
         }
 
-        var planes = new SamplePlanes(spans.BackwardPlanes, b, plane);
-        var ga = planes.Ga;
-        var gb = planes.Gb;
-        var gk = planes.Gk;
-        var gs = planes.Gs;
-        // Integer times without an input gradient need only gk (the dW factor): skip the other three planes.
-        var onlyGk = integerTimes && spans.InputGradient.IsEmpty;
+        // Integer times without an input gradient need only gk (the dW factor): the other three planes are skipped.
+        var planes = new SamplePlanes(spans.BackwardPlanes, b, T * os);
+        var onlyGk = list.IntegerTimes && spans.InputGradient.IsEmpty;
+        IntegrateReverse(list, buffers, planes, rows, onlyGk);
 
-        // A column of g that is all zero (an output the next layer does not read: in the W5 chain about 74 of 6,400
-        // hidden outputs get a gradient) leaves its gk column zero, and adding a signed zero to a weight-gradient sum
-        // that starts at +0 never changes it: phase 2 adds only the tiles that have a non-zero column, and only their
-        // gk columns are computed (rows [0, rows), all phase 2 reads).
+        // The backward planes are zero from row `rows` on, so a spike at c >= rows adds nothing to dW: phase 2
+        // skips it (at initialisation 32-43 % of the spikes of encoded digits).
+        if (onlyGk && rows < T)
+        {
+            list.Count = list.PackShift > 0
+                ? SpikeLists.KeepPackedEarlierThan(Path, list.Indices, list.Count, rows, list.PackShift)
+                : SpikeLists.KeepEarlierThan(Path, list.Indices, list.Times, list.Count, rows);
+        }
+
+        // A training gradient: each dW element gets at most one gk value from this sample (integer times, every tile
+        // computed); the batch's bounds let the trainer write the optimizer's update block by block in phase 2.
+        if (!spans.WeightGradient.IsEmpty)
+        {
+            list.GradientBound = onlyGk && list.LiveTiles == -1 ? SpanChecks.MaxAbs(planes.Gk[..(rows * os)], out _) : float.PositiveInfinity;
+        }
+
+        if (!spans.InputGradient.IsEmpty)
+        {
+            InputGradientOfSample(b, spans, list, planes);
+        }
+    }
+
+    /// <summary>
+    /// Phase 1's first step: sample <paramref name="b"/>'s forward into its <see cref="SpikeListBlock"/> (its count -1
+    /// for a NaN), or, after a tape or the grouped forward, the recording already there; returns its voltages.
+    /// </summary>
+    private Span<float> ForwardOfBackward(int b, in BatchSpans spans, SpikeEvents? events, in SampleBuffers buffers, SpikeListBlock list)
+    {
+        if (!spans.Voltages.IsEmpty)
+        {
+            var plane = T * _outStride;
+            return spans.Voltages.Slice(b * plane, plane); // the forward's lists are in place (-1: a NaN it recorded)
+        }
+
+        list.PackShift = 0;
+        list.Count = events is null
+            ? SampleVoltage(spans.Input.Slice(b * InFeatures, InFeatures), b, buffers, list.Indices, list.Times, out var integerTimes, spans.NaNAt)
+            : SampleFromEvents(events[b], spans.EventRows.Slice(b * InFeatures, InFeatures), b, buffers, list.Indices, list.Times, out integerTimes);
+        list.IntegerTimes = integerTimes;
+        return buffers.V;
+    }
+
+    /// <summary>
+    /// Phase 1's third step: the reverse recurrences of <c>buffers.G</c>'s first <paramref name="rows"/> rows into
+    /// <paramref name="planes"/>; with <paramref name="onlyGk"/> only <c>gk</c>, and only its live column tiles.
+    /// </summary>
+    /// <remarks>
+    /// A column of <c>g</c> that is all zero (an output the next layer does not read: in the W5 chain about 74 of 6,400
+    /// hidden outputs get a gradient) leaves its <c>gk</c> column zero, and adding a signed zero to a weight-gradient sum
+    /// that starts at +0 never changes it: phase 2 adds only the tiles that have a non-zero column
+    /// (<c>SpikeListBlock.LiveTiles</c>), and only their <c>gk</c> columns are computed.
+    /// </remarks>
+    private void IntegrateReverse(SpikeListBlock list, in SampleBuffers buffers, in SamplePlanes planes, int rows, bool onlyGk)
+    {
+        var os = _outStride;
+        var g = buffers.G;
         if (onlyGk && os > RowOps.TileWidth && os % RowOps.TileWidth == 0 && os / RowOps.TileWidth <= MaxMaskedTiles)
         {
             var live = RowOps.LiveTiles(Path, g, rows, os);
@@ -114,40 +134,36 @@ public sealed partial class Tempotron
             for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
             {
                 var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
-                Recurrence.IntegrateBackwardGkOfTile(g[column..], rows, os, _decayA, _decayB, V0, gk[column..]);
+                Recurrence.IntegrateBackwardGkOfTile(g[column..], rows, os, _decayA, _decayB, V0, planes.Gk[column..]);
             }
-        }
-        else
-        {
-            Recurrence.IntegrateBackward(Path, g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
-                onlyGk ? default : ga, gb, gk, gs);
-        }
 
-        // The backward planes are zero from row `rows` on, so a spike at c >= rows adds nothing to dW: phase 2
-        // skips it (at initialisation 32-43 % of the spikes of encoded digits).
-        if (onlyGk && rows < T)
-        {
-            list.Count = list.PackShift > 0
-                ? SpikeLists.KeepPackedEarlierThan(Path, indices, count, rows, list.PackShift)
-                : SpikeLists.KeepEarlierThan(Path, indices, times, count, rows);
-        }
-
-        // A training gradient: each dW element gets at most one gk value from this sample (integer times, every tile
-        // computed); the batch's bounds let the trainer write the optimizer's update block by block in phase 2.
-        if (!spans.WeightGradient.IsEmpty)
-        {
-            list.GradientBound = onlyGk && list.LiveTiles == -1 ? SpanChecks.MaxAbs(gk[..(rows * os)], out _) : float.PositiveInfinity;
-        }
-
-        if (spans.InputGradient.IsEmpty)
-        {
             return;
         }
 
+        Recurrence.IntegrateBackward(Path, g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
+            onlyGk ? default : planes.Ga, planes.Gb, planes.Gk, planes.Gs);
+    }
+
+    /// <summary>
+    /// Phase 1's last step: sample <paramref name="b"/>'s input gradient from its two lists and its planes,
+    /// <c>dL/ds[i] = V0 sum_o W[o,i] (exp(-d/tau) GA[c]/tau - exp(-d/tauS) GB[c]/tauS)</c> (with <c>gs</c> for an integer
+    /// time); silent inputs and inputs at or beyond <c>T</c> get 0.
+    /// </summary>
+    private void InputGradientOfSample(int b, in BatchSpans spans, SpikeListBlock list, in SamplePlanes planes)
+    {
+        var os = _outStride;
+        var row = spans.Input.Slice(b * InFeatures, InFeatures);
         var dIn = spans.InputGradient.Slice(b * InFeatures, InFeatures);
         dIn.Clear();
         var weights = Parameters;
         var vector = RowOps.UseVector(Path, os);
+        var integerTimes = list.IntegerTimes;
+        var indices = list.Indices;
+        var times = list.Times;
+        var count = list.Count;
+        var ga = planes.Ga;
+        var gb = planes.Gb;
+        var gs = planes.Gs;
         float window = T;
         for (var k = 0; k < count; k++)
         {

@@ -146,23 +146,19 @@ public sealed partial class Tempotron
         }
 
         ParallelBatch.Run(this, batch, new BatchSpans { Destination = destination },
-            static (self, b, _, in spans, work) => self.ForwardOneEvents(work.Events[b], b, spans.Destination, work.Kind), (Events: inSpikes, Kind: kind));
-    }
-
-    private void ForwardOneEvents(SpikePattern pattern, int b, Span<float> destination, ForwardOutput kind)
-    {
-        var buffers = SampleBuffers.Get(this, backward: false);
-        SampleFromEvents(pattern, Scratch.Current.Events.Floats(InFeatures), b, buffers, buffers.Indices, buffers.Times, out _);
-        WriteForwardOutput(buffers, buffers.V, b, destination, kind);
+            static (self, b, _, in spans, work) => self.ForwardSample(b, spans, work.Kind, work.Events), (Events: inSpikes, Kind: kind));
     }
 
     /// <summary>
-    /// The forward of one event pattern into <c>buffers.V</c>, with its spike lists (see <see cref="CollectFromEvents"/>).
+    /// <see cref="SampleVoltage"/> for an event pattern: its spike lists (see <see cref="CollectFromEvents"/>, which
+    /// writes <paramref name="row"/> only when the pattern needs a dense row) and its voltages into <paramref name="v"/>
+    /// (empty: <c>buffers.V</c>).
     /// </summary>
-    private int SampleFromEvents(SpikePattern pattern, Span<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes)
+    private int SampleFromEvents(SpikePattern pattern, Span<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes,
+        Span<float> v = default)
     {
         var count = CollectFromEvents(pattern, row, b, indices, times, out integerTimes);
-        IntegrateSample(row, buffers, indices, times, count, integerTimes); // the row is read only for fractional times
+        IntegrateSample(row, buffers, indices, times, count, integerTimes, v); // the row is read only for fractional times
         return count;
     }
 

@@ -168,18 +168,9 @@ public sealed partial class Tempotron
         }
         else
         {
-            ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in spans, kind) =>
-            {
-                if (spans.Voltages.IsEmpty)
-                {
-                    self.ForwardOne(spans.Input, b, spans.Destination, kind, spans.NaNAt);
-                }
-                else
-                {
-                    self.ForwardToTape(b, spans, kind);
-                }
-            }, kind);
+            ParallelBatch.Run(this, batchSize, spans, static (self, b, _, in spans, kind) => self.ForwardSample(b, spans, kind), kind);
         }
+
         if (!nanAt.IsEmpty && nanAt[0] != int.MaxValue)
         {
             ThrowNaN(nanAt[0] / InFeatures, nanAt[0] % InFeatures);
@@ -191,17 +182,6 @@ public sealed partial class Tempotron
         }
 
         tape?.Record(this, batchSize);
-    }
-
-    private void ForwardOne(ReadOnlySpan<float> inSpikes, int b, Span<float> destination, ForwardOutput kind, Span<int> nanAt)
-    {
-        var buffers = SampleBuffers.Get(this, backward: false);
-        if (SampleVoltage(inSpikes.Slice(b * InFeatures, InFeatures), b, buffers, buffers.Indices, buffers.Times, out _, nanAt) < 0)
-        {
-            return; // a NaN, recorded for the caller
-        }
-
-        WriteForwardOutput(buffers, buffers.V, b, destination, kind);
     }
 
     /// <summary>Writes sample <paramref name="b"/>'s requested output from its voltages <paramref name="v"/> (<c>[T, outStride]</c>).</summary>

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using TimingBased.Events;
+using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
@@ -8,10 +10,59 @@ namespace TimingBased.Neurons;
 public sealed partial class Tempotron
 {
     /// <summary>
+    /// The per-sample forward at full width, for every caller that does not run by groups: sample
+    /// <paramref name="b"/>'s spike list (from its row of <c>spans.Input</c>, or from its pattern in
+    /// <paramref name="events"/>), its voltages, and the requested output. A recording forward (a tape's:
+    /// <c>spans.Voltages</c> not empty) keeps the list in the sample's block, all of its plane, its peaks, and its input
+    /// row when a time is not an integer; the backward reads them from there.
+    /// </summary>
+    private void ForwardSample(int b, in BatchSpans spans, ForwardOutput kind, SpikeEvents? events = null)
+    {
+        var buffers = SampleBuffers.Get(this, backward: false);
+        var record = !spans.Voltages.IsEmpty;
+        var plane = T * _outStride;
+        var list = record ? new SpikeListBlock(spans.SpikeLists, b, InFeatures) : default;
+        var indices = record ? list.Indices : buffers.Indices;
+        var times = record ? list.Times : buffers.Times;
+        var v = record ? spans.Voltages.Slice(b * plane, plane) : buffers.V;
+        var dense = events is null ? default : Scratch.Current.Events.Floats(InFeatures); // an event pattern's dense row, when it needs one
+        var row = events is null ? spans.Input.Slice(b * InFeatures, InFeatures) : dense;
+        var count = events is null
+            ? SampleVoltage(row, b, buffers, indices, times, out var integerTimes, spans.NaNAt, v)
+            : SampleFromEvents(events[b], dense, b, buffers, indices, times, out integerTimes, v);
+        if (count < 0)
+        {
+            return; // a NaN, recorded for the caller
+        }
+
+        if (!record)
+        {
+            WriteForwardOutput(buffers, v, b, spans.Destination, kind);
+            return;
+        }
+
+        list.Count = count;
+        list.IntegerTimes = integerTimes;
+        list.PackShift = 0;
+        list.LiveRows = T;
+        if (!integerTimes)
+        {
+            row.CopyTo(spans.EventRows.Slice(b * InFeatures, InFeatures));
+        }
+
+        var os = _outStride;
+        var max = spans.Peaks.Slice(b * os, os);
+        var argMax = spans.PeakSteps.Slice(b * os, os);
+        RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, max, argMax);
+        spans.StoredTiles[b] = -1;
+        WritePeakOutput(max, argMax, b, spans.Destination, kind);
+    }
+
+    /// <summary>
     /// The event-driven forward of one sample: collects its spiking inputs into <paramref name="indices"/> (and their
     /// truncated times into <paramref name="times"/>), adds their weight rows into the per-time accumulators and runs
-    /// the recurrence into <c>buffers.V</c> (<c>[T, outStride]</c>). Returns the number of spiking inputs, and whether
-    /// all their times are integers.
+    /// the recurrence into <paramref name="v"/> (<c>[T, outStride]</c>; empty: <c>buffers.V</c>). Returns the number of
+    /// spiking inputs (-1 for a NaN, recorded in <paramref name="nanAt"/>), and whether all their times are integers.
     /// </summary>
     private int SampleVoltage(ReadOnlySpan<float> row, int b, in SampleBuffers buffers, Span<int> indices, Span<int> times, out bool integerTimes,
         Span<int> nanAt = default, Span<float> v = default)

@@ -83,39 +83,4 @@ public sealed partial class Tempotron
         var batchSize = tape.RecordedBatch(this);
         PublicBackward(tape.Rows[..(batchSize * InFeatures)], batchSize, upstream, weightGradient, inputGradient, kind, tape);
     }
-
-    /// <summary>
-    /// The forward of sample <paramref name="b"/> into a tape: its spike lists into its block of <c>spans.SpikeLists</c>,
-    /// its voltages into its plane of <c>spans.Voltages</c> (all of it), its peaks into <c>spans.Peaks</c> and <c>spans.PeakSteps</c>, its input row into <c>spans.EventRows</c> when a time is not
-    /// an integer (the backward reads those from the tape), and the requested output.
-    /// </summary>
-    private void ForwardToTape(int b, in BatchSpans spans, ForwardOutput kind)
-    {
-        var buffers = SampleBuffers.Get(this, backward: false);
-        var plane = T * _outStride;
-        var list = new SpikeListBlock(spans.SpikeLists, b, InFeatures);
-        var v = spans.Voltages.Slice(b * plane, plane);
-        var row = spans.Input.Slice(b * InFeatures, InFeatures);
-        var count = SampleVoltage(row, b, buffers, list.Indices, list.Times, out var integerTimes, spans.NaNAt, v);
-        if (count < 0)
-        {
-            return; // a NaN, recorded for the caller
-        }
-
-        list.Count = count;
-        list.IntegerTimes = integerTimes;
-        list.PackShift = 0;
-        list.LiveRows = T;
-        if (!integerTimes)
-        {
-            row.CopyTo(spans.EventRows.Slice(b * InFeatures, InFeatures));
-        }
-
-        var os = _outStride;
-        var max = spans.Peaks.Slice(b * os, os);
-        var argMax = spans.PeakSteps.Slice(b * os, os);
-        RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, max, argMax);
-        spans.StoredTiles[b] = -1;
-        WritePeakOutput(max, argMax, b, spans.Destination, kind);
-    }
 }
