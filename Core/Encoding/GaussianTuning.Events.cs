@@ -79,22 +79,8 @@ public sealed partial class GaussianTuning
         var qCut = (float)(Math.Log(4.0 * maxSpikeTime) + 1.0);
         var vectorized = UsesVectors(m);
 
-        // A neuron fires only if round(tMax (1 - exp(-q))) < tMax, i.e. tMax (1 - exp(-q)) <= tMax - 1/2, i.e.
-        // q <= ln(2 tMax); 0.01 more covers the float rounding of q and of the exponential many times over.
-        var qFire = Math.Log(2.0 * maxSpikeTime) + 0.01;
-
-        // Per channel, once per call: where the centres start, their spacing, and how far a value reaches (in neurons).
         Span<double> runs = n <= 64 ? stackalloc double[3 * n] : ThreadScratch(ref _runScratch, 3 * n);
-        for (var c = 0; c < n; c++)
-        {
-            double mu0 = _mu[c * m];
-            double muLast = _mu[(c * m) + m - 1];
-            var spacing = (muLast - mu0) / (m - 1);
-            runs[3 * c] = mu0;
-            runs[(3 * c) + 1] = 1 / spacing;
-            runs[(3 * c) + 2] = (Math.Sqrt(qFire * (double)_twoSigma2[c * m]) / spacing) + (8 * 1.2e-7 * (Math.Abs(mu0) + Math.Abs(muLast)) / spacing);
-        }
-
+        FillRuns(maxSpikeTime, runs);
         Span<float> times = m <= 256 ? stackalloc float[m] : ThreadScratch(ref _timeScratch, m);
 
         // Each distinct (channel, value) is computed once and replayed after that: images hold few distinct values (MNIST's
@@ -150,6 +136,27 @@ public sealed partial class GaussianTuning
 
             destination.TrimOpenPattern(count);
             destination.EndAppendedPattern(timeOrdered: count <= 1, afferentOrdered: true);
+        }
+    }
+
+    /// <summary>
+    /// Per channel, once per call, what <see cref="CandidateRun"/> needs: where the centres start, the inverse of their
+    /// spacing, and how far (in neurons) a value can reach a neuron that fires within <paramref name="maxSpikeTime"/>.
+    /// </summary>
+    private void FillRuns(int maxSpikeTime, Span<double> runs)
+    {
+        // A neuron fires only if round(tMax (1 - exp(-q))) < tMax, i.e. tMax (1 - exp(-q)) <= tMax - 1/2, i.e.
+        // q <= ln(2 tMax); 0.01 more covers the float rounding of q and of the exponential many times over.
+        var qFire = Math.Log(2.0 * maxSpikeTime) + 0.01;
+        var m = M;
+        for (var c = 0; c < N; c++)
+        {
+            double mu0 = _mu[c * m];
+            double muLast = _mu[(c * m) + m - 1];
+            var spacing = (muLast - mu0) / (m - 1);
+            runs[3 * c] = mu0;
+            runs[(3 * c) + 1] = 1 / spacing;
+            runs[(3 * c) + 2] = (Math.Sqrt(qFire * (double)_twoSigma2[c * m]) / spacing) + (8 * 1.2e-7 * (Math.Abs(mu0) + Math.Abs(muLast)) / spacing);
         }
     }
 
