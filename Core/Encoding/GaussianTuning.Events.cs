@@ -1,12 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using TimingBased.Events;
 using TimingBased.Internal;
-using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Encoding;
 

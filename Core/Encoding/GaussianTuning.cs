@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using TimingBased.Internal;
 using TimingBased.Neurons.Kernels;
 

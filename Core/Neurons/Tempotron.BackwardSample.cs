@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Numerics;
 using TimingBased.Events;
 using TimingBased.Internal;

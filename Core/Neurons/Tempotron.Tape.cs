@@ -1,4 +1,3 @@
-using TimingBased.Neurons.Kernels;
 
 namespace TimingBased.Neurons;
 
