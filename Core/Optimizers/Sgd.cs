@@ -207,72 +207,88 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
             return new UpdatePass(true, 0, 0, 0);
         }
 
+        var k = 0;
+        var head = KernelPaths.AllowsVectorT(Path) ? UpdateVector(parameters, gradient, buf, first, commit, out k) : new UpdatePass(true, 0, 0, 0);
+        return UpdateScalar(parameters, gradient, buf, first, commit, k, head);
+    }
+
+    /// <summary>
+    /// <see cref="Update"/> in <see cref="Vector{T}"/>s over the whole vectors of the parameters; <paramref name="end"/>
+    /// receives where it stopped. The same operations, in the same order, as <see cref="UpdateScalar"/>: identical
+    /// results. A non-finite value turns its lane of <c>check</c> into NaN (<c>x * 0</c> is NaN only for infinities and
+    /// NaN). Loads and stores through references: slicing the spans at every step made each pass about three times
+    /// slower (W3's optimizer step; LOG.md). The maxima cost nothing measurable in this memory-bound loop.
+    /// </summary>
+    private UpdatePass UpdateVector(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> buf, bool first, bool commit, out int end)
+    {
+        var mu = Momentum;
+        var nesterov = Nesterov;
+        ref var pr = ref MemoryMarshal.GetReference(parameters);
+        ref var gr = ref MemoryMarshal.GetReference(gradient);
+        ref var br = ref MemoryMarshal.GetReference(buf);
+        var lrV = new Vector<float>(LearningRate);
+        var wdV = new Vector<float>(WeightDecay);
+        var muV = new Vector<float>(mu);
+        var check = Vector<float>.Zero;
+        var maxP = Vector<float>.Zero;
+        var maxB = Vector<float>.Zero;
+        var k = 0;
+        for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
+        {
+            var at = (nuint)k;
+            var p = Vector.LoadUnsafe(ref pr, at);
+            var g = Vector.LoadUnsafe(ref gr, at) + (wdV * p);
+            Vector<float> step;
+            if (mu == 0)
+            {
+                step = g;
+            }
+            else
+            {
+                var b = OptimizerChecks.FlushSubnormal(first ? g : (muV * Vector.LoadUnsafe(ref br, at)) + g);
+                check += b * Vector<float>.Zero;
+                if (commit)
+                {
+                    b.StoreUnsafe(ref br, at);
+                }
+                else
+                {
+                    maxB = UpdateBounds.MaxAbs(maxB, b);
+                }
+
+                step = nesterov ? g + (muV * b) : b;
+            }
+
+            var updated = p - (lrV * step);
+            check += updated * Vector<float>.Zero;
+            if (commit)
+            {
+                updated.StoreUnsafe(ref pr, at);
+            }
+            else
+            {
+                maxP = UpdateBounds.MaxAbs(maxP, updated);
+            }
+        }
+
+        end = k;
+        return new UpdatePass(Vector.EqualsAll(check, Vector<float>.Zero), UpdateBounds.Max(maxP), UpdateBounds.Max(maxB), 0);
+    }
+
+    /// <summary>
+    /// <see cref="Update"/> element by element from <paramref name="start"/> on (every element on the scalar path, the
+    /// tail after <see cref="UpdateVector"/>), folding its checks and maxima into those of <paramref name="head"/>.
+    /// </summary>
+    private UpdatePass UpdateScalar(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> buf, bool first, bool commit, int start, UpdatePass head)
+    {
         var lr = LearningRate;
         var wd = WeightDecay;
         var mu = Momentum;
         var nesterov = Nesterov;
-        var k = 0;
-        var finite = true;
-        float maxParameter = 0, maxMomentum = 0;
-        if (KernelPaths.AllowsVectorT(Path))
-        {
-            // The same operations, in the same order, as the scalar loop below: identical results. A non-finite
-            // value turns its lane of `check` into NaN (x * 0 is NaN only for infinities and NaN). Loads and stores
-            // through references: slicing the spans at every step made each pass about three times slower (W3's
-            // optimizer step; LOG.md). The maxima cost nothing measurable in this memory-bound loop.
-            ref var pr = ref MemoryMarshal.GetReference(parameters);
-            ref var gr = ref MemoryMarshal.GetReference(gradient);
-            ref var br = ref MemoryMarshal.GetReference(buf);
-            var lrV = new Vector<float>(lr);
-            var wdV = new Vector<float>(wd);
-            var muV = new Vector<float>(mu);
-            var check = Vector<float>.Zero;
-            var maxP = Vector<float>.Zero;
-            var maxB = Vector<float>.Zero;
-            for (; k <= parameters.Length - Vector<float>.Count; k += Vector<float>.Count)
-            {
-                var at = (nuint)k;
-                var p = Vector.LoadUnsafe(ref pr, at);
-                var g = Vector.LoadUnsafe(ref gr, at) + (wdV * p);
-                Vector<float> step;
-                if (mu == 0)
-                {
-                    step = g;
-                }
-                else
-                {
-                    var b = OptimizerChecks.FlushSubnormal(first ? g : (muV * Vector.LoadUnsafe(ref br, at)) + g);
-                    check += b * Vector<float>.Zero;
-                    if (commit)
-                    {
-                        b.StoreUnsafe(ref br, at);
-                    }
-                    else
-                    {
-                        maxB = UpdateBounds.MaxAbs(maxB, b);
-                    }
-
-                    step = nesterov ? g + (muV * b) : b;
-                }
-
-                var updated = p - (lrV * step);
-                check += updated * Vector<float>.Zero;
-                if (commit)
-                {
-                    updated.StoreUnsafe(ref pr, at);
-                }
-                else
-                {
-                    maxP = UpdateBounds.MaxAbs(maxP, updated);
-                }
-            }
-
-            finite = Vector.EqualsAll(check, Vector<float>.Zero);
-            maxParameter = UpdateBounds.Max(maxP);
-            maxMomentum = UpdateBounds.Max(maxB);
-        }
-
-        for (; k < parameters.Length; k++)
+        var finite = head.Finite;
+        var maxParameter = head.MaxParameter;
+        var maxMomentum = head.MaxState;
+        for (var k = start; k < parameters.Length; k++)
         {
             var g = gradient[k] + (wd * parameters[k]);
             var step = g;
