@@ -80,15 +80,23 @@ internal static partial class Scatter
         var common = KernelVariants.Pairs ? Math.Min(listA.Count, listB.Count) & ~(Banks - 1) : 0;
         if (Use512(path))
         {
-            PairOf16<TList, Add512>(listA, ref banksA, listB, ref banksB, common, ref weights, plane, weightStride);
-            RowsOf16<TList, Add512>(listA, common, ref weights, ref banksA, plane, weightStride);
-            RowsOf16<TList, Add512>(listB, common, ref weights, ref banksB, plane, weightStride);
+            TilePair<TList, Add512>(listA, ref banksA, listB, ref banksB, common, ref weights, plane, weightStride);
             return;
         }
 
-        PairOf16<TList, Add256>(listA, ref banksA, listB, ref banksB, common, ref weights, plane, weightStride);
-        RowsOf16<TList, Add256>(listA, common, ref weights, ref banksA, plane, weightStride);
-        RowsOf16<TList, Add256>(listB, common, ref weights, ref banksB, plane, weightStride);
+        TilePair<TList, Add256>(listA, ref banksA, listB, ref banksB, common, ref weights, plane, weightStride);
+    }
+
+    /// <summary>The first <paramref name="common"/> entries of both lists interleaved, then the rest of each alone, with the row add of <typeparamref name="TAdd"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TilePair<TList, TAdd>(scoped TList listA, ref float banksA, scoped TList listB, ref float banksB, int common,
+        ref float weights, int plane, int weightStride)
+        where TList : ISpikeList, allows ref struct
+        where TAdd : struct, IRowAdd16
+    {
+        PairOf16<TList, TAdd>(listA, ref banksA, listB, ref banksB, common, ref weights, plane, weightStride);
+        RowsOf16<TList, TAdd>(listA, common, ref weights, ref banksA, plane, weightStride);
+        RowsOf16<TList, TAdd>(listB, common, ref weights, ref banksB, plane, weightStride);
     }
 
     /// <summary>Whether the 16-float row adds are 512-bit: AVX-512 on <paramref name="path"/>, and <see cref="KernelVariants.Adds512"/>.</summary>
