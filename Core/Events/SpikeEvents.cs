@@ -253,10 +253,7 @@ public sealed class SpikeEvents
     public void CopyToDense(Span<float> destination)
     {
         var required = (long)_patterns * AfferentCount;
-        if (destination.Length < required)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[patterns, AfferentCount]", required, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[patterns, AfferentCount]", required);
 
         for (var p = 0; p < _patterns; p++)
         {

@@ -99,10 +99,7 @@ internal sealed class DoubleWeights
 
     public void CopyTo(Span<double> destination)
     {
-        if (destination.Length < _values.Length)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[outputs, afferents]", _values.Length, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[outputs, afferents]", _values.Length);
 
         _values.CopyTo(destination);
     }

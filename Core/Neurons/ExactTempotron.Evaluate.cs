@@ -18,10 +18,7 @@ public sealed partial class ExactTempotron
     {
         ValidatePatterns(patterns);
         var required = (long)patterns.PatternCount * Outputs;
-        if (destination.Length < required)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[patterns, outputs]", required, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[patterns, outputs]", required);
 
         if (!CannotOverflow(patterns.EventCount))
         {
@@ -44,10 +41,7 @@ public sealed partial class ExactTempotron
     /// <exception cref="InvalidOperationException">A trace overflowed double precision (weights near <c>double.MaxValue</c>); nothing was written.</exception>
     public void Evaluate(SpikePattern pattern, Span<ExactTempotronOutput> destination)
     {
-        if (destination.Length < Outputs)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[outputs]", Outputs, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[outputs]", Outputs);
 
         ValidatePattern(pattern);
         pattern = InTimeOrder(pattern);
@@ -104,10 +98,7 @@ public sealed partial class ExactTempotron
             ThrowHelper.IntOutOfRange(nameof(output), output, 0, Outputs - 1);
         }
 
-        if (destination.Length < times.Length)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[times]", times.Length, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[times]", times.Length);
 
         ThrowIfAnyNaN(times);
         ValidatePattern(pattern);

@@ -207,10 +207,7 @@ public sealed partial class MultiSpikeTempotron : IFreezable
     public void Voltage(SpikePattern pattern, int output, ReadOnlySpan<double> times, Span<double> destination)
     {
         CheckOutput(output);
-        if (destination.Length < times.Length)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[times]", times.Length, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[times]", times.Length);
 
         ExactTempotron.ThrowIfAnyNaN(times);
         var ordered = Prepare(pattern, out var walk);

@@ -74,10 +74,7 @@ public static class Prediction
         }
 
         var batch = scores.Length / outputs;
-        if (destination.Length < batch)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[batch]", batch, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[batch]", batch);
 
         for (var b = 0; b < batch; b++)
         {

@@ -118,11 +118,7 @@ public sealed partial class Tempotron
         ValidateEvents(inSpikes);
         var batch = inSpikes.PatternCount;
         var required = kind == ForwardOutput.Voltage ? (long)batch * OutFeatures * T : (long)batch * OutFeatures;
-        if (destination.Length < required)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination),
-                kind == ForwardOutput.Voltage ? "[patterns, out, T]" : "[patterns, out]", required, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), kind == ForwardOutput.Voltage ? "[patterns, out, T]" : "[patterns, out]", required);
 
         RunForwardEvents(inSpikes, destination, kind);
     }

@@ -118,11 +118,7 @@ public sealed partial class Tempotron
     {
         ValidateBatch(inSpikes, batchSize);
         var required = kind == ForwardOutput.Voltage ? (long)batchSize * OutFeatures * T : (long)batchSize * OutFeatures;
-        if (destination.Length < required)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination),
-                kind == ForwardOutput.Voltage ? "[batch, out, T]" : "[batch, out]", required, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), kind == ForwardOutput.Voltage ? "[batch, out, T]" : "[batch, out]", required);
 
         // A failed call writes nothing. A voltage plane is too large to stage, so that call scans for NaN first. A vMax
         // or spike-time call stages its [batch, out] results in scratch, lets the spike scan find a NaN (serially it

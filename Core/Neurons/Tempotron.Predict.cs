@@ -63,9 +63,6 @@ public sealed partial class Tempotron
             ThrowHelper.SizeRule(nameof(batchSize), batchSize, $"batch * out <= {Array.MaxLength} (the peaks of one call); out = {OutFeatures}");
         }
 
-        if (destination.Length < batchSize)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[batch]", batchSize, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[batch]", batchSize);
     }
 }

@@ -246,10 +246,7 @@ public sealed partial class Tempotron : IFreezable
     /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
     public void CopyWeightsTo(Span<float> destination)
     {
-        if (destination.Length < WeightCount)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[out, in]", WeightCount, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[out, in]", WeightCount);
 
         ToPublicLayout(_weights.Span, destination);
     }

@@ -90,10 +90,7 @@ public sealed class StreamingExactTempotron
     public void CopyVoltagesTo(Span<double> destination)
     {
         var outs = _model.Outputs;
-        if (destination.Length < outs)
-        {
-            ThrowHelper.DestinationTooShort(nameof(destination), "[outputs]", outs, destination.Length);
-        }
+        SpanChecks.Destination(destination, nameof(destination), "[outputs]", outs);
 
         var now = Math.Min(_time, _model.Window);
         for (var o = 0; o < outs; o++)
