@@ -195,7 +195,7 @@ public sealed partial class GaussianTuning
         var n = N;
         var m = M;
         var required = SpanChecks.Product(x.Length, m);
-        if (destination.Length < required)
+        if (destination.Length < required) // SpanChecks.Destination's rule, open-coded so the shape string is built only on failure
         {
             ThrowHelper.DestinationTooShort(nameof(destination), Shape(batchSize, n, samples, m), required, destination.Length);
         }
