@@ -133,13 +133,13 @@ public sealed partial class Tempotron
             for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
             {
                 var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
-                Recurrence.IntegrateBackwardGkOfTile(g[column..], rows, os, _decayA, _decayB, V0, planes.Gk[column..]);
+                Recurrence.IntegrateBackwardGkOfTile(g[column..], rows, os, _decay, planes.Gk[column..]);
             }
 
             return;
         }
 
-        Recurrence.IntegrateBackward(Path, g, rows, os, _decayA, _decayB, V0, Tau, TauS, buffers.State,
+        Recurrence.IntegrateBackward(Path, g, rows, os, _decay, buffers.State,
             onlyGk ? default : planes.Ga, planes.Gb, planes.Gk, planes.Gs);
     }
 
@@ -314,7 +314,7 @@ public sealed partial class Tempotron
         var banks = buffers.Banks[..(Scatter.Banks * tilePlane)];
         banks.Clear();
         ScatterTile(list, column, banks);
-        Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, v[column..], _outStride);
+        Recurrence.IntegrateBanksOfTile(Path, banks, _decay, v[column..], _outStride);
         stored |= 1 << tile;
     }
 

@@ -130,7 +130,7 @@ public sealed partial class Tempotron
             AddGeneralTimes(row, indices[..count], banks, delta, ref anyFraction);
         }
 
-        Recurrence.IntegrateBanks(Path, banks, anyFraction ? delta : default, os, _decayA, _decayB, V0, buffers.State, v.IsEmpty ? buffers.V : v);
+        Recurrence.IntegrateBanks(Path, banks, anyFraction ? delta : default, os, _decay, buffers.State, v.IsEmpty ? buffers.V : v);
     }
 
     /// <summary>

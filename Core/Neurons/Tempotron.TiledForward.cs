@@ -278,7 +278,7 @@ public sealed partial class Tempotron
         var stepsA = outputs.Steps.Slice(atA, RowOps.TileWidth);
         var maxB = outputs.Peaks.Slice(atB, RowOps.TileWidth);
         var stepsB = outputs.Steps.Slice(atB, RowOps.TileWidth);
-        Recurrence.IntegrateTilePairWithPeaks(Path, banksA, banksB, _decayA, _decayB, V0, tileA, tileB, maxA, stepsA, maxB, stepsB);
+        Recurrence.IntegrateTilePairWithPeaks(Path, new(banksA, banksB, tileA, tileB, maxA, stepsA, maxB, stepsB), _decay);
         StoreTileIfKept(a, column, tileA, spans, outputs, maxA, stepsA);
         StoreTileIfKept(b, column, tileB, spans, outputs, maxB, stepsB);
     }
@@ -296,14 +296,14 @@ public sealed partial class Tempotron
         var plane = T * os;
         if (outputs.Kind == ForwardOutput.Voltage)
         {
-            Recurrence.IntegrateBanksOfTile(Path, banks, _decayA, _decayB, V0, outputs.Voltages[((at * plane) + column)..], os);
+            Recurrence.IntegrateBanksOfTile(Path, banks, _decay, outputs.Voltages[((at * plane) + column)..], os);
             banks.Clear();
             return;
         }
 
         var max = outputs.Peaks.Slice((at * os) + column, RowOps.TileWidth);
         var steps = outputs.Steps.Slice((at * os) + column, RowOps.TileWidth);
-        Recurrence.IntegrateTileWithPeaks(Path, banks, _decayA, _decayB, V0, tile, max, steps);
+        Recurrence.IntegrateTileWithPeaks(Path, banks, _decay, tile, max, steps);
         StoreTileIfKept(b, column, tile, spans, outputs, max, steps);
     }
 

@@ -70,8 +70,7 @@ public sealed partial class Tempotron : IFreezable
 
     private readonly AlignedFloats _weights; // [in, outStride], padding columns zero
     private readonly int _outStride;
-    private readonly double _decayA;
-    private readonly double _decayB;
+    private readonly PspDecay _decay;
     private readonly float _vThresholdF;
     private int _maxDegreeOfParallelism = 1;
     private volatile bool _frozen;
@@ -145,8 +144,7 @@ public sealed partial class Tempotron : IFreezable
         VThreshold = vThreshold;
         TPeak = PeakTime(tau, tauS);
         V0 = Normalization(tau, tauS, vThreshold);
-        _decayA = Math.Exp(-1.0 / tau);
-        _decayB = Math.Exp(-1.0 / tauS);
+        _decay = PspDecay.Of(tau, tauS, V0);
         _vThresholdF = (float)vThreshold;
         _weights = new AlignedFloats(size);
     }

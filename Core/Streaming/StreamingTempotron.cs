@@ -38,8 +38,7 @@ public sealed class StreamingTempotron
     private readonly int _os;
     private bool _vector; // whether the row operations take their Vector<T> path (decided by Path)
     private KernelPath _path = KernelPaths.Best;
-    private readonly double _decayA;
-    private readonly double _decayB;
+    private readonly PspDecay _decay;
     private readonly float _threshold;
     private readonly double[] _a; // recurrence state after step _step, [outStride]
     private readonly double[] _b;
@@ -63,8 +62,7 @@ public sealed class StreamingTempotron
         _model = model;
         _os = model.OutStride;
         _vector = RowOps.UseVector(_path, _os);
-        _decayA = Math.Exp(-1.0 / model.Tau);
-        _decayB = Math.Exp(-1.0 / model.TauS);
+        _decay = PspDecay.Of(model.Tau, model.TauS, model.V0);
         _threshold = (float)model.VThreshold;
         _a = new double[_os];
         _b = new double[_os];
@@ -205,12 +203,11 @@ public sealed class StreamingTempotron
     {
         _time = time;
         var last = (int)Math.Min(Math.Floor(Math.Min(time, int.MaxValue)), _model.T - 1);
-        var decay = new PspDecay(_decayA, _decayB, _model.V0);
         var outs = _model.OutFeatures;
         while (_step < last)
         {
             _step++;
-            Recurrence.Step(_vector, _pending, _anyPendingDelta ? _pendingDelta : default, _a, _b, decay, _v);
+            Recurrence.Step(_vector, _pending, _anyPendingDelta ? _pendingDelta : default, _a, _b, _decay, _v);
             for (var o = 0; o < _os; o++)
             {
                 if (_v[o] > _max[o])

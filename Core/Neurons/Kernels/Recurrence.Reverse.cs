@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -11,41 +10,46 @@ internal static partial class Recurrence
 {
     /// <summary>
     /// The reverse recurrence over time, in double precision:
-    /// <c>GA[t] = g[t] + decayA GA[t+1]</c>, <c>GB[t] = g[t] + decayB GB[t+1]</c>. Writes, each of shape
-    /// <c>[T, outStride]</c>: <c>ga = v0 GA</c>, <c>gb = v0 GB</c>, <c>gk = v0 (GA - GB)</c> and
-    /// <c>gs = v0 (GA / tau - GB / tauS)</c> (the last two are what an integer-time input needs). When
-    /// <paramref name="ga"/> is empty only <paramref name="gk"/> is written (integer times, no input gradient).
-    /// Rows of <paramref name="g"/> from <paramref name="rows"/> on must be zero (a loss gradient is non-zero only
-    /// up to the latest arg-max): the recurrence starts there and the outputs' later rows are simply cleared.
+    /// <c>GA[t] = g[t] + decayA GA[t+1]</c>, <c>GB[t] = g[t] + decayB GB[t+1]</c> (<see cref="Step"/> run backwards
+    /// over time, without a delta). Writes, each of shape <c>[T, outStride]</c>: <c>gk = v0 (GA - GB)</c>, and
+    /// <c>ga = v0 GA</c>, <c>gb = v0 GB</c> and <c>gs = v0 (GA / tau - GB / tauS)</c> (<see cref="GradientPlanes"/>; the
+    /// last two are what an integer-time input needs). When <paramref name="ga"/> is empty only <paramref name="gk"/> is
+    /// written (integer times, no input gradient). Rows of <paramref name="g"/> from <paramref name="rows"/> on must be
+    /// zero (a loss gradient is non-zero only up to the latest arg-max): the recurrence starts there and the outputs'
+    /// later rows are simply cleared.
     /// </summary>
     public static void IntegrateBackward(
-        KernelPath path, ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
+        KernelPath path, ReadOnlySpan<float> g, int rows, int outStride, in PspDecay decay,
         Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
     {
-        state.Clear();
-        var all = !ga.IsEmpty;
+        var planes = new ReversePlanes(ga, gb, gk, gs);
         var tail = rows * outStride;
         gk[tail..].Clear();
-        if (all)
+        if (planes.All)
         {
             ga[tail..].Clear();
             gb[tail..].Clear();
             gs[tail..].Clear();
         }
 
-        if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == 2 * Vector256<float>.Count)
+        if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == RowOps.TileWidth)
         {
-            IntegrateBackwardVector256Of16(g, RowOps.TileWidth, decayA, decayB, v0, tau, tauS, ga, gb, gk, gs, rows, all);
+            IntegrateBackwardOf16<RowSums256>(g, rows, RowOps.TileWidth, decay, planes);
             return;
         }
 
-        if (RowOps.UseVector(path, outStride))
+        state.Clear();
+        var vector = RowOps.UseVector(path, outStride);
+        var stateA = state[..outStride];
+        var stateB = state.Slice(outStride, outStride);
+        for (var row = (rows - 1) * outStride; row >= 0; row -= outStride)
         {
-            IntegrateBackwardVector(g, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, rows, all);
-            return;
+            Step(vector, g.Slice(row, outStride), default, stateA, stateB, decay, gk.Slice(row, outStride));
+            if (planes.All)
+            {
+                GradientPlanes(vector, stateA, stateB, decay, ga.Slice(row, outStride), gb.Slice(row, outStride), gs.Slice(row, outStride));
+            }
         }
-
-        IntegrateBackwardScalar(g, rows, outStride, decayA, decayB, v0, tau, tauS, state, ga, gb, gk, gs, all);
     }
 
     /// <summary>
@@ -55,132 +59,91 @@ internal static partial class Recurrence
     /// the values are the same bits. Rows from <paramref name="rows"/> on are not written.
     /// </summary>
     /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>, as for the forward's tile recurrence.</remarks>
-    public static void IntegrateBackwardGkOfTile(ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, Span<float> gk)
+    public static void IntegrateBackwardGkOfTile(ReadOnlySpan<float> g, int rows, int outStride, in PspDecay decay, Span<float> gk)
     {
         Debug.Assert(outStride % RowOps.TileWidth == 0 && g.Length >= ((rows - 1) * outStride) + RowOps.TileWidth && gk.Length >= g.Length);
-        // tau and tauS only scale gs, which is not computed here.
-        IntegrateBackwardVector256Of16(g, outStride, decayA, decayB, v0, tau: 1, tauS: 1, default, default, gk, default, rows, all: false);
+        IntegrateBackwardOf16<RowSums256>(g, rows, outStride, decay, new ReversePlanes(default, default, gk, default));
     }
 
-    /// <summary>The scalar path of <see cref="IntegrateBackward"/>: the definition, one output at a time.</summary>
-    private static void IntegrateBackwardScalar(
-        ReadOnlySpan<float> g, int rows, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
-        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, bool all)
+    /// <summary>
+    /// The other three planes of the reverse recurrence for one row, from its state after <see cref="Step"/>:
+    /// <c>ga = v0 A</c>, <c>gb = v0 B</c>, <c>gs = v0 (A / tau - B / tauS)</c>. <see cref="IRowSums{TSelf}.StoreGradients"/>
+    /// is the same for a 16-float row held in registers.
+    /// </summary>
+    private static void GradientPlanes(bool vector, ReadOnlySpan<double> stateA, ReadOnlySpan<double> stateB, in PspDecay decay,
+        Span<float> ga, Span<float> gb, Span<float> gs)
     {
-        var stateA = state[..outStride];
-        var stateB = state.Slice(outStride, outStride);
-        for (var t = rows - 1; t >= 0; t--)
+        var n = ga.Length;
+        if (stateA.Length < n || stateB.Length < n || gb.Length < n || gs.Length < n || (vector && n % Vector<float>.Count != 0))
         {
-            var row = t * outStride;
-            for (var o = 0; o < outStride; o++)
+            Internal.ThrowHelper.InternalBound("gradient plane lengths"); // the vector body reads and writes by reference
+        }
+
+        var o = 0;
+        if (vector)
+        {
+            ref var rsA = ref MemoryMarshal.GetReference(stateA);
+            ref var rsB = ref MemoryMarshal.GetReference(stateB);
+            var scale = new Vector<double>(decay.V0);
+            var invTau = new Vector<double>(decay.InverseTau);
+            var invTauS = new Vector<double>(decay.InverseTauS);
+            var half = Vector<double>.Count;
+            for (; o < n; o += Vector<float>.Count)
             {
-                double x = g[row + o];
-                var sa = (stateA[o] * decayA) + x;
-                var sb = (stateB[o] * decayB) + x;
-                stateA[o] = sa;
-                stateB[o] = sb;
-                gk[row + o] = (float)(v0 * (sa - sb));
-                if (all)
-                {
-                    ga[row + o] = (float)(v0 * sa);
-                    gb[row + o] = (float)(v0 * sb);
-                    gs[row + o] = (float)(v0 * ((sa * (1.0 / tau)) - (sb * (1.0 / tauS))));
-                }
+                var (aLo, aHi) = (Vector.LoadUnsafe(ref rsA, (nuint)o), Vector.LoadUnsafe(ref rsA, (nuint)(o + half)));
+                var (bLo, bHi) = (Vector.LoadUnsafe(ref rsB, (nuint)o), Vector.LoadUnsafe(ref rsB, (nuint)(o + half)));
+                Vector.Narrow(scale * aLo, scale * aHi).StoreUnsafe(ref MemoryMarshal.GetReference(ga), (nuint)o);
+                Vector.Narrow(scale * bLo, scale * bHi).StoreUnsafe(ref MemoryMarshal.GetReference(gb), (nuint)o);
+                Vector.Narrow(scale * ((aLo * invTau) - (bLo * invTauS)), scale * ((aHi * invTau) - (bHi * invTauS)))
+                    .StoreUnsafe(ref MemoryMarshal.GetReference(gs), (nuint)o);
             }
+        }
+
+        for (; o < n; o++)
+        {
+            ga[o] = (float)(decay.V0 * stateA[o]);
+            gb[o] = (float)(decay.V0 * stateB[o]);
+            gs[o] = (float)(decay.V0 * ((stateA[o] * decay.InverseTau) - (stateB[o] * decay.InverseTauS)));
         }
     }
 
     /// <summary>
-    /// The reverse recurrence for 16 floats of rows <paramref name="pitch"/> floats apart, with its state in registers; the same operations as
-    /// <see cref="IntegrateBackwardVector"/>, without the memory round trip of the general path's state (W3's training
-    /// step; LOG.md).
+    /// The reverse loop over 16-float rows <paramref name="pitch"/> floats apart at the width <typeparamref name="TSums"/>,
+    /// from row <c>rows - 1</c> down to 0, with the state in registers.
     /// </summary>
-    private static void IntegrateBackwardVector256Of16(
-        ReadOnlySpan<float> g, int pitch, double decayA, double decayB, double v0, double tau, double tauS,
-        Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
+    private static void IntegrateBackwardOf16<TSums>(ReadOnlySpan<float> g, int rows, int pitch, in PspDecay decay, in ReversePlanes planes)
+        where TSums : struct, IRowSums<TSums>
     {
         ref var rg = ref MemoryMarshal.GetReference(g);
-        ref var rga = ref MemoryMarshal.GetReference(ga);
-        ref var rgb = ref MemoryMarshal.GetReference(gb);
-        ref var rgk = ref MemoryMarshal.GetReference(gk);
-        ref var rgs = ref MemoryMarshal.GetReference(gs);
-        var da = Vector256.Create(decayA);
-        var db = Vector256.Create(decayB);
-        var scale = Vector256.Create(v0);
-        var invTau = Vector256.Create(1.0 / tau);
-        var invTauS = Vector256.Create(1.0 / tauS);
-        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
-        const int half = 8; // floats per 256-bit vector: a row is two of them
-        for (var t = steps - 1; t >= 0; t--)
+        ref var rga = ref MemoryMarshal.GetReference(planes.Ga);
+        ref var rgb = ref MemoryMarshal.GetReference(planes.Gb);
+        ref var rgk = ref MemoryMarshal.GetReference(planes.Gk);
+        ref var rgs = ref MemoryMarshal.GetReference(planes.Gs);
+        var all = planes.All;
+        var sums = TSums.Start(decay);
+        for (var t = rows - 1; t >= 0; t--)
         {
             var row = (nuint)(t * pitch);
-            var (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row));
-            var (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref rg, row + half));
-            a0 = (a0 * da) + x0;
-            a1 = (a1 * da) + x1;
-            a2 = (a2 * da) + x2;
-            a3 = (a3 * da) + x3;
-            s0 = (s0 * db) + x0;
-            s1 = (s1 * db) + x1;
-            s2 = (s2 * db) + x2;
-            s3 = (s3 * db) + x3;
-            Vector256.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rgk, row);
-            Vector256.Narrow(scale * (a2 - s2), scale * (a3 - s3)).StoreUnsafe(ref rgk, row + half);
+            sums.Step(ref rg, row);
+            sums.StoreDifference(ref rgk, row);
             if (all)
             {
-                Vector256.Narrow(scale * a0, scale * a1).StoreUnsafe(ref rga, row);
-                Vector256.Narrow(scale * a2, scale * a3).StoreUnsafe(ref rga, row + half);
-                Vector256.Narrow(scale * s0, scale * s1).StoreUnsafe(ref rgb, row);
-                Vector256.Narrow(scale * s2, scale * s3).StoreUnsafe(ref rgb, row + half);
-                Vector256.Narrow(scale * ((a0 * invTau) - (s0 * invTauS)), scale * ((a1 * invTau) - (s1 * invTauS))).StoreUnsafe(ref rgs, row);
-                Vector256.Narrow(scale * ((a2 * invTau) - (s2 * invTauS)), scale * ((a3 * invTau) - (s3 * invTauS))).StoreUnsafe(ref rgs, row + half);
+                sums.StoreGradients(ref rga, ref rgb, ref rgs, row);
             }
         }
     }
 
-    /// <summary>The <see cref="System.Numerics.Vector{T}"/> path of <see cref="IntegrateBackward"/>: any stride that is whole vectors.</summary>
-    private static void IntegrateBackwardVector(
-        ReadOnlySpan<float> g, int outStride, double decayA, double decayB, double v0, double tau, double tauS,
-        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs, int steps, bool all)
+    /// <summary>The planes the reverse recurrence writes; <see cref="Ga"/>, <see cref="Gb"/> and <see cref="Gs"/> empty when only <see cref="Gk"/> is wanted.</summary>
+    private readonly ref struct ReversePlanes(Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
     {
-        ref var rg = ref MemoryMarshal.GetReference(g);
-        ref var rga = ref MemoryMarshal.GetReference(ga);
-        ref var rgb = ref MemoryMarshal.GetReference(gb);
-        ref var rgk = ref MemoryMarshal.GetReference(gk);
-        ref var rgs = ref MemoryMarshal.GetReference(gs);
-        ref var rsA = ref MemoryMarshal.GetReference(state);
-        ref var rsB = ref Unsafe.Add(ref rsA, outStride);
-        var da = new Vector<double>(decayA);
-        var db = new Vector<double>(decayB);
-        var scale = new Vector<double>(v0);
-        var invTau = new Vector<double>(1.0 / tau);
-        var invTauS = new Vector<double>(1.0 / tauS);
-        var half = (nuint)Vector<double>.Count;
-        for (var t = steps - 1; t >= 0; t--)
-        {
-            var row = (nuint)(t * outStride);
-            for (nuint j = 0; j < (nuint)outStride; j += (nuint)Vector<float>.Count)
-            {
-                Vector.Widen(Vector.LoadUnsafe(ref rg, row + j), out Vector<double> xLo, out Vector<double> xHi);
-                var saLo = (Vector.LoadUnsafe(ref rsA, j) * da) + xLo;
-                var saHi = (Vector.LoadUnsafe(ref rsA, j + half) * da) + xHi;
-                var sbLo = (Vector.LoadUnsafe(ref rsB, j) * db) + xLo;
-                var sbHi = (Vector.LoadUnsafe(ref rsB, j + half) * db) + xHi;
-                saLo.StoreUnsafe(ref rsA, j);
-                saHi.StoreUnsafe(ref rsA, j + half);
-                sbLo.StoreUnsafe(ref rsB, j);
-                sbHi.StoreUnsafe(ref rsB, j + half);
-                Vector.Narrow(scale * (saLo - sbLo), scale * (saHi - sbHi)).StoreUnsafe(ref rgk, row + j);
-                if (all)
-                {
-                    Vector.Narrow(scale * saLo, scale * saHi).StoreUnsafe(ref rga, row + j);
-                    Vector.Narrow(scale * sbLo, scale * sbHi).StoreUnsafe(ref rgb, row + j);
-                    Vector.Narrow(
-                        scale * ((saLo * invTau) - (sbLo * invTauS)),
-                        scale * ((saHi * invTau) - (sbHi * invTauS))).StoreUnsafe(ref rgs, row + j);
-                }
-            }
-        }
+        public Span<float> Ga { get; } = ga;
+
+        public Span<float> Gb { get; } = gb;
+
+        public Span<float> Gk { get; } = gk;
+
+        public Span<float> Gs { get; } = gs;
+
+        public bool All => !Ga.IsEmpty;
     }
 }

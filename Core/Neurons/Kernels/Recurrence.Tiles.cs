@@ -1,13 +1,34 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace TimingBased.Neurons.Kernels;
 
-// The forward recurrence over one 16-float column tile of a wider layer (the grouped forward), alone or for two
-// samples, with the peaks.
+// The forward recurrence over 16-float rows with its state in registers: a layer of 9 to 16 outputs, or one column
+// tile of a wider layer (the grouped forward), alone or for two samples, with the peaks.
 internal static partial class Recurrence
 {
+    /// <summary>
+    /// The forward loop over 16-float rows at the width <typeparamref name="TSums"/>: per row, the four banks'
+    /// sum (and <paramref name="delta"/> when not empty) into the sums, and <c>V0 (A - B)</c> stored into
+    /// <paramref name="v"/>, whose rows are <paramref name="vStride"/> floats apart.
+    /// </summary>
+    private static void IntegrateBanksOf16<TSums>(ReadOnlySpan<float> banks, ReadOnlySpan<float> delta, in PspDecay decay, Span<float> v, int vStride)
+        where TSums : struct, IRowSums<TSums>
+    {
+        var plane = (nuint)(banks.Length / Scatter.Banks);
+        ref var bank0 = ref MemoryMarshal.GetReference(banks);
+        ref var rd = ref MemoryMarshal.GetReference(delta);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        var hasDelta = !delta.IsEmpty;
+        var sums = TSums.Start(decay);
+        nuint vRow = 0;
+        for (nuint row = 0; row < plane; row += RowOps.TileWidth, vRow += (nuint)vStride)
+        {
+            sums.StepBanks(ref bank0, plane, row, ref rd, hasDelta);
+            sums.StoreDifference(ref rv, vRow);
+        }
+    }
+
     /// <summary>
     /// <see cref="IntegrateBanks"/> for one 16-float column tile of a wider layer (no fractional times): the four
     /// <c>[T, 16]</c> banks in <paramref name="banks"/>, and the voltages written into the tile's columns of
@@ -15,7 +36,7 @@ internal static partial class Recurrence
     /// tile's first column). Each column gets the bits the full-width recurrence gives it.
     /// </summary>
     /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>; <paramref name="v"/> holds <c>(T - 1) vStride + 16</c> floats.</remarks>
-    public static void IntegrateBanksOfTile(KernelPath path, ReadOnlySpan<float> banks, double decayA, double decayB, double v0, Span<float> v, int vStride)
+    public static void IntegrateBanksOfTile(KernelPath path, ReadOnlySpan<float> banks, in PspDecay decay, Span<float> v, int vStride)
     {
         var plane = banks.Length / Scatter.Banks;
         if (v.Length < ((plane / RowOps.TileWidth) - 1) * vStride + RowOps.TileWidth)
@@ -25,36 +46,11 @@ internal static partial class Recurrence
 
         if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
-            IntegrateBanksAvx512Of16(banks, plane, decayA, decayB, v0, v, vStride);
+            IntegrateBanksOf16<RowSums512>(banks, default, decay, v, vStride);
             return;
         }
 
-        IntegrateBanksVector256Of16(banks, default, plane, decayA, decayB, v0, v, vStride);
-    }
-
-    /// <summary>The tile recurrence with one 512-bit vector per row (two of doubles): half the instructions of the 256-bit path, same operations per lane.</summary>
-    private static void IntegrateBanksAvx512Of16(ReadOnlySpan<float> banks, int plane, double decayA, double decayB, double v0, Span<float> v, int vStride)
-    {
-        ref var b0 = ref MemoryMarshal.GetReference(banks);
-        ref var b1 = ref Unsafe.Add(ref b0, plane);
-        ref var b2 = ref Unsafe.Add(ref b0, 2 * plane);
-        ref var b3 = ref Unsafe.Add(ref b0, 3 * plane);
-        ref var rv = ref MemoryMarshal.GetReference(v);
-        var da = Vector512.Create(decayA);
-        var db = Vector512.Create(decayB);
-        var scale = Vector512.Create(v0);
-        Vector512<double> a0 = default, a1 = default, s0 = default, s1 = default;
-        nuint vRow = 0;
-        for (nuint row = 0; row < (nuint)plane; row += 16, vRow += (nuint)vStride)
-        {
-            var x = ((Vector512.LoadUnsafe(ref b0, row) + Vector512.LoadUnsafe(ref b1, row)) + Vector512.LoadUnsafe(ref b2, row)) + Vector512.LoadUnsafe(ref b3, row);
-            var (x0, x1) = Vector512.Widen(x);
-            a0 = (a0 * da) + x0;
-            a1 = (a1 * da) + x1;
-            s0 = (s0 * db) + x0;
-            s1 = (s1 * db) + x1;
-            Vector512.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rv, vRow);
-        }
+        IntegrateBanksOf16<RowSums256>(banks, default, decay, v, vStride);
     }
 
     /// <summary>
@@ -63,86 +59,59 @@ internal static partial class Recurrence
     /// <see cref="RowOps.MaxAndArgMax"/>, and the banks cleared for the next tile.
     /// </summary>
     /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>.</remarks>
-    public static void IntegrateTileWithPeaks(KernelPath path, Span<float> banks, double decayA, double decayB, double v0,
-        Span<float> v, Span<float> max, Span<int> argMax)
+    public static void IntegrateTileWithPeaks(KernelPath path, Span<float> banks, in PspDecay decay, Span<float> v, Span<float> max, Span<int> argMax)
     {
         var plane = banks.Length / Scatter.Banks;
-        IntegrateBanksOfTile(path, banks, decayA, decayB, v0, v, RowOps.TileWidth);
+        IntegrateBanksOfTile(path, banks, decay, v, RowOps.TileWidth);
         banks.Clear();
         RowOps.MaxAndArgMax(RowOps.UseVector(path, RowOps.TileWidth), v[..plane], RowOps.TileWidth, max, argMax);
     }
 
     /// <summary>
-    /// <see cref="IntegrateBanksOfTile"/> for two samples' tiles at once (<paramref name="banksA"/> into
-    /// <paramref name="vA"/>, <paramref name="banksB"/> into <paramref name="vB"/>, both <c>[T, 16]</c> with rows 16 floats
-    /// apart), each followed by its peaks as <see cref="RowOps.MaxAndArgMax"/> gives them (the maximum over time and its
+    /// <see cref="IntegrateBanksOfTile"/> for two samples' tiles at once (<see cref="TilePair.BanksA"/> into
+    /// <see cref="TilePair.VA"/>, <see cref="TilePair.BanksB"/> into <see cref="TilePair.VB"/>, both <c>[T, 16]</c> with
+    /// rows 16 floats apart), each followed by its peaks as <see cref="RowOps.MaxAndArgMax"/> gives them (the maximum over time and its
     /// first step, per column), and the banks left all zero for the next tile. Same bits as those three steps apart.
     /// </summary>
     /// <remarks>
     /// Each recurrence is one long chain of dependent double-precision steps; two independent chains in one loop, with
-    /// the running maximum beside them, overlap where one call after the other waits on each step. Precondition:
+    /// the running maximum beside them, overlap where one call after the other waits on each step. On AVX-512 only
+    /// (two 256-bit states would not fit the sixteen 256-bit registers); elsewhere one tile after the other. The
+    /// benchmark that justifies it: <c>VariantBenchmarks</c>, <see cref="KernelVariants.Pairs"/>. Precondition:
     /// <see cref="Scatter.UseTiles"/>; four banks of <c>[T, 16]</c> each.
     /// </remarks>
-    public static void IntegrateTilePairWithPeaks(KernelPath path, Span<float> banksA, Span<float> banksB, double decayA, double decayB, double v0,
-        Span<float> vA, Span<float> vB, Span<float> maxA, Span<int> argMaxA, Span<float> maxB, Span<int> argMaxB)
+    public static void IntegrateTilePairWithPeaks(KernelPath path, in TilePair pair, in PspDecay decay)
     {
         const int width = RowOps.TileWidth;
-        var plane = banksA.Length / Scatter.Banks;
-        if (banksB.Length != banksA.Length || vA.Length < plane || vB.Length < plane || plane < width
-            || maxA.Length < width || argMaxA.Length < width || maxB.Length < width || argMaxB.Length < width)
+        var plane = pair.BanksA.Length / Scatter.Banks;
+        if (pair.BanksB.Length != pair.BanksA.Length || pair.VA.Length < plane || pair.VB.Length < plane || plane < width
+            || pair.MaxA.Length < width || pair.ArgMaxA.Length < width || pair.MaxB.Length < width || pair.ArgMaxB.Length < width)
         {
             Internal.ThrowHelper.InternalBound("tile pair");
         }
 
         if (!KernelPaths.Allows(path, KernelPath.Avx512))
         {
-            IntegrateTileWithPeaks(path, banksA, decayA, decayB, v0, vA, maxA, argMaxA);
-            IntegrateTileWithPeaks(path, banksB, decayA, decayB, v0, vB, maxB, argMaxB);
+            IntegrateTileWithPeaks(path, pair.BanksA, decay, pair.VA, pair.MaxA, pair.ArgMaxA);
+            IntegrateTileWithPeaks(path, pair.BanksB, decay, pair.VB, pair.MaxB, pair.ArgMaxB);
             return;
         }
 
-        ref var a0 = ref MemoryMarshal.GetReference(banksA);
-        ref var a1 = ref Unsafe.Add(ref a0, plane);
-        ref var a2 = ref Unsafe.Add(ref a0, 2 * plane);
-        ref var a3 = ref Unsafe.Add(ref a0, 3 * plane);
-        ref var b0 = ref MemoryMarshal.GetReference(banksB);
-        ref var b1 = ref Unsafe.Add(ref b0, plane);
-        ref var b2 = ref Unsafe.Add(ref b0, 2 * plane);
-        ref var b3 = ref Unsafe.Add(ref b0, 3 * plane);
-        ref var va = ref MemoryMarshal.GetReference(vA);
-        ref var vb = ref MemoryMarshal.GetReference(vB);
-        var da = Vector512.Create(decayA);
-        var db = Vector512.Create(decayB);
-        var scale = Vector512.Create(v0);
-        Vector512<double> aA0 = default, aA1 = default, sA0 = default, sA1 = default;
-        Vector512<double> aB0 = default, aB1 = default, sB0 = default, sB1 = default;
+        ref var banksA = ref MemoryMarshal.GetReference(pair.BanksA);
+        ref var banksB = ref MemoryMarshal.GetReference(pair.BanksB);
+        ref var va = ref MemoryMarshal.GetReference(pair.VA);
+        ref var vb = ref MemoryMarshal.GetReference(pair.VB);
+        var sumsA = RowSums512.Start(decay);
+        var sumsB = RowSums512.Start(decay);
         Vector512<float> bestA = default, bestB = default;
         Vector512<int> argA = default, argB = default;
         var step = 0;
         for (nuint row = 0; row < (nuint)plane; row += width, step++)
         {
-            var xA = ((Vector512.LoadUnsafe(ref a0, row) + Vector512.LoadUnsafe(ref a1, row)) + Vector512.LoadUnsafe(ref a2, row)) + Vector512.LoadUnsafe(ref a3, row);
-            var xB = ((Vector512.LoadUnsafe(ref b0, row) + Vector512.LoadUnsafe(ref b1, row)) + Vector512.LoadUnsafe(ref b2, row)) + Vector512.LoadUnsafe(ref b3, row);
-            Vector512<float>.Zero.StoreUnsafe(ref a0, row);
-            Vector512<float>.Zero.StoreUnsafe(ref a1, row);
-            Vector512<float>.Zero.StoreUnsafe(ref a2, row);
-            Vector512<float>.Zero.StoreUnsafe(ref a3, row);
-            Vector512<float>.Zero.StoreUnsafe(ref b0, row);
-            Vector512<float>.Zero.StoreUnsafe(ref b1, row);
-            Vector512<float>.Zero.StoreUnsafe(ref b2, row);
-            Vector512<float>.Zero.StoreUnsafe(ref b3, row);
-            var (xA0, xA1) = Vector512.Widen(xA);
-            var (xB0, xB1) = Vector512.Widen(xB);
-            aA0 = (aA0 * da) + xA0;
-            aA1 = (aA1 * da) + xA1;
-            sA0 = (sA0 * db) + xA0;
-            sA1 = (sA1 * db) + xA1;
-            aB0 = (aB0 * da) + xB0;
-            aB1 = (aB1 * da) + xB1;
-            sB0 = (sB0 * db) + xB0;
-            sB1 = (sB1 * db) + xB1;
-            var vRowA = Vector512.Narrow(scale * (aA0 - sA0), scale * (aA1 - sA1));
-            var vRowB = Vector512.Narrow(scale * (aB0 - sB0), scale * (aB1 - sB1));
+            sumsA.StepBanksAndClear(ref banksA, (nuint)plane, row);
+            sumsB.StepBanksAndClear(ref banksB, (nuint)plane, row);
+            var vRowA = sumsA.Difference;
+            var vRowB = sumsB.Difference;
             vRowA.StoreUnsafe(ref va, row);
             vRowB.StoreUnsafe(ref vb, row);
             if (step == 0)
@@ -161,9 +130,38 @@ internal static partial class Recurrence
             argB = Vector512.ConditionalSelect(greaterB.AsInt32(), stepVector, argB);
         }
 
-        bestA.StoreUnsafe(ref MemoryMarshal.GetReference(maxA));
-        bestB.StoreUnsafe(ref MemoryMarshal.GetReference(maxB));
-        argA.StoreUnsafe(ref MemoryMarshal.GetReference(argMaxA));
-        argB.StoreUnsafe(ref MemoryMarshal.GetReference(argMaxB));
+        bestA.StoreUnsafe(ref MemoryMarshal.GetReference(pair.MaxA));
+        bestB.StoreUnsafe(ref MemoryMarshal.GetReference(pair.MaxB));
+        argA.StoreUnsafe(ref MemoryMarshal.GetReference(pair.ArgMaxA));
+        argB.StoreUnsafe(ref MemoryMarshal.GetReference(pair.ArgMaxB));
+    }
+
+    /// <summary>What <see cref="IntegrateTilePairWithPeaks"/> reads and writes: each sample's banks, tile voltages and peaks.</summary>
+    /// <param name="BanksA">The first sample's four banks of <c>[T, 16]</c>; left all zero.</param>
+    /// <param name="BanksB">The second sample's banks.</param>
+    /// <param name="VA">Receives the first sample's tile voltages, <c>[T, 16]</c>.</param>
+    /// <param name="VB">Receives the second sample's tile voltages.</param>
+    /// <param name="MaxA">Receives the first sample's 16 maxima over time.</param>
+    /// <param name="ArgMaxA">Receives the first step of each maximum.</param>
+    /// <param name="MaxB">Receives the second sample's maxima.</param>
+    /// <param name="ArgMaxB">Receives the second sample's steps.</param>
+    public readonly ref struct TilePair(
+        Span<float> BanksA, Span<float> BanksB, Span<float> VA, Span<float> VB, Span<float> MaxA, Span<int> ArgMaxA, Span<float> MaxB, Span<int> ArgMaxB)
+    {
+        public Span<float> BanksA { get; } = BanksA;
+
+        public Span<float> BanksB { get; } = BanksB;
+
+        public Span<float> VA { get; } = VA;
+
+        public Span<float> VB { get; } = VB;
+
+        public Span<float> MaxA { get; } = MaxA;
+
+        public Span<int> ArgMaxA { get; } = ArgMaxA;
+
+        public Span<float> MaxB { get; } = MaxB;
+
+        public Span<int> ArgMaxB { get; } = ArgMaxB;
     }
 }

@@ -8,15 +8,16 @@ namespace TimingBased.Neurons.Kernels;
 
 /// <summary>
 /// The two exponential recurrences over time that turn per-time sums into voltages (forward) and a voltage gradient
-/// into per-time gradient planes (backward), in double precision. Three paths each: the definition (scalar), any
-/// stride in <see cref="Vector{T}"/> steps, and 16-float rows with the state in registers.
+/// into per-time gradient planes (backward), in double precision. <see cref="Step"/> is the one statement of a step
+/// (a scalar and a <see cref="Vector{T}"/> body, for any row length); <see cref="IRowSums{TSelf}"/> is its body for a
+/// 16-float row held in registers, at 256 or 512 bits.
 /// </summary>
 /// <remarks>
-/// Why three: the scalar path is the one machines without vectors run (and the readable statement of the
-/// recurrence); the <see cref="Vector{T}"/> path serves every other stride; the 16-float-row path covers the
-/// common 9 to 16 outputs and keeps its state in registers instead of a round trip through memory per row (W3's
-/// training step; LOG.md). All three do the same double-precision operations in the same order, so their results
-/// are bit-identical (tested per path). <see cref="Step"/> is the one statement of a forward step.
+/// Why two forms: the general loop keeps the state in memory and serves every row length; the 16-float rows (the
+/// common 9 to 16 outputs, and each column tile of a wider layer) keep the state in registers instead of a round trip
+/// through memory per row. The benchmark that justifies the register form: <c>ForwardBenchmarks.EventDriven</c> (W2)
+/// and <c>TrainingBenchmarks.EventDriven</c> (W3). Every form does the same double-precision operations in the same
+/// order, so their results are bit-identical (tested per path).
 /// </remarks>
 internal static partial class Recurrence
 {
@@ -25,18 +26,17 @@ internal static partial class Recurrence
     /// other in <paramref name="banks"/>: <c>a[t] = ((bank0[t] + bank1[t]) + bank2[t]) + ...</c> in float, in that
     /// order, so the result is bit-identical to adding the banks into the first one and integrating that. For
     /// 16-float rows on 256-bit hardware the sum is formed per row and the recurrence's state stays in registers
-    /// (one pass, no state round trip through memory); otherwise the banks are added into the first one (which
-    /// is overwritten) and <see cref="Integrate"/> runs.
+    /// (<see cref="IntegrateBanksOf16{TSums}"/>); otherwise the banks are added into the first one (which is
+    /// overwritten) and <see cref="Integrate"/> runs.
     /// </summary>
     public static void IntegrateBanks(
-        KernelPath path, Span<float> banks, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
-        Span<double> state, Span<float> v)
+        KernelPath path, Span<float> banks, ReadOnlySpan<float> delta, int outStride, in PspDecay decay, Span<double> state, Span<float> v)
     {
         var plane = v.Length;
         Debug.Assert(banks.Length == Scatter.Banks * plane);
         if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == RowOps.TileWidth)
         {
-            IntegrateBanksVector256Of16(banks, delta, plane, decayA, decayB, v0, v, RowOps.TileWidth);
+            IntegrateBanksOf16<RowSums256>(banks, delta, decay, v, RowOps.TileWidth);
             return;
         }
 
@@ -47,124 +47,39 @@ internal static partial class Recurrence
             RowOps.Add(vector, ref first, ref Unsafe.Add(ref first, bank * plane), plane);
         }
 
-        Integrate(path, banks[..plane], delta, outStride, decayA, decayB, v0, state, v);
-    }
-
-    /// <summary>
-    /// <see cref="IntegrateBanks"/> for 16-float rows: the four banks summed per row and the state in eight registers,
-    /// one pass, against summing the banks first and running <see cref="IntegrateVector"/>, whose state makes a round
-    /// trip through memory every row (the W2 forward; LOG.md).
-    /// </summary>
-    private static void IntegrateBanksVector256Of16(
-        ReadOnlySpan<float> banks, ReadOnlySpan<float> delta, int plane, double decayA, double decayB, double v0, Span<float> v, int vStride)
-    {
-        ref var b0 = ref MemoryMarshal.GetReference(banks);
-        ref var b1 = ref Unsafe.Add(ref b0, plane);
-        ref var b2 = ref Unsafe.Add(ref b0, 2 * plane);
-        ref var b3 = ref Unsafe.Add(ref b0, 3 * plane);
-        ref var rd = ref MemoryMarshal.GetReference(delta);
-        ref var rv = ref MemoryMarshal.GetReference(v);
-        var hasDelta = !delta.IsEmpty;
-        var da = Vector256.Create(decayA);
-        var db = Vector256.Create(decayB);
-        var scale = Vector256.Create(v0);
-        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
-        const int half = 8; // floats per 256-bit vector: a row is two of them
-        nuint vRow = 0;
-        for (nuint row = 0; row < (nuint)plane; row += 2 * half, vRow += (nuint)vStride)
-        {
-            var lo = ((Vector256.LoadUnsafe(ref b0, row) + Vector256.LoadUnsafe(ref b1, row)) + Vector256.LoadUnsafe(ref b2, row))
-                + Vector256.LoadUnsafe(ref b3, row);
-            var hi = ((Vector256.LoadUnsafe(ref b0, row + half) + Vector256.LoadUnsafe(ref b1, row + half))
-                + Vector256.LoadUnsafe(ref b2, row + half)) + Vector256.LoadUnsafe(ref b3, row + half);
-            var (x0, x1) = Vector256.Widen(lo);
-            var (x2, x3) = Vector256.Widen(hi);
-            var (y0, y1, y2, y3) = (x0, x1, x2, x3);
-            if (hasDelta)
-            {
-                var (d0, d1) = Vector256.Widen(Vector256.LoadUnsafe(ref rd, row));
-                var (d2, d3) = Vector256.Widen(Vector256.LoadUnsafe(ref rd, row + half));
-                (y0, y1, y2, y3) = (x0 + d0, x1 + d1, x2 + d2, x3 + d3);
-            }
-
-            a0 = (a0 * da) + x0;
-            a1 = (a1 * da) + x1;
-            a2 = (a2 * da) + x2;
-            a3 = (a3 * da) + x3;
-            s0 = (s0 * db) + y0;
-            s1 = (s1 * db) + y1;
-            s2 = (s2 * db) + y2;
-            s3 = (s3 * db) + y3;
-            Vector256.Narrow(scale * (a0 - s0), scale * (a1 - s1)).StoreUnsafe(ref rv, vRow);
-            Vector256.Narrow(scale * (a2 - s2), scale * (a3 - s3)).StoreUnsafe(ref rv, vRow + half);
-        }
+        Integrate(path, banks[..plane], delta, outStride, decay, state, v);
     }
 
     /// <summary>
     /// The forward recurrence over time, in double precision:
-    /// <c>A = A decayA + a[t]</c>, <c>B = B decayB + a[t] + delta[t]</c>, <c>v[t] = v0 (A - B)</c>, row by row.
+    /// <c>A = A decayA + a[t]</c>, <c>B = B decayB + a[t] + delta[t]</c>, <c>v[t] = v0 (A - B)</c>, row by row
+    /// (<see cref="Step"/>).
     /// </summary>
     /// <param name="path">The widest path to take (see <see cref="KernelPath"/>).</param>
     /// <param name="a">Per-time sums of <c>w exp(-d/tau)</c>, shape <c>[T, outStride]</c>.</param>
     /// <param name="delta">Per-time sums of <c>w (exp(-d/tauS) - exp(-d/tau))</c>, same shape, or empty when all zero.</param>
     /// <param name="outStride">The row length.</param>
-    /// <param name="decayA">The per-step decay <c>exp(-1/tau)</c>.</param>
-    /// <param name="decayB">The per-step decay <c>exp(-1/tauS)</c>.</param>
-    /// <param name="v0">The PSP normalisation.</param>
+    /// <param name="decay">The per-step decays and the normalisation.</param>
     /// <param name="state">Scratch of length <c>2 outStride</c>.</param>
     /// <param name="v">Receives the voltages, shape <c>[T, outStride]</c>.</param>
     public static void Integrate(
-        KernelPath path, ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
-        Span<double> state, Span<float> v)
+        KernelPath path, ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, in PspDecay decay, Span<double> state, Span<float> v)
     {
         state.Clear();
-        var steps = a.Length / outStride;
-        var hasDelta = !delta.IsEmpty;
-        if (RowOps.UseVector(path, outStride))
-        {
-            IntegrateVector(a, delta, outStride, decayA, decayB, v0, state, v, steps, hasDelta);
-            return;
-        }
-
-        IntegrateScalar(a, delta, outStride, decayA, decayB, v0, state, v, steps, hasDelta);
-    }
-
-    /// <summary>The scalar path of <see cref="Integrate"/>: <see cref="Step"/> row by row, one output at a time.</summary>
-    private static void IntegrateScalar(
-        ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
-        Span<double> state, Span<float> v, int steps, bool hasDelta)
-    {
-        var decay = new PspDecay(decayA, decayB, v0);
+        var vector = RowOps.UseVector(path, outStride);
         var stateA = state[..outStride];
         var stateB = state.Slice(outStride, outStride);
-        for (var t = 0; t < steps; t++)
+        for (var row = 0; row < a.Length; row += outStride)
         {
-            Step(false, a.Slice(t * outStride, outStride), hasDelta ? delta.Slice(t * outStride, outStride) : default, stateA, stateB, decay,
-                v.Slice(t * outStride, outStride));
-        }
-    }
-
-    /// <summary>The <see cref="System.Numerics.Vector{T}"/> path of <see cref="Integrate"/>: <see cref="Step"/> in whole vectors, row by row; the state round-trips through memory.</summary>
-    private static void IntegrateVector(
-        ReadOnlySpan<float> a, ReadOnlySpan<float> delta, int outStride, double decayA, double decayB, double v0,
-        Span<double> state, Span<float> v, int steps, bool hasDelta)
-    {
-        var decay = new PspDecay(decayA, decayB, v0);
-        var stateA = state[..outStride];
-        var stateB = state.Slice(outStride, outStride);
-        for (var t = 0; t < steps; t++)
-        {
-            Step(true, a.Slice(t * outStride, outStride), hasDelta ? delta.Slice(t * outStride, outStride) : default, stateA, stateB, decay,
-                v.Slice(t * outStride, outStride));
+            Step(vector, a.Slice(row, outStride), delta.IsEmpty ? default : delta.Slice(row, outStride), stateA, stateB, decay, v.Slice(row, outStride));
         }
     }
 
     /// <summary>
-    /// One step of the forward recurrence over a row of outputs: the formula every forward and the stream compute,
-    /// <c>A = A decayA + x</c>, <c>B = B decayB + (x + delta)</c>, <c>v = v0 (A - B)</c>, in double precision and rounded to
-    /// float at the end. The register-resident paths (<see cref="IntegrateBanks"/> for 16-float rows, the tile
-    /// recurrences) do the same operations per lane.
+    /// One step of the recurrence over a row of outputs: the formula every forward, the stream and the reverse
+    /// recurrence compute, <c>A = A decayA + x</c>, <c>B = B decayB + (x + delta)</c>, <c>v = v0 (A - B)</c>, in double
+    /// precision and rounded to float at the end (without <paramref name="delta"/>, <c>B</c>'s input is <c>x</c>
+    /// itself). <see cref="IRowSums{TSelf}"/> is the same step for a 16-float row held in registers.
     /// </summary>
     /// <param name="vector">Whether to take whole <see cref="System.Numerics.Vector{T}"/>s (the row length is then a multiple of <c>Vector&lt;float&gt;.Count</c>); the same bits either way.</param>
     /// <param name="x">This step's sums of <c>w exp(-d/tau)</c>.</param>
@@ -193,7 +108,7 @@ internal static partial class Recurrence
         {
             double inA = x[o];
             var sa = (stateA[o] * decay.A) + inA;
-            var sb = (stateB[o] * decay.B) + (inA + (hasDelta ? delta[o] : 0.0));
+            var sb = (stateB[o] * decay.B) + (hasDelta ? inA + delta[o] : inA);
             stateA[o] = sa;
             stateB[o] = sb;
             v[o] = (float)(decay.V0 * (sa - sb));
