@@ -329,7 +329,7 @@ public class KernelTests
     private const double DecayA = 0.9355069850316178; // exp(-1/15)
     private const double DecayB = 0.7659283383646487; // exp(-1/3.75)
     private const double V0 = 2.1165345;
-    private static readonly PspDecay Decay = new(DecayA, DecayB, V0, 1.0 / 15, 1.0 / 3.75); // tau 15, tauS 3.75
+    private static readonly PspDecay _decay = new(DecayA, DecayB, V0, 1.0 / 15, 1.0 / 3.75); // tau 15, tauS 3.75
 
     [Test]
     public void IntegrateBanks_IsTheRecurrenceOverTheBanksSummedInOrder(
@@ -357,7 +357,7 @@ public class KernelTests
             }
         }
 
-        Recurrence.IntegrateBanks(P(path), banks, delta, stride, Decay, new double[2 * stride], v);
+        Recurrence.IntegrateBanks(P(path), banks, delta, stride, _decay, new double[2 * stride], v);
 
         Assert.That(v, Is.EqualTo(expected));
     }
@@ -400,7 +400,7 @@ public class KernelTests
             }
         }
 
-        Recurrence.IntegrateBackward(P(path), g, rows, stride, Decay, new double[2 * stride],
+        Recurrence.IntegrateBackward(P(path), g, rows, stride, _decay, new double[2 * stride],
             allPlanes ? ga : default, gb, gk, gs);
 
         Assert.That(gk, Is.EqualTo(expected[2]), "gk");
@@ -436,7 +436,7 @@ public class KernelTests
 
         float[] vA = new float[plane], vB = new float[plane], maxA = new float[width], maxB = new float[width];
         int[] argA = new int[width], argB = new int[width];
-        Recurrence.IntegrateTilePairWithPeaks(p, new(banksA, banksB, vA, vB, maxA, argA, maxB, argB), Decay);
+        Recurrence.IntegrateTilePairWithPeaks(p, new(banksA, banksB, vA, vB, maxA, argA, maxB, argB), _decay);
 
         Assert.That(vA.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expectedA.Select(BitConverter.SingleToInt32Bits)), "voltages A");
         Assert.That(vB.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expectedB.Select(BitConverter.SingleToInt32Bits)), "voltages B");
@@ -487,7 +487,7 @@ public class KernelTests
         }
 
         var whole = new float[g.Length];
-        Recurrence.IntegrateBackward(KernelPath.Scalar, g, rows, stride, Decay, new double[2 * stride], default, new float[g.Length], whole, new float[g.Length]);
+        Recurrence.IntegrateBackward(KernelPath.Scalar, g, rows, stride, _decay, new double[2 * stride], default, new float[g.Length], whole, new float[g.Length]);
         if (!Scatter.UseTiles(KernelPaths.Best))
         {
             Assert.Ignore("no path of this process has 256-bit vectors, which the tile kernels need.");
@@ -496,7 +496,7 @@ public class KernelTests
         var tiles = Enumerable.Repeat(float.NaN, g.Length).ToArray();
         for (var column = 0; column < stride; column += RowOps.TileWidth)
         {
-            Recurrence.IntegrateBackwardGkOfTile(g.AsSpan(column), rows, stride, Decay, tiles.AsSpan(column));
+            Recurrence.IntegrateBackwardGkOfTile(g.AsSpan(column), rows, stride, _decay, tiles.AsSpan(column));
         }
 
         Assert.That(tiles.Take(rows * stride).Select(BitConverter.SingleToInt32Bits), Is.EqualTo(whole.Take(rows * stride).Select(BitConverter.SingleToInt32Bits)));
