@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TimingBased.Neurons.Kernels;
 
@@ -38,6 +40,19 @@ internal interface ISpikeList
     /// exactly when entry <c>k</c>'s input is below <paramref name="end"/> (one compare per entry in phase 2).
     /// </summary>
     static abstract int Bound(int end, int shift);
+
+    /// <summary>Moves entry <paramref name="from"/> (and its time) to position <paramref name="to"/> (the filters' compaction).</summary>
+    static abstract void Move(ref int entries, ref int times, nint from, nint to);
+
+    /// <summary>The integer times of the 16 entries from <paramref name="k"/> on; <paramref name="mask"/> is <c>2^shift - 1</c> in every lane.</summary>
+    static abstract Vector512<int> Times512(ref int entries, ref int times, nuint k, Vector512<int> mask);
+
+    /// <summary>
+    /// Stores the lanes of <paramref name="keep"/>, packed to the front, from position <paramref name="at"/> on: each
+    /// lane's <paramref name="input"/> (already shifted into place for a packed list) and its integer
+    /// <paramref name="time"/>, in this encoding. Whole vectors (the lists' slack). AVX-512.
+    /// </summary>
+    static abstract void Compress512(Vector512<int> keep, Vector512<int> input, Vector512<int> time, ref int entries, ref int times, nuint at);
 }
 
 /// <summary>A spike list as two lists: the inputs and, at the same positions, their times.</summary>
@@ -75,6 +90,26 @@ internal readonly ref struct TwoLists : ISpikeList
 
     /// <inheritdoc/>
     public static int Bound(int end, int shift) => end;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Move(ref int entries, ref int times, nint from, nint to)
+    {
+        Unsafe.Add(ref entries, to) = Unsafe.Add(ref entries, from);
+        Unsafe.Add(ref times, to) = Unsafe.Add(ref times, from);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Times512(ref int entries, ref int times, nuint k, Vector512<int> mask) => Vector512.LoadUnsafe(ref times, k);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Compress512(Vector512<int> keep, Vector512<int> input, Vector512<int> time, ref int entries, ref int times, nuint at)
+    {
+        Avx512F.Compress(Vector512<int>.Zero, keep, input).StoreUnsafe(ref entries, at);
+        Avx512F.Compress(Vector512<int>.Zero, keep, time).StoreUnsafe(ref times, at);
+    }
 }
 
 /// <summary>
@@ -115,4 +150,17 @@ internal readonly ref struct PackedList : ISpikeList
 
     /// <inheritdoc/>
     public static int Bound(int end, int shift) => end << shift;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Move(ref int entries, ref int times, nint from, nint to) => Unsafe.Add(ref entries, to) = Unsafe.Add(ref entries, from);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Times512(ref int entries, ref int times, nuint k, Vector512<int> mask) => Vector512.LoadUnsafe(ref entries, k) & mask;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Compress512(Vector512<int> keep, Vector512<int> input, Vector512<int> time, ref int entries, ref int times, nuint at) =>
+        Avx512F.Compress(Vector512<int>.Zero, keep, input | time).StoreUnsafe(ref entries, at);
 }

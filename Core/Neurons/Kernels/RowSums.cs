@@ -48,6 +48,7 @@ internal struct RowSums256 : IRowSums<RowSums256>
     private double _inverseTau, _inverseTauS;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static RowSums256 Start(in PspDecay decay) => new()
     {
         _decayA = Vector256.Create(decay.A),
@@ -139,6 +140,7 @@ internal struct RowSums512 : IRowSums<RowSums512>
     private double _inverseTau, _inverseTauS;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static RowSums512 Start(in PspDecay decay) => new()
     {
         _decayA = Vector512.Create(decay.A),

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace TimingBased.Neurons.Kernels;
 
@@ -15,9 +15,8 @@ namespace TimingBased.Neurons.Kernels;
 /// The <c>Vector256</c> and <c>Vector128</c> paths are the same loop at two widths: the language forces the copy
 /// (<c>ExtractMostSignificantBits</c> and <c>ShuffleNative</c> are not on <see cref="Vector{T}"/>, and
 /// <c>Vector128/256</c> cannot be type arguments of a user-written generic vector algorithm in .NET 10).
-/// <c>CollectAvx512</c> and <see cref="CollectPacked"/> share their set-up and window test but not their loop: the
-/// first writes two lists (for every caller that does not pack), the second one packed list with one compression, and
-/// both loops are bound by the port that compresses, so neither can carry the other's work behind a branch.
+/// The AVX-512 scan is one loop for both list encodings (<see cref="ISpikeList"/> as a type argument): two lists take
+/// two compressions per 16 inputs, a packed list one.
 /// </remarks>
 internal static partial class SpikeLists
 {
@@ -57,7 +56,7 @@ internal static partial class SpikeLists
         Debug.Assert(indices.Length >= row.Length + IndexSlack && times.Length >= indices.Length);
         if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
-            return CollectAvx512(row, window, indices, times, out integerTimes);
+            return CollectAvx512<TwoLists>(row, window, indices, times, 0, out integerTimes);
         }
 
         if (KernelPaths.Allows(path, KernelPath.Vector256))
@@ -71,55 +70,6 @@ internal static partial class SpikeLists
         }
 
         return CollectScalar(row, 0, 0, false, window, indices, times, out integerTimes);
-    }
-
-    /// <summary>
-    /// 16 inputs per step: <c>vpcompressd</c>/<c>vcompressps</c> pack the in-window lanes' positions and times to the
-    /// front of a register, stored whole. The loop is bound by the vector port that compares into mask registers and
-    /// compresses, so it spends one compare there: <c>0 &lt;= s &lt; window</c> is one unsigned compare of the bits of
-    /// <c>s + 0</c> (which turns <c>-0</c> into <c>+0</c>; non-negative floats order as their bits do, and the negatives,
-    /// <c>-0</c> excepted, and NaNs are above every in-window pattern) with those of the window. A NaN is found after the
-    /// loop from the largest magnitude bits (an integer maximum, on either vector port), then the row is scanned again
-    /// for the first one. The window test is written out at each use so the JIT keeps it in a mask register (a shared
-    /// local is turned into a vector and back at every use), and integrality is tested on the packed times
-    /// (<c>float(trunc(s)) - s</c>, +0 exactly for an integer, OR-ed over the row).
-    /// </summary>
-    private static int CollectAvx512(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
-    {
-        const uint Magnitude = 0x7FFF_FFFF;
-        const uint Infinity = 0x7F80_0000;
-        ref var r = ref MemoryMarshal.GetReference(row);
-        ref var indexRef = ref MemoryMarshal.GetReference(indices);
-        ref var timeRef = ref MemoryMarshal.GetReference(times);
-        var limit = Vector512.Create(BitConverter.SingleToUInt32Bits(window));
-        var magnitude = Vector512.Create(Magnitude);
-        var position = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var step = Vector512.Create(Vector512<int>.Count);
-        var fractions = Vector512<float>.Zero;
-        var largest = Vector512<uint>.Zero;
-        var count = 0;
-        var i = 0;
-        for (; i <= row.Length - Vector512<float>.Count; i += Vector512<float>.Count)
-        {
-            var v = Vector512.LoadUnsafe(ref r, (nuint)i);
-            largest = Vector512.Max(largest, v.AsUInt32() & magnitude);
-            Avx512F.Compress(Vector512<int>.Zero, Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit).AsInt32(), position)
-                .StoreUnsafe(ref indexRef, (nuint)count);
-            var packed = Avx512F.Compress(Vector512<float>.Zero, Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit).AsSingle(), v);
-            var truncated = Vector512.ConvertToInt32Native(packed);
-            truncated.StoreUnsafe(ref timeRef, (nuint)count);
-            fractions |= Vector512.ConvertToSingle(truncated) - packed;
-            count += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit)));
-            position += step;
-        }
-
-        if (Vector512.GreaterThanAny(largest, Vector512.Create(Infinity)))
-        {
-            integerTimes = false;
-            return ~IndexOfNaN(row);
-        }
-
-        return CollectScalar(row, i, count, fractions.AsInt32() != Vector512<int>.Zero, window, indices, times, out integerTimes);
     }
 
     /// <summary>
@@ -146,10 +96,27 @@ internal static partial class SpikeLists
     public static int CollectPacked(ReadOnlySpan<float> row, float window, Span<int> packed, int shift, out bool integerTimes)
     {
         Debug.Assert(packed.Length >= row.Length + IndexSlack && shift > 0 && ((long)row.Length << shift) <= int.MaxValue);
+        return CollectAvx512<PackedList>(row, window, packed, packed, shift, out integerTimes);
+    }
+
+    /// <summary>
+    /// The AVX-512 spike scan, 16 inputs per step, into either list encoding (<typeparamref name="TList"/>, with
+    /// <paramref name="shift"/> time bits for a packed list, 0 for two lists): <c>vpcompressd</c> packs the in-window
+    /// lanes' entries to the front of a register, stored whole (<see cref="ISpikeList.Compress512"/>). The loop is bound
+    /// by the vector port that compares into mask registers and compresses, so it spends one compare there:
+    /// <c>0 &lt;= s &lt; window</c> is one unsigned compare of the bits of <c>s + 0</c> (<see cref="InWindow"/>). A NaN
+    /// is found after the loop from the largest magnitude bits (an integer maximum, on either vector port), then the row
+    /// is scanned again for the first one. Integrality is <c>float(trunc(s)) - s</c>, +0 exactly for an integer, OR-ed
+    /// over the in-window lanes.
+    /// </summary>
+    private static int CollectAvx512<TList>(ReadOnlySpan<float> row, float window, Span<int> entries, Span<int> times, int shift, out bool integerTimes)
+        where TList : ISpikeList, allows ref struct
+    {
         const uint Magnitude = 0x7FFF_FFFF;
         const uint Infinity = 0x7F80_0000;
         ref var r = ref MemoryMarshal.GetReference(row);
-        ref var outRef = ref MemoryMarshal.GetReference(packed);
+        ref var entryRef = ref MemoryMarshal.GetReference(entries);
+        ref var timeRef = ref MemoryMarshal.GetReference(times);
         var limit = Vector512.Create(BitConverter.SingleToUInt32Bits(window));
         var magnitude = Vector512.Create(Magnitude);
         var position = Vector512.ShiftLeft(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), shift);
@@ -160,16 +127,12 @@ internal static partial class SpikeLists
         var i = 0;
         for (; i <= row.Length - Vector512<float>.Count; i += Vector512<float>.Count)
         {
-            // The window test as in CollectAvx512; an in-window lane's truncated time is below 2^shift, so it ORs into
-            // the position's free bits (other lanes' garbage is not kept).
             var v = Vector512.LoadUnsafe(ref r, (nuint)i);
             largest = Vector512.Max(largest, v.AsUInt32() & magnitude);
             var truncated = Vector512.ConvertToInt32Native(v);
-            fractions |= Vector512.ConditionalSelect(Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit).AsSingle(),
-                Vector512.ConvertToSingle(truncated) - v, Vector512<float>.Zero);
-            Avx512F.Compress(Vector512<int>.Zero, Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit).AsInt32(), position | truncated)
-                .StoreUnsafe(ref outRef, (nuint)count);
-            count += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), limit)));
+            fractions |= Vector512.ConditionalSelect(InWindow(v, limit).AsSingle(), Vector512.ConvertToSingle(truncated) - v, Vector512<float>.Zero);
+            TList.Compress512(InWindow(v, limit).AsInt32(), position, truncated, ref entryRef, ref timeRef, (nuint)count);
+            count += BitOperations.PopCount(Vector512.ExtractMostSignificantBits(InWindow(v, limit)));
             position += step;
         }
 
@@ -179,8 +142,19 @@ internal static partial class SpikeLists
             return ~IndexOfNaN(row);
         }
 
-        return CollectScalar(row, i, count, fractions.AsInt32() != Vector512<int>.Zero, window, packed, default, out integerTimes, shift);
+        return CollectScalar(row, i, count, fractions.AsInt32() != Vector512<int>.Zero, window, entries, times, out integerTimes, shift);
     }
+
+    /// <summary>
+    /// The window test <c>0 &lt;= s &lt; window</c> of <see cref="CollectAvx512{TList}"/> as one unsigned compare of the
+    /// bits of <c>s + 0</c> (which turns <c>-0</c> into <c>+0</c>; non-negative floats order as their bits do, and the
+    /// negatives, <c>-0</c> excepted, and NaNs are above every in-window pattern) with those of the window. Called at
+    /// each use, so the JIT keeps each result in a mask register (a shared local is turned into a vector and back at
+    /// every use).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> InWindow(Vector512<float> v, Vector512<uint> windowBits) =>
+        Vector512.LessThan((v + Vector512<float>.Zero).AsUInt32(), windowBits);
 
     /// <summary>8 inputs per step: the mask's table row lists the set lanes first (branch-free compaction).</summary>
     private static int CollectVector256(ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
