@@ -133,14 +133,14 @@ public sealed partial class Tempotron
             for (var tiles = list.LiveTiles; tiles != 0; tiles &= tiles - 1)
             {
                 var column = BitOperations.TrailingZeroCount(tiles) * RowOps.TileWidth;
-                Recurrence.IntegrateBackwardGkOfTile(g[column..], rows, os, _decay, planes.Gk[column..]);
+                Recurrence.IntegrateBackwardGkOfTile(Path, g[column..], rows, os, _decay, planes.Gk[column..]);
             }
 
             return;
         }
 
         Recurrence.IntegrateBackward(Path, g, rows, os, _decay, buffers.State,
-            onlyGk ? default : planes.Ga, planes.Gb, planes.Gk, planes.Gs);
+            new(onlyGk ? default : planes.Ga, planes.Gb, planes.Gk, planes.Gs));
     }
 
     /// <summary>

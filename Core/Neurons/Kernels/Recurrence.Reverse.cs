@@ -13,16 +13,15 @@ internal static partial class Recurrence
     /// <c>GA[t] = g[t] + decayA GA[t+1]</c>, <c>GB[t] = g[t] + decayB GB[t+1]</c> (<see cref="Step"/> run backwards
     /// over time, without a delta). Writes, each of shape <c>[T, outStride]</c>: <c>gk = v0 (GA - GB)</c>, and
     /// <c>ga = v0 GA</c>, <c>gb = v0 GB</c> and <c>gs = v0 (GA / tau - GB / tauS)</c> (<see cref="GradientPlanes"/>; the
-    /// last two are what an integer-time input needs). When <paramref name="ga"/> is empty only <paramref name="gk"/> is
-    /// written (integer times, no input gradient). Rows of <paramref name="g"/> from <paramref name="rows"/> on must be
+    /// last two are what an integer-time input needs). Without <see cref="ReversePlanes.Ga"/> only
+    /// <see cref="ReversePlanes.Gk"/> is written (integer times, no input gradient). Rows of <paramref name="g"/> from <paramref name="rows"/> on must be
     /// zero (a loss gradient is non-zero only up to the latest arg-max): the recurrence starts there and the outputs'
     /// later rows are simply cleared.
     /// </summary>
     public static void IntegrateBackward(
-        KernelPath path, ReadOnlySpan<float> g, int rows, int outStride, in PspDecay decay,
-        Span<double> state, Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
+        KernelPath path, ReadOnlySpan<float> g, int rows, int outStride, in PspDecay decay, Span<double> state, in ReversePlanes planes)
     {
-        var planes = new ReversePlanes(ga, gb, gk, gs);
+        Span<float> ga = planes.Ga, gb = planes.Gb, gk = planes.Gk, gs = planes.Gs;
         var tail = rows * outStride;
         gk[tail..].Clear();
         if (planes.All)
@@ -34,7 +33,7 @@ internal static partial class Recurrence
 
         if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == RowOps.TileWidth)
         {
-            IntegrateBackwardOf16<RowSums256>(g, rows, RowOps.TileWidth, decay, planes);
+            IntegrateBackwardOf16(path, g, rows, RowOps.TileWidth, decay, planes);
             return;
         }
 
@@ -59,10 +58,22 @@ internal static partial class Recurrence
     /// the values are the same bits. Rows from <paramref name="rows"/> on are not written.
     /// </summary>
     /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>, as for the forward's tile recurrence.</remarks>
-    public static void IntegrateBackwardGkOfTile(ReadOnlySpan<float> g, int rows, int outStride, in PspDecay decay, Span<float> gk)
+    public static void IntegrateBackwardGkOfTile(KernelPath path, ReadOnlySpan<float> g, int rows, int outStride, in PspDecay decay, Span<float> gk)
     {
         Debug.Assert(outStride % RowOps.TileWidth == 0 && g.Length >= ((rows - 1) * outStride) + RowOps.TileWidth && gk.Length >= g.Length);
-        IntegrateBackwardOf16<RowSums256>(g, rows, outStride, decay, new ReversePlanes(default, default, gk, default));
+        IntegrateBackwardOf16(path, g, rows, outStride, decay, new ReversePlanes(default, default, gk, default));
+    }
+
+    /// <summary>The reverse loop over 16-float rows at 512 bits where <paramref name="path"/> allows, else at 256.</summary>
+    private static void IntegrateBackwardOf16(KernelPath path, ReadOnlySpan<float> g, int rows, int pitch, in PspDecay decay, in ReversePlanes planes)
+    {
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
+        {
+            IntegrateBackwardOf16<RowSums512>(g, rows, pitch, decay, planes);
+            return;
+        }
+
+        IntegrateBackwardOf16<RowSums256>(g, rows, pitch, decay, planes);
     }
 
     /// <summary>
@@ -133,17 +144,25 @@ internal static partial class Recurrence
         }
     }
 
-    /// <summary>The planes the reverse recurrence writes; <see cref="Ga"/>, <see cref="Gb"/> and <see cref="Gs"/> empty when only <see cref="Gk"/> is wanted.</summary>
-    private readonly ref struct ReversePlanes(Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
+    /// <summary>
+    /// The planes the reverse recurrence writes, each <c>[T, outStride]</c>; <see cref="Ga"/>, <see cref="Gb"/> and
+    /// <see cref="Gs"/> empty when only <see cref="Gk"/> is wanted.
+    /// </summary>
+    public readonly ref struct ReversePlanes(Span<float> ga, Span<float> gb, Span<float> gk, Span<float> gs)
     {
+        /// <summary>Gets <c>v0 GA</c>, or empty.</summary>
         public Span<float> Ga { get; } = ga;
 
+        /// <summary>Gets <c>v0 GB</c>, or empty with <see cref="Ga"/>.</summary>
         public Span<float> Gb { get; } = gb;
 
+        /// <summary>Gets <c>v0 (GA - GB)</c>.</summary>
         public Span<float> Gk { get; } = gk;
 
+        /// <summary>Gets <c>v0 (GA / tau - GB / tauS)</c>, or empty with <see cref="Ga"/>.</summary>
         public Span<float> Gs { get; } = gs;
 
+        /// <summary>Gets whether all four planes are wanted.</summary>
         public bool All => !Ga.IsEmpty;
     }
 }

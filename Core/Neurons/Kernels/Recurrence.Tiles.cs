@@ -7,6 +7,18 @@ namespace TimingBased.Neurons.Kernels;
 // tile of a wider layer (the grouped forward), alone or for two samples, with the peaks.
 internal static partial class Recurrence
 {
+    /// <summary>The forward loop over 16-float rows at 512 bits where <paramref name="path"/> allows, else at 256.</summary>
+    private static void IntegrateBanksOf16(KernelPath path, ReadOnlySpan<float> banks, ReadOnlySpan<float> delta, in PspDecay decay, Span<float> v, int vStride)
+    {
+        if (KernelPaths.Allows(path, KernelPath.Avx512))
+        {
+            IntegrateBanksOf16<RowSums512>(banks, delta, decay, v, vStride);
+            return;
+        }
+
+        IntegrateBanksOf16<RowSums256>(banks, delta, decay, v, vStride);
+    }
+
     /// <summary>
     /// The forward loop over 16-float rows at the width <typeparamref name="TSums"/>: per row, the four banks'
     /// sum (and <paramref name="delta"/> when not empty) into the sums, and <c>V0 (A - B)</c> stored into
@@ -44,13 +56,7 @@ internal static partial class Recurrence
             Internal.ThrowHelper.InternalBound("tile voltages");
         }
 
-        if (KernelPaths.Allows(path, KernelPath.Avx512))
-        {
-            IntegrateBanksOf16<RowSums512>(banks, default, decay, v, vStride);
-            return;
-        }
-
-        IntegrateBanksOf16<RowSums256>(banks, default, decay, v, vStride);
+        IntegrateBanksOf16(path, banks, default, decay, v, vStride);
     }
 
     /// <summary>

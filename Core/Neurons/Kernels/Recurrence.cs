@@ -36,7 +36,7 @@ internal static partial class Recurrence
         Debug.Assert(banks.Length == Scatter.Banks * plane);
         if (KernelPaths.Allows(path, KernelPath.Vector256) && outStride == RowOps.TileWidth)
         {
-            IntegrateBanksOf16<RowSums256>(banks, delta, decay, v, RowOps.TileWidth);
+            IntegrateBanksOf16(path, banks, delta, decay, v, RowOps.TileWidth);
             return;
         }
 
