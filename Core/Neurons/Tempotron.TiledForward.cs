@@ -85,38 +85,46 @@ public sealed partial class Tempotron
     {
         var first = group * TiledGroup;
         var end = Math.Min(batchSize, first + TiledGroup);
-        var os = _outStride;
-        var plane = T * os;
         var buffers = SampleBuffers.Get(this, backward: false);
-        var record = !spans.Voltages.IsEmpty;
-        Span<int> lists;
-        Span<int> steps;
-        Span<float> peaks;
-        Span<float> voltages;
-        int origin;
-        if (record)
+        var outputs = GroupOutputs(first, end, spans, kind, keepUpstreamColumns, out var lists);
+        CollectGroup(first, end, lists, spans, outputs, buffers, events);
+        IntegrateGroupTiles(first, end, lists, spans, outputs, buffers);
+        WriteGroupOutputs(first, end, lists, spans, outputs, buffers);
+    }
+
+    /// <summary>
+    /// Where the group's lists (<paramref name="lists"/>), peaks and steps go, and its voltage planes: a recording
+    /// forward's spans, indexed by sample; otherwise this thread's scratch, indexed from <paramref name="first"/>, with
+    /// voltage planes only for a voltage output.
+    /// </summary>
+    private TileOutputs GroupOutputs(int first, int end, in BatchSpans spans, ForwardOutput kind, bool keepUpstreamColumns, out Span<int> lists)
+    {
+        if (!spans.Voltages.IsEmpty)
         {
             lists = spans.SpikeLists;
-            steps = spans.PeakSteps;
-            peaks = spans.Peaks;
-            voltages = spans.Voltages;
-            origin = 0;
-        }
-        else
-        {
-            var pool = Scratch.Current.Group;
-            var samples = end - first;
-            var listLength = samples * SpikeListBlock.Length(InFeatures);
-            var ints = pool.Ints(listLength + (samples * os));
-            lists = ints[..listLength];
-            steps = ints[listLength..];
-            var floats = pool.Floats((samples * os) + (kind == ForwardOutput.Voltage ? samples * plane : 0));
-            peaks = floats[..(samples * os)];
-            voltages = floats[(samples * os)..]; // planes only for a voltage output
-            origin = first;
+            return new TileOutputs(spans.Voltages, spans.Peaks, spans.PeakSteps, 0, kind, keepUpstreamColumns);
         }
 
-        // Dense rows are collected packed where they can be; lists from events are two lists: one form per group.
+        var os = _outStride;
+        var pool = Scratch.Current.Group;
+        var samples = end - first;
+        var listLength = samples * SpikeListBlock.Length(InFeatures);
+        var ints = pool.Ints(listLength + (samples * os));
+        lists = ints[..listLength];
+        var floats = pool.Floats((samples * os) + (kind == ForwardOutput.Voltage ? samples * T * os : 0));
+        return new TileOutputs(floats[(samples * os)..], floats[..(samples * os)], ints[listLength..], first, kind, keepUpstreamColumns);
+    }
+
+    /// <summary>
+    /// The group's first step: every sample's spike list (packed where it can be; two lists from events), its NaN
+    /// recorded for the caller; a sample with a fractional time is integrated at full width right away, with its peaks.
+    /// </summary>
+    private void CollectGroup(int first, int end, Span<int> lists, in BatchSpans spans, in TileOutputs outputs, in SampleBuffers buffers, SpikeEvents? events)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var record = !spans.Voltages.IsEmpty;
+        var origin = outputs.Origin;
         var packShift = events is null ? PackShift : 0;
         for (var b = first; b < end; b++)
         {
@@ -158,27 +166,34 @@ public sealed partial class Tempotron
 
             if (!integerTimes)
             {
-                var v = voltages.IsEmpty ? buffers.V : voltages.Slice((b - origin) * plane, plane);
+                var v = outputs.Voltages.IsEmpty ? buffers.V : outputs.Voltages.Slice((b - origin) * plane, plane);
                 IntegrateSample(row, buffers, list.Indices, list.Times, count, integerTimes: false, v);
-                RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, peaks.Slice((b - origin) * os, os), steps.Slice((b - origin) * os, os));
+                RowOps.MaxAndArgMax(RowOps.UseVector(Path, os), v, os, outputs.Peaks.Slice((b - origin) * os, os), outputs.Steps.Slice((b - origin) * os, os));
                 if (record && events is null && !spans.EventRows.IsEmpty)
                 {
                     row.CopyTo(spans.EventRows.Slice(b * InFeatures, InFeatures));
                 }
             }
         }
+    }
 
-        // Two samples' tiles at a time (their bank rows' dependency chains overlap), in this thread's tile banks: each
-        // tile's integration leaves its banks zero for the next, and the group hands them back zero, so they are not
-        // cleared here (2 x 25 KB per pair of digits: about 2 % of a W3 step). Their tile voltages go to the first
-        // tile's worth of the sample's delta and voltage planes, which integer times leave unused.
+    /// <summary>
+    /// The group's second step, column tile by column tile: the integer-time samples' scatters and recurrences, two
+    /// samples at a time (their bank rows' dependency chains overlap), in this thread's tile banks. Each tile's
+    /// integration leaves its banks zero for the next, and the group hands them back zero, so they are not cleared here
+    /// (2 x 25 KB per pair of digits: about 2 % of a W3 step). Their tile voltages go to the first tile's worth of the
+    /// sample's delta and voltage buffers, which integer times leave unused.
+    /// </summary>
+    private void IntegrateGroupTiles(int first, int end, Span<int> lists, in BatchSpans spans, in TileOutputs outputs, in SampleBuffers buffers)
+    {
+        var os = _outStride;
+        var origin = outputs.Origin;
         var tilePlane = T * RowOps.TileWidth;
         var tileBanks = Scatter.Banks * tilePlane;
         var bankPool = Scratch.Current.TileBanks;
         var bothBanks = bankPool.Take(2 * tileBanks);
         var banksA = bothBanks[..tileBanks];
         var banksB = bothBanks[tileBanks..];
-        var tiles = new TileOutputs(voltages, peaks, steps, origin, kind, keepUpstreamColumns);
         for (var column = 0; column < os; column += RowOps.TileWidth)
         {
             ref var weights = ref Unsafe.Add(ref _weights.Reference, column);
@@ -208,174 +223,41 @@ public sealed partial class Tempotron
                     Scatter.RowsOfTilePair(Path, ref weights, earlier.Lists, ref MemoryMarshal.GetReference(banksA), list.Lists, ref MemoryMarshal.GetReference(banksB), tilePlane, os);
                 }
 
-                FinishTilePair(pending, b, column, banksA, banksB, buffers.Delta[..tilePlane], buffers.V[..tilePlane], spans, tiles);
+                FinishTilePair(pending, b, column, banksA, banksB, buffers.Delta[..tilePlane], buffers.V[..tilePlane], spans, outputs);
                 pending = -1;
             }
 
             if (pending >= 0)
             {
                 ScatterTile(new SpikeListBlock(lists, pending - origin, InFeatures), column, banksA);
-                FinishTile(pending, column, banksA, buffers.Delta[..tilePlane], spans, tiles);
+                FinishTile(pending, column, banksA, buffers.Delta[..tilePlane], spans, outputs);
             }
         }
 
         bankPool.Return();
+    }
 
-        for (var b = first; b < end && kind != ForwardOutput.None; b++)
+    /// <summary>The group's last step: each sample's output (voltages, or what its peaks give), except a NaN sample's.</summary>
+    private void WriteGroupOutputs(int first, int end, Span<int> lists, in BatchSpans spans, in TileOutputs outputs, in SampleBuffers buffers)
+    {
+        var os = _outStride;
+        var plane = T * os;
+        var origin = outputs.Origin;
+        for (var b = first; b < end && outputs.Kind != ForwardOutput.None; b++)
         {
             if (new SpikeListBlock(lists, b - origin, InFeatures).Count < 0)
             {
                 continue;
             }
 
-            if (kind == ForwardOutput.Voltage)
+            if (outputs.Kind == ForwardOutput.Voltage)
             {
-                WriteForwardOutput(buffers, voltages.Slice((b - origin) * plane, plane), b, spans.Destination, kind);
+                WriteForwardOutput(buffers, outputs.Voltages.Slice((b - origin) * plane, plane), b, spans.Destination, outputs.Kind);
             }
             else
             {
-                WritePeakOutput(peaks.Slice((b - origin) * os, os), steps.Slice((b - origin) * os, os), b, spans.Destination, kind);
+                WritePeakOutput(outputs.Peaks.Slice((b - origin) * os, os), outputs.Steps.Slice((b - origin) * os, os), b, spans.Destination, outputs.Kind);
             }
         }
-    }
-
-    /// <summary>
-    /// Adds one sample's spikes (<paramref name="list"/>) into the <c>[T, 16]</c> <paramref name="banks"/> of the column
-    /// tile at <paramref name="column"/>: the forward's scatter for a sample without a partner, and the backward's when
-    /// it computes a tile again (<see cref="EnsureStoredTile"/>), so both give the same bits.
-    /// </summary>
-    private void ScatterTile(in SpikeListBlock list, int column, Span<float> banks)
-    {
-        ref var weights = ref Unsafe.Add(ref _weights.Reference, column);
-        var plane = banks.Length / Scatter.Banks;
-        if (list.PackShift > 0)
-        {
-            Scatter.RowsOfTile(Path, list.Packed, ref weights, ref MemoryMarshal.GetReference(banks), plane, _outStride);
-            return;
-        }
-
-        Scatter.RowsOfTile(Path, list.Lists, ref weights, ref MemoryMarshal.GetReference(banks), plane, _outStride);
-    }
-
-    /// <summary>
-    /// <see cref="FinishTile"/> for samples <paramref name="a"/> and <paramref name="b"/> at once: their two recurrences
-    /// and peaks in one loop (<see cref="Recurrence.IntegrateTilePairWithPeaks"/>), which also clears the banks.
-    /// </summary>
-    private void FinishTilePair(int a, int b, int column, Span<float> banksA, Span<float> banksB, Span<float> tileA, Span<float> tileB,
-        in BatchSpans spans, in TileOutputs outputs)
-    {
-        if (outputs.Kind == ForwardOutput.Voltage || !KernelVariants.Pairs)
-        {
-            FinishTile(a, column, banksA, tileA, spans, outputs);
-            FinishTile(b, column, banksB, tileB, spans, outputs);
-            return;
-        }
-
-        var os = _outStride;
-        var atA = ((a - outputs.Origin) * os) + column;
-        var atB = ((b - outputs.Origin) * os) + column;
-        var maxA = outputs.Peaks.Slice(atA, RowOps.TileWidth);
-        var stepsA = outputs.Steps.Slice(atA, RowOps.TileWidth);
-        var maxB = outputs.Peaks.Slice(atB, RowOps.TileWidth);
-        var stepsB = outputs.Steps.Slice(atB, RowOps.TileWidth);
-        Recurrence.IntegrateTilePairWithPeaks(Path, new(banksA, banksB, tileA, tileB, maxA, stepsA, maxB, stepsB), _decay);
-        StoreTileIfKept(a, column, tileA, spans, outputs, maxA, stepsA);
-        StoreTileIfKept(b, column, tileB, spans, outputs, maxB, stepsB);
-    }
-
-    /// <summary>
-    /// Integrates sample <paramref name="b"/>'s column tile at <paramref name="column"/> from its four
-    /// <paramref name="banks"/>, and clears them: straight into its voltage plane for a voltage output; otherwise into
-    /// <paramref name="tile"/> (<c>[T, 16]</c>), whose peaks go to the sample's peaks, and, when a recording keeps the tile
-    /// (see <see cref="ForwardGroup"/>), on into its plane.
-    /// </summary>
-    private void FinishTile(int b, int column, Span<float> banks, Span<float> tile, in BatchSpans spans, in TileOutputs outputs)
-    {
-        var os = _outStride;
-        var at = b - outputs.Origin;
-        var plane = T * os;
-        if (outputs.Kind == ForwardOutput.Voltage)
-        {
-            Recurrence.IntegrateBanksOfTile(Path, banks, _decay, outputs.Voltages[((at * plane) + column)..], os);
-            banks.Clear();
-            return;
-        }
-
-        var max = outputs.Peaks.Slice((at * os) + column, RowOps.TileWidth);
-        var steps = outputs.Steps.Slice((at * os) + column, RowOps.TileWidth);
-        Recurrence.IntegrateTileWithPeaks(Path, banks, _decay, tile, max, steps);
-        StoreTileIfKept(b, column, tile, spans, outputs, max, steps);
-    }
-
-    /// <summary>Copies sample <paramref name="b"/>'s integrated <paramref name="tile"/> into its plane when a recording keeps it (<see cref="KeepsTile"/>).</summary>
-    private void StoreTileIfKept(int b, int column, ReadOnlySpan<float> tile, in BatchSpans spans, in TileOutputs outputs, ReadOnlySpan<float> max, ReadOnlySpan<int> steps)
-    {
-        if (spans.StoredTiles.IsEmpty || !KeepsTile(b, column, spans, outputs, max, steps))
-        {
-            return;
-        }
-
-        var os = _outStride;
-        var at = b - outputs.Origin;
-        var plane = T * os;
-        Debug.Assert(column / RowOps.TileWidth < 31, "a sample's kept tiles are bits of one int (MaxTiledStride)");
-        var v = outputs.Voltages.Slice((at * plane) + column, plane - column);
-        for (var t = 0; t < T; t++)
-        {
-            tile.Slice(t * RowOps.TileWidth, RowOps.TileWidth).CopyTo(v.Slice(t * os, RowOps.TileWidth));
-        }
-
-        spans.StoredTiles[b] |= 1 << (column / RowOps.TileWidth);
-    }
-
-    /// <summary>
-    /// Whether a recording keeps sample <paramref name="b"/>'s tile at <paramref name="column"/>: a spike-time forward
-    /// keeps it when one of its outputs fired (its time is not negative, so a next layer reads it and may send a
-    /// gradient back); the backward's own forward under a spike-time upstream, when one of its outputs has a non-zero
-    /// upstream.
-    /// </summary>
-    private bool KeepsTile(int b, int column, in BatchSpans spans, in TileOutputs outputs, ReadOnlySpan<float> max, ReadOnlySpan<int> steps)
-    {
-        var outputsInTile = Math.Min(RowOps.TileWidth, OutFeatures - column);
-        if (outputs.Kind == ForwardOutput.SpikeTimes)
-        {
-            for (var j = 0; j < outputsInTile; j++)
-            {
-                if (SignedSpikeTime(max[j], steps[j]) >= 0f)
-                {
-                    return true;
-                }
-            }
-        }
-
-        if (outputs.KeepUpstreamColumns)
-        {
-            var upstream = spans.Upstream.Slice((b * OutFeatures) + column, outputsInTile);
-            for (var j = 0; j < outputsInTile; j++)
-            {
-                if (upstream[j] != 0f)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Where <see cref="FinishTile"/> puts a group's tile results: planes, peaks and their steps from sample <see cref="Origin"/> on.</summary>
-    private readonly ref struct TileOutputs(Span<float> voltages, Span<float> peaks, Span<int> steps, int origin, ForwardOutput kind, bool keepUpstreamColumns)
-    {
-        public Span<float> Voltages { get; } = voltages;
-
-        public Span<float> Peaks { get; } = peaks;
-
-        public Span<int> Steps { get; } = steps;
-
-        public int Origin { get; } = origin;
-
-        public ForwardOutput Kind { get; } = kind;
-
-        public bool KeepUpstreamColumns { get; } = keepUpstreamColumns;
     }
 }
