@@ -45,7 +45,7 @@ internal struct RowSums256 : IRowSums<RowSums256>
     private const int Half = 8; // floats per 256-bit vector: a row is two of them
     private Vector256<double> _a0, _a1, _a2, _a3, _b0, _b1, _b2, _b3;
     private Vector256<double> _decayA, _decayB, _v0;
-    private double _inverseTau, _inverseTauS;
+    private Vector256<double> _inverseTau, _inverseTauS;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -54,8 +54,8 @@ internal struct RowSums256 : IRowSums<RowSums256>
         _decayA = Vector256.Create(decay.A),
         _decayB = Vector256.Create(decay.B),
         _v0 = Vector256.Create(decay.V0),
-        _inverseTau = decay.InverseTau,
-        _inverseTauS = decay.InverseTauS,
+        _inverseTau = Vector256.Create(decay.InverseTau),
+        _inverseTauS = Vector256.Create(decay.InverseTauS),
     };
 
     /// <inheritdoc/>
@@ -98,14 +98,12 @@ internal struct RowSums256 : IRowSums<RowSums256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void StoreGradients(ref float ga, ref float gb, ref float gs, nuint row)
     {
-        var invTau = Vector256.Create(_inverseTau);
-        var invTauS = Vector256.Create(_inverseTauS);
         Vector256.Narrow(_v0 * _a0, _v0 * _a1).StoreUnsafe(ref ga, row);
         Vector256.Narrow(_v0 * _a2, _v0 * _a3).StoreUnsafe(ref ga, row + Half);
         Vector256.Narrow(_v0 * _b0, _v0 * _b1).StoreUnsafe(ref gb, row);
         Vector256.Narrow(_v0 * _b2, _v0 * _b3).StoreUnsafe(ref gb, row + Half);
-        Vector256.Narrow(_v0 * ((_a0 * invTau) - (_b0 * invTauS)), _v0 * ((_a1 * invTau) - (_b1 * invTauS))).StoreUnsafe(ref gs, row);
-        Vector256.Narrow(_v0 * ((_a2 * invTau) - (_b2 * invTauS)), _v0 * ((_a3 * invTau) - (_b3 * invTauS))).StoreUnsafe(ref gs, row + Half);
+        Vector256.Narrow(_v0 * ((_a0 * _inverseTau) - (_b0 * _inverseTauS)), _v0 * ((_a1 * _inverseTau) - (_b1 * _inverseTauS))).StoreUnsafe(ref gs, row);
+        Vector256.Narrow(_v0 * ((_a2 * _inverseTau) - (_b2 * _inverseTauS)), _v0 * ((_a3 * _inverseTau) - (_b3 * _inverseTauS))).StoreUnsafe(ref gs, row + Half);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -137,7 +135,7 @@ internal struct RowSums512 : IRowSums<RowSums512>
 {
     private Vector512<double> _a0, _a1, _b0, _b1;
     private Vector512<double> _decayA, _decayB, _v0;
-    private double _inverseTau, _inverseTauS;
+    private Vector512<double> _inverseTau, _inverseTauS;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -146,8 +144,8 @@ internal struct RowSums512 : IRowSums<RowSums512>
         _decayA = Vector512.Create(decay.A),
         _decayB = Vector512.Create(decay.B),
         _v0 = Vector512.Create(decay.V0),
-        _inverseTau = decay.InverseTau,
-        _inverseTauS = decay.InverseTauS,
+        _inverseTau = Vector512.Create(decay.InverseTau),
+        _inverseTauS = Vector512.Create(decay.InverseTauS),
     };
 
     /// <summary>The row's <c>V0 (A - B)</c>, as <see cref="StoreDifference"/> stores it.</summary>
@@ -199,11 +197,9 @@ internal struct RowSums512 : IRowSums<RowSums512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void StoreGradients(ref float ga, ref float gb, ref float gs, nuint row)
     {
-        var invTau = Vector512.Create(_inverseTau);
-        var invTauS = Vector512.Create(_inverseTauS);
         Vector512.Narrow(_v0 * _a0, _v0 * _a1).StoreUnsafe(ref ga, row);
         Vector512.Narrow(_v0 * _b0, _v0 * _b1).StoreUnsafe(ref gb, row);
-        Vector512.Narrow(_v0 * ((_a0 * invTau) - (_b0 * invTauS)), _v0 * ((_a1 * invTau) - (_b1 * invTauS))).StoreUnsafe(ref gs, row);
+        Vector512.Narrow(_v0 * ((_a0 * _inverseTau) - (_b0 * _inverseTauS)), _v0 * ((_a1 * _inverseTau) - (_b1 * _inverseTauS))).StoreUnsafe(ref gs, row);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
