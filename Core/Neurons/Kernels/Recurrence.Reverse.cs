@@ -131,6 +131,12 @@ internal static partial class Recurrence
         ref var rgk = ref MemoryMarshal.GetReference(planes.Gk);
         ref var rgs = ref MemoryMarshal.GetReference(planes.Gs);
         var all = planes.All;
+        var reach = rows > 0 ? ((rows - 1) * pitch) + RowOps.TileWidth : 0;
+        if (g.Length < reach || planes.Gk.Length < reach || (all && (planes.Ga.Length < reach || planes.Gb.Length < reach || planes.Gs.Length < reach)))
+        {
+            Internal.ThrowHelper.InternalBound("16-float reverse rows"); // the loop reads and writes by reference
+        }
+
         var sums = TSums.Start(decay);
         for (var t = rows - 1; t >= 0; t--)
         {

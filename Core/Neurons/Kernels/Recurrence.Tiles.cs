@@ -32,6 +32,12 @@ internal static partial class Recurrence
         ref var rd = ref MemoryMarshal.GetReference(delta);
         ref var rv = ref MemoryMarshal.GetReference(v);
         var hasDelta = !delta.IsEmpty;
+        if (banks.Length % (Scatter.Banks * RowOps.TileWidth) != 0 || (hasDelta && delta.Length < (int)plane)
+            || (plane > 0 && v.Length < ((((int)plane / RowOps.TileWidth) - 1) * vStride) + RowOps.TileWidth))
+        {
+            Internal.ThrowHelper.InternalBound("16-float rows"); // the loop reads and writes by reference
+        }
+
         var sums = TSums.Start(decay);
         nuint vRow = 0;
         for (nuint row = 0; row < plane; row += RowOps.TileWidth, vRow += (nuint)vStride)
@@ -50,12 +56,6 @@ internal static partial class Recurrence
     /// <remarks>Precondition: <see cref="Scatter.UseTiles"/>; <paramref name="v"/> holds <c>(T - 1) vStride + 16</c> floats.</remarks>
     public static void IntegrateBanksOfTile(KernelPath path, ReadOnlySpan<float> banks, in PspDecay decay, Span<float> v, int vStride)
     {
-        var plane = banks.Length / Scatter.Banks;
-        if (v.Length < ((plane / RowOps.TileWidth) - 1) * vStride + RowOps.TileWidth)
-        {
-            Internal.ThrowHelper.InternalBound("tile voltages");
-        }
-
         IntegrateBanksOf16(path, banks, default, decay, v, vStride);
     }
 

@@ -32,7 +32,10 @@ internal static partial class SpikeLists
     private static int KeepEarlierThan<TList>(KernelPath path, Span<int> entries, Span<int> times, int count, int limit, int shift)
         where TList : ISpikeList, allows ref struct
     {
-        Debug.Assert(entries.Length >= count && times.Length >= count);
+        if ((uint)count > (uint)entries.Length || count > times.Length)
+        {
+            Internal.ThrowHelper.InternalBound("spike list count"); // the loops read and write by reference
+        }
         ref var entryRef = ref MemoryMarshal.GetReference(entries);
         ref var timeRef = ref MemoryMarshal.GetReference(times);
         var mask = (1 << shift) - 1;
