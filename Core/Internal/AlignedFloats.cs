@@ -6,8 +6,8 @@ namespace TimingBased.Internal;
 /// <summary>
 /// A float buffer that starts on a cache-line (64-byte) boundary and never moves: a pinned array with the
 /// leading slack skipped. The row kernels load and store 16-float rows as whole vectors; on a cache-line
-/// boundary none of those accesses straddles two lines (in an isolated scatter kernel, rows 16 bytes off a
-/// line cost 10-20 %), and the alignment no longer depends on where the GC happened to place an array.
+/// boundary none of those accesses straddles two lines (rows off a line slow an isolated scatter kernel;
+/// LOG.md), and the alignment no longer depends on where the GC happened to place an array.
 /// </summary>
 internal sealed class AlignedFloats
 {

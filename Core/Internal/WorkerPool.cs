@@ -17,7 +17,7 @@ internal interface IChunkBody
 /// <remarks>
 /// Why not <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>: its pool threads park as soon as a phase
 /// ends, and waking one costs more than a small phase takes (LOG.md has the measurements); a training step has three
-/// phases, so with small batches two threads were slower than one. Workers here spin for <see cref="SpinMicroseconds"/> (the gap between the steps of a training
+/// phases, so with small batches two threads would be slower than one. Workers here spin for <see cref="SpinMicroseconds"/> (the gap between the steps of a training
 /// loop that encodes each batch on one thread), then block on a semaphore. One phase runs at a time: a call that finds
 /// the workers busy (another thread's phase) falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
 /// Workers are created on first use, at most <c>ProcessorCount - 1</c>, and are background threads.

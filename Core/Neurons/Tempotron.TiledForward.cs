@@ -181,7 +181,7 @@ public sealed partial class Tempotron
     /// The group's second step, column tile by column tile: the integer-time samples' scatters and recurrences, two
     /// samples at a time (their bank rows' dependency chains overlap), in this thread's tile banks. Each tile's
     /// integration leaves its banks zero for the next, and the group hands them back zero, so they are not cleared here
-    /// (2 x 25 KB per pair of digits: about 2 % of a W3 step). Their tile voltages go to the first tile's worth of the
+    /// (2 x 25 KB per pair of digits; W3). Their tile voltages go to the first tile's worth of the
     /// sample's delta and voltage buffers, which integer times leave unused.
     /// </summary>
     private void IntegrateGroupTiles(int first, int end, Span<int> lists, in BatchSpans spans, in TileOutputs outputs, in SampleBuffers buffers)

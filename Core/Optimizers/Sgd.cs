@@ -216,7 +216,7 @@ public sealed class Sgd : IOptimizer, IChunkedOptimizer
     /// <see cref="Update"/> in <see cref="Vector{T}"/>s over the whole vectors of the parameters; <paramref name="end"/>
     /// receives where it stopped. The same operations, in the same order, as <see cref="UpdateScalar"/>: identical
     /// results. A non-finite value turns its lane of <c>check</c> into NaN (<c>x * 0</c> is NaN only for infinities and
-    /// NaN). Loads and stores through references: slicing the spans at every step made each pass about three times
+    /// NaN). Loads and stores through references: slicing the spans at every step is several times
     /// slower (W3's optimizer step; LOG.md). The maxima cost nothing measurable in this memory-bound loop.
     /// </summary>
     private UpdatePass UpdateVector(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> buf, bool first, bool commit, out int end)
