@@ -12,7 +12,6 @@ public class TempotronTiledForwardTests
 {
     private const int T = 21;
 
-    /// <summary>The paths this CPU supports on which the forward runs tile by tile (256-bit vectors and wider).</summary>
     /// <summary>The paths that run the tiled forward, or one "none" case where no path does (so the run reports it skipped).</summary>
     public static IEnumerable<string> TiledPaths =>
         KernelPaths.Supported.Any(p => p >= KernelPath.Vector256)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TimingBased.Internal;
 
 namespace TimingBased.Neurons;
@@ -6,6 +7,7 @@ namespace TimingBased.Neurons;
 /// The spans a batch operation reads and writes, each named for what it holds; each item of work touches only its
 /// own parts. Forward calls use <see cref="Input"/> and <see cref="Destination"/> (and the recording spans); the backward uses the rest.
 /// </summary>
+/// <remarks>A threaded <see cref="ParallelBatch.Run"/> pins each member by name: a new member must be pinned there too.</remarks>
 internal readonly ref struct BatchSpans
 {
     /// <summary>Input spike times, <c>[batch, in]</c>.</summary>
@@ -91,8 +93,13 @@ internal delegate void BatchAction<TArgument>(Tempotron self, int item, int item
 /// <summary>
 /// Runs the items of a batch operation, in order on the calling thread or in contiguous chunks on the calling
 /// thread and the <see cref="WorkerPool"/>. Every item is computed by the same code either way and items never write to the same memory, so
-/// results are bit-identical for every degree of parallelism. The spans are pinned for the duration of the call.
+/// results are bit-identical for every degree of parallelism.
 /// </summary>
+/// <remarks>
+/// A threaded call pins every span of the <see cref="BatchSpans"/> and hands the workers the address of the caller's
+/// <see cref="BatchSpans"/> itself: <see cref="WorkerPool.For"/> returns only once every chunk is done, so the caller's
+/// stack frame outlives each worker's reads, and no span's memory can move while a worker holds a copy of it.
+/// </remarks>
 internal static unsafe class ParallelBatch
 {
     /// <summary>Chunks per thread: enough to even out items of unequal cost, few enough to keep dispatch cheap.</summary>
@@ -111,104 +118,24 @@ internal static unsafe class ParallelBatch
             return;
         }
 
-        fixed (float* input = spans.Input)
-        fixed (float* upstream = spans.Upstream)
-        fixed (int* labels = spans.Labels)
-        fixed (float* destination = spans.Destination)
-        fixed (float* inputGradient = spans.InputGradient)
-        fixed (float* weightGradient = spans.WeightGradient)
-        fixed (float* publicGradient = spans.PublicWeightGradient)
-        fixed (int* liveOutputs = spans.LiveOutputs)
-        fixed (float* planes = spans.BackwardPlanes)
-        fixed (int* lists = spans.SpikeLists)
-        fixed (float* voltages = spans.Voltages)
-        fixed (float* peaks = spans.Peaks)
-        fixed (int* peakSteps = spans.PeakSteps)
-        fixed (int* storedTiles = spans.StoredTiles)
+        fixed (float* input = spans.Input, destination = spans.Destination, inputGradient = spans.InputGradient)
+        fixed (float* upstream = spans.Upstream, weightGradient = spans.WeightGradient, publicGradient = spans.PublicWeightGradient)
+        fixed (float* planes = spans.BackwardPlanes, voltages = spans.Voltages, peaks = spans.Peaks, eventRows = spans.EventRows)
+        fixed (int* labels = spans.Labels, liveOutputs = spans.LiveOutputs, lists = spans.SpikeLists, peakSteps = spans.PeakSteps)
+        fixed (int* storedTiles = spans.StoredTiles, correct = spans.Correct, rangeResults = spans.RangeResults, nanAt = spans.NaNAt)
         fixed (double* loss = spans.SampleLoss)
-        fixed (int* correct = spans.Correct)
-        fixed (int* rangeResults = spans.RangeResults)
-        fixed (float* eventRows = spans.EventRows)
-        fixed (int* nanAt = spans.NaNAt)
         {
-            var job = new Job<TArgument>(self, items, action, argument, Math.Min(items, degree * ChunksPerThread), new Pointers
-            {
-                Input = ((nint)input, spans.Input.Length),
-                Upstream = ((nint)upstream, spans.Upstream.Length),
-                Labels = ((nint)labels, spans.Labels.Length),
-                Destination = ((nint)destination, spans.Destination.Length),
-                InputGradient = ((nint)inputGradient, spans.InputGradient.Length),
-                WeightGradient = ((nint)weightGradient, spans.WeightGradient.Length),
-                PublicWeightGradient = ((nint)publicGradient, spans.PublicWeightGradient.Length),
-                LiveOutputs = ((nint)liveOutputs, spans.LiveOutputs.Length),
-                BackwardPlanes = ((nint)planes, spans.BackwardPlanes.Length),
-                SpikeLists = ((nint)lists, spans.SpikeLists.Length),
-                Voltages = ((nint)voltages, spans.Voltages.Length),
-                Peaks = ((nint)peaks, spans.Peaks.Length),
-                PeakSteps = ((nint)peakSteps, spans.PeakSteps.Length),
-                StoredTiles = ((nint)storedTiles, spans.StoredTiles.Length),
-                SampleLoss = ((nint)loss, spans.SampleLoss.Length),
-                Correct = ((nint)correct, spans.Correct.Length),
-                RangeResults = ((nint)rangeResults, spans.RangeResults.Length),
-                EventRows = ((nint)eventRows, spans.EventRows.Length),
-                NaNAt = ((nint)nanAt, spans.NaNAt.Length),
-            });
-            WorkerPool.For(job.Chunks, degree, job);
+            var chunks = Math.Min(items, degree * ChunksPerThread);
+            var at = (nint)Unsafe.AsPointer(ref Unsafe.AsRef(in spans));
+            WorkerPool.For(chunks, degree, new Job<TArgument>(self, items, action, argument, chunks, at));
         }
     }
 
-    /// <summary>The pinned spans as (address, length) pairs, to cross to the pool's threads.</summary>
-    private sealed class Pointers
+    private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, nint spans) : IChunkBody
     {
-        public (nint Address, int Length) Input;
-        public (nint Address, int Length) Upstream;
-        public (nint Address, int Length) Labels;
-        public (nint Address, int Length) Destination;
-        public (nint Address, int Length) InputGradient;
-        public (nint Address, int Length) WeightGradient;
-        public (nint Address, int Length) PublicWeightGradient;
-        public (nint Address, int Length) LiveOutputs;
-        public (nint Address, int Length) BackwardPlanes;
-        public (nint Address, int Length) SpikeLists;
-        public (nint Address, int Length) Voltages;
-        public (nint Address, int Length) Peaks;
-        public (nint Address, int Length) PeakSteps;
-        public (nint Address, int Length) StoredTiles;
-        public (nint Address, int Length) SampleLoss;
-        public (nint Address, int Length) Correct;
-        public (nint Address, int Length) RangeResults;
-        public (nint Address, int Length) EventRows;
-        public (nint Address, int Length) NaNAt;
-    }
-
-    private sealed class Job<TArgument>(Tempotron self, int items, BatchAction<TArgument> action, TArgument argument, int chunks, Pointers p) : IChunkBody
-    {
-        public int Chunks => chunks;
-
         public void Run(int chunk)
         {
-            var s = new BatchSpans
-            {
-                Input = new ReadOnlySpan<float>((void*)p.Input.Address, p.Input.Length),
-                Upstream = new ReadOnlySpan<float>((void*)p.Upstream.Address, p.Upstream.Length),
-                Labels = new ReadOnlySpan<int>((void*)p.Labels.Address, p.Labels.Length),
-                Destination = new Span<float>((void*)p.Destination.Address, p.Destination.Length),
-                InputGradient = new Span<float>((void*)p.InputGradient.Address, p.InputGradient.Length),
-                WeightGradient = new Span<float>((void*)p.WeightGradient.Address, p.WeightGradient.Length),
-                PublicWeightGradient = new Span<float>((void*)p.PublicWeightGradient.Address, p.PublicWeightGradient.Length),
-                LiveOutputs = new Span<int>((void*)p.LiveOutputs.Address, p.LiveOutputs.Length),
-                BackwardPlanes = new Span<float>((void*)p.BackwardPlanes.Address, p.BackwardPlanes.Length),
-                SpikeLists = new Span<int>((void*)p.SpikeLists.Address, p.SpikeLists.Length),
-                Voltages = new Span<float>((void*)p.Voltages.Address, p.Voltages.Length),
-                Peaks = new Span<float>((void*)p.Peaks.Address, p.Peaks.Length),
-                PeakSteps = new Span<int>((void*)p.PeakSteps.Address, p.PeakSteps.Length),
-                StoredTiles = new Span<int>((void*)p.StoredTiles.Address, p.StoredTiles.Length),
-                SampleLoss = new Span<double>((void*)p.SampleLoss.Address, p.SampleLoss.Length),
-                Correct = new Span<int>((void*)p.Correct.Address, p.Correct.Length),
-                RangeResults = new Span<int>((void*)p.RangeResults.Address, p.RangeResults.Length),
-                EventRows = new Span<float>((void*)p.EventRows.Address, p.EventRows.Length),
-                NaNAt = new Span<int>((void*)p.NaNAt.Address, p.NaNAt.Length),
-            };
+            ref readonly var s = ref Unsafe.AsRef<BatchSpans>((void*)spans);
             var start = (int)((long)items * chunk / chunks);
             var end = (int)((long)items * (chunk + 1) / chunks);
             for (var k = start; k < end; k++)
