@@ -175,6 +175,30 @@ public class KernelTests
     }
 
     [Test]
+    public void Collect_RefusesListBuffersWithoutTheirSlack([ValueSource(nameof(Paths))] string path, [Values(1, 17, 40)] int length)
+    {
+        var row = TempotronForwardTests.RandomSpikes(new Random(length), length, 10);
+        var enough = length + SpikeLists.IndexSlack;
+
+        Assert.Multiple(() =>
+        {
+            Assert.Throws<InvalidOperationException>(() => SpikeLists.Collect(P(path), row, 10, new int[enough - 1], new int[enough], out _));
+            Assert.Throws<InvalidOperationException>(() => SpikeLists.Collect(P(path), row, 10, new int[enough], new int[enough - 1], out _));
+            Assert.That(SpikeLists.Collect(P(path), row, 10, new int[enough], new int[enough], out _), Is.GreaterThanOrEqualTo(0));
+        });
+    }
+
+    [Test]
+    public void CollectPacked_RefusesABufferWithoutItsSlack()
+    {
+        RequireSupported(KernelPath.Avx512, "packed lists are collected on AVX-512");
+        var row = TempotronForwardTests.RandomSpikes(new Random(3), 40, 10);
+        var shift = SpikeLists.PackShift(KernelPath.Avx512, row.Length, 10);
+
+        Assert.Throws<InvalidOperationException>(() => SpikeLists.CollectPacked(row, 10, new int[row.Length + SpikeLists.IndexSlack - 1], shift, out _));
+    }
+
+    [Test]
     public void CollectPacked_IsCollectPacked_AndUnpacksToIt([ValueSource(nameof(Lengths))] int length, [Values(1, 20, 100)] int window)
     {
         RequireSupported(KernelPath.Avx512, "packed lists are collected on AVX-512");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -54,7 +53,11 @@ internal static partial class SpikeLists
     /// </summary>
     public static int Collect(KernelPath path, ReadOnlySpan<float> row, float window, Span<int> indices, Span<int> times, out bool integerTimes)
     {
-        Debug.Assert(indices.Length >= row.Length + IndexSlack && times.Length >= indices.Length);
+        if (indices.Length < row.Length + IndexSlack || times.Length < indices.Length)
+        {
+            Internal.ThrowHelper.InternalBound("spike list buffers"); // the scans store whole vectors by reference
+        }
+
         if (KernelPaths.Allows(path, KernelPath.Avx512))
         {
             return CollectAvx512<TwoLists>(row, window, indices, times, 0, out integerTimes);
@@ -96,7 +99,11 @@ internal static partial class SpikeLists
     /// </summary>
     public static int CollectPacked(ReadOnlySpan<float> row, float window, Span<int> packed, int shift, out bool integerTimes)
     {
-        Debug.Assert(packed.Length >= row.Length + IndexSlack && shift > 0 && ((long)row.Length << shift) <= int.MaxValue);
+        if (packed.Length < row.Length + IndexSlack || shift <= 0 || ((long)row.Length << shift) > int.MaxValue)
+        {
+            Internal.ThrowHelper.InternalBound("packed spike list"); // the scan stores whole vectors by reference
+        }
+
         return CollectAvx512<PackedList>(row, window, packed, packed, shift, out integerTimes);
     }
 
