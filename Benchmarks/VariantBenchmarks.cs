@@ -13,7 +13,9 @@ namespace TimingBased.Benchmarks;
 /// <remarks>
 /// The workloads are the suite's: W3, one training step of a Tempotron (12544, 10, T = 100) on 64 digits with SGD at
 /// learning rate 0 (as <see cref="TrainingBenchmarks"/>); W5F, the hidden layer's forward of W5, <c>SpikeTimes</c> of
-/// a Tempotron (12544, 100, T = 100) on the same digits. Both paths of every variant give the same bits (tested).
+/// a Tempotron (12544, 100, T = 100) on the same digits; W5, that layer and a Tempotron (100, 10, T = 100) forward with
+/// tapes, the MSE loss and both backwards (as <see cref="TwoLayerBenchmarks"/>' tape case). Both paths of every variant
+/// give the same bits (tested).
 /// </remarks>
 [MemoryDiagnoser]
 public class VariantBenchmarks
@@ -25,6 +27,14 @@ public class VariantBenchmarks
     private float[] _spikes = null!;
     private int[] _labels = null!;
     private float[] _hiddenTimes = null!;
+    private Tempotron _output = null!;
+    private TempotronTape _hiddenTape = null!;
+    private TempotronTape _outputTape = null!;
+    private float[] _vmax = null!;
+    private float[] _dv = null!;
+    private float[] _dHidden = null!;
+    private float[] _dWHidden = null!;
+    private float[] _dWOutput = null!;
 
     /// <summary>A variant and its workload.</summary>
     public enum VariantCase
@@ -55,6 +65,9 @@ public class VariantBenchmarks
 
         /// <summary><see cref="KernelVariants.Collect128"/> on W3 with the kernels held to 128-bit vectors.</summary>
         Collect128W3On128,
+
+        /// <summary><see cref="KernelVariants.LiveOutputs"/> on W5 with tapes (the hidden layer's public backward).</summary>
+        LiveOutputsW5,
     }
 
     /// <summary>Images in the batch (for the per-sample column).</summary>
@@ -88,6 +101,14 @@ public class VariantBenchmarks
         _trainer = new TempotronTrainer(model, new Sgd(0f));
         _hidden = new Tempotron(BenchData.Pixels * M, 100, T, seed: 1) { MaxDegreeOfParallelism = 1 };
         _hiddenTimes = new float[Batch * 100];
+        _output = new Tempotron(100, 10, T, seed: 2);
+        _hiddenTape = new TempotronTape();
+        _outputTape = new TempotronTape();
+        _vmax = new float[Batch * 10];
+        _dv = new float[Batch * 10];
+        _dHidden = new float[Batch * 100];
+        _dWHidden = new float[_hidden.WeightCount];
+        _dWOutput = new float[_output.WeightCount];
     }
 
     /// <summary>Turns every switch back on.</summary>
@@ -102,6 +123,16 @@ public class VariantBenchmarks
         {
             _hidden.SpikeTimes(_spikes, Batch, _hiddenTimes);
             return _hiddenTimes[0];
+        }
+
+        if (Variant == VariantCase.LiveOutputsW5)
+        {
+            _hidden.SpikeTimes(_hiddenTape, _spikes, Batch, _hiddenTimes);
+            _output.MaxVoltage(_outputTape, _hiddenTimes, Batch, _vmax);
+            var loss = _output.LossBackward(_vmax, _labels, _dv);
+            _output.MaxVoltageBackward(_outputTape, _dv, _dWOutput, _dHidden);
+            _hidden.SpikeTimesBackward(_hiddenTape, _dHidden, _dWHidden, []);
+            return loss;
         }
 
         return _trainer.Step(_spikes, _labels).Loss;
@@ -128,6 +159,9 @@ public class VariantBenchmarks
                 break;
             case VariantCase.Collect128W3On128:
                 KernelVariants.Collect128 = on;
+                break;
+            case VariantCase.LiveOutputsW5:
+                KernelVariants.LiveOutputs = on;
                 break;
         }
     }

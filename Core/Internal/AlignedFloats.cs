@@ -7,7 +7,7 @@ namespace TimingBased.Internal;
 /// A float buffer that starts on a cache-line (64-byte) boundary and never moves: a pinned array with the
 /// leading slack skipped. The row kernels load and store 16-float rows as whole vectors; on a cache-line
 /// boundary none of those accesses straddles two lines (rows off a line slow an isolated scatter kernel;
-/// LOG.md), and the alignment no longer depends on where the GC happened to place an array.
+/// LOG.md), and the alignment does not depend on where the GC places an array.
 /// </summary>
 internal sealed class AlignedFloats
 {

@@ -1,4 +1,5 @@
 using TimingBased.Internal;
+using TimingBased.Neurons.Kernels;
 using TimingBased.Optimizers;
 
 namespace TimingBased.Neurons;
@@ -58,7 +59,7 @@ public sealed partial class Tempotron
 
         // A pool hands out one array per element type: carve the lists and the counters from one int span.
         var listLength = batchSize * SpikeListBlock.Length(InFeatures);
-        var flags = request.PublicGradient.IsEmpty ? 0 : OutFeatures;
+        var flags = request.PublicGradient.IsEmpty || !KernelVariants.LiveOutputs ? 0 : OutFeatures;
         var ints = pool.Ints(listLength + batchSize + (2 * ranges) + 1 + flags);
         nanAt = ints.Slice(listLength + batchSize + (2 * ranges), 1); // workers record a NaN here instead of throwing
         var liveOutputs = ints.Slice(listLength + batchSize + (2 * ranges) + 1, flags);

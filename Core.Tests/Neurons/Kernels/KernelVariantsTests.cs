@@ -6,15 +6,15 @@ namespace TimingBased.Tests.Neurons.Kernels;
 
 /// <summary>
 /// Each kernel variant against its simpler sibling (<see cref="KernelVariants"/> switched off): the forward outputs, a
-/// tape's backward, the backward from scratch, the input gradient and a training step with plain SGD (its masked commit)
-/// must be the same bits. The layers are one tile, two tiles with a partial one and seven tiles wide; the batch is odd
+/// tape's backward, the backward from scratch (some outputs with no upstream gradient), the input gradient and a training
+/// step with plain SGD (its masked commit) must be the same bits. The layers are one tile, two tiles with a partial one and seven tiles wide; the batch is odd
 /// (a group's last sample has no partner), and one batch has fractional times.
 /// </summary>
 public class KernelVariantsTests
 {
     public static IEnumerable<string> Switches =>
         [nameof(KernelVariants.PackedLists), nameof(KernelVariants.Tiles), nameof(KernelVariants.Pairs), nameof(KernelVariants.Adds512),
-            nameof(KernelVariants.MaskedCommit), nameof(KernelVariants.Collect128)];
+            nameof(KernelVariants.MaskedCommit), nameof(KernelVariants.Collect128), nameof(KernelVariants.LiveOutputs)];
 
     [TearDown]
     public void RestoreSwitches() => KernelVariants.Reset();
@@ -42,6 +42,10 @@ public class KernelVariantsTests
             var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(outs)).ToArray();
             var weights = TestData.Uniform(rng, outs * inputs, -0.3f, 0.5f);
             var upstream = TestData.Uniform(rng, batch * outs, -1f, 1f);
+            for (var k = 0; k < upstream.Length; k++)
+            {
+                upstream[k] = k % outs % 3 == 1 ? 0f : upstream[k]; // every third output dead in every sample (LiveOutputs)
+            }
             var model = new Tempotron(inputs, outs, t, weights) { Path = kernelPath };
 
             var times = new float[batch * outs];

@@ -35,6 +35,13 @@ internal static class KernelVariants
     /// <summary>The spike collection's 128-bit path, where 256-bit vectors are not available. Off: the scalar collection.</summary>
     public static bool Collect128 { get; set; } = true;
 
+    /// <summary>
+    /// A public backward's dead outputs (no sample gives them an upstream gradient) cleared in the caller's <c>[out, in]</c>
+    /// gradient instead of transposed, and the live ones of a group with a dead one gathered output by output. Off: every
+    /// block transposed whole.
+    /// </summary>
+    public static bool LiveOutputs { get; set; } = true;
+
     /// <summary>Restores every switch to on.</summary>
     public static void Reset()
     {
@@ -44,5 +51,6 @@ internal static class KernelVariants
         Adds512 = true;
         MaskedCommit = true;
         Collect128 = true;
+        LiveOutputs = true;
     }
 }

@@ -36,7 +36,7 @@ internal static class LayoutTranspose
     /// <remarks>
     /// A hidden layer trained with SpikingJelly's scheme gets a gradient only for outputs that fired (34 of 100 in the W5
     /// batch): clearing the other rows' runs is a sequential store, where the tiles write every public line in 32-byte
-    /// halves.
+    /// halves. The benchmark that justifies it: <c>VariantBenchmarks</c>, <see cref="KernelVariants.LiveOutputs"/>.
     /// </remarks>
     public static void ToPublic(KernelPath path, ReadOnlySpan<float> source, Span<float> destination, int ins, int outs, int outStride,
         int firstInput, int endInput, int internalFirst = 0, ReadOnlySpan<int> liveOutputs = default)
